@@ -1,0 +1,74 @@
+package io.multiproc4j.internal.sched;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * An eager call ({@code map}, {@code mapAsync}, {@code applyAsync}): a results array filled by
+ * batches in any order, and a future completed when the last result lands or at the first failure.
+ * Writers publish their slots through the countdown: the thread that takes it to zero sees them all.
+ *
+ * <p>The future is completed on the callback executor, never on an engine's thread, so user code
+ * chained to it cannot stall a worker's reader.
+ */
+final class MapJob<R> implements Job {
+    private final Object[] results;
+    private final AtomicInteger remaining;
+    private final AtomicBoolean done = new AtomicBoolean();
+    private final CompletableFuture<R> future = new CompletableFuture<>();
+    private final boolean single;
+    private final Executor callbacks;
+
+    MapJob(int size, boolean single, Executor callbacks) {
+        this.results = new Object[size];
+        this.remaining = new AtomicInteger(size);
+        this.single = single;
+        this.callbacks = callbacks;
+        if (size == 0) {
+            done.set(true);
+            complete();
+        }
+    }
+
+    CompletableFuture<R> future() {
+        return future;
+    }
+
+    @Override
+    public boolean isCancelled() {
+        // done early means failed; a future done without us means the caller cancelled it
+        return done.get() || future.isDone();
+    }
+
+    @Override
+    public void onResults(BatchTask batch, int offset, List<?> values) {
+        int base = Math.toIntExact(batch.firstIndex()) + offset;
+        for (int i = 0; i < values.size(); i++) {
+            results[base + i] = values.get(i);
+        }
+        if (remaining.addAndGet(-values.size()) == 0 && done.compareAndSet(false, true)) {
+            callbacks.execute(this::complete);
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private void complete() {
+        future.complete((R) (single ? results[0] : new ArrayList<>(Arrays.asList(results))));
+    }
+
+    @Override
+    public void onFailure(BatchTask batch, int offset, RuntimeException failure) {
+        fail(failure);
+    }
+
+    void fail(RuntimeException failure) {
+        if (done.compareAndSet(false, true)) {
+            callbacks.execute(() -> future.completeExceptionally(failure));
+        }
+    }
+}

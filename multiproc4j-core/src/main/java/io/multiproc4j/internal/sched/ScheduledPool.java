@@ -1,0 +1,292 @@
+package io.multiproc4j.internal.sched;
+
+import io.multiproc4j.BrokenPoolException;
+import io.multiproc4j.Pool;
+import io.multiproc4j.PoolState;
+import io.multiproc4j.SerializableBiFunction;
+import io.multiproc4j.SerializableFunction;
+import io.multiproc4j.spi.Codec;
+import io.multiproc4j.spi.Engine;
+import java.io.IOException;
+import java.io.NotSerializableException;
+import java.io.Serial;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The {@link Pool} over any {@link Engine}: checks calls, cuts inputs into batches, keeps order,
+ * applies back-pressure, and walks the pool's states (see {@link Pool}). Every call is a job
+ * ({@link MapJob} or {@link ResultIterator}); the engine only runs batches.
+ */
+public final class ScheduledPool implements Pool {
+    /** Completes user-visible futures off the engines' threads. */
+    private static final Executor CALLBACKS =
+            Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("multiproc4j-callback-", 1).factory());
+    private static final AtomicLong FUNCTION_IDS = new AtomicLong();
+
+    private final Engine engine;
+    private final Codec codec;
+    private final Object stateLock = new Object();
+    private PoolState state = PoolState.RUNNING;
+
+    /**
+     * @param engine where batches run
+     * @param codec  how functions are checked and encoded for engines that ship them
+     */
+    public ScheduledPool(Engine engine, Codec codec) {
+        this.engine = Objects.requireNonNull(engine, "engine");
+        this.codec = Objects.requireNonNull(codec, "codec");
+    }
+
+    /** @return the engine (for diagnostics and tests) */
+    public Engine engine() {
+        return engine;
+    }
+
+    @Override
+    public int workers() {
+        return engine.workers();
+    }
+
+    @Override
+    public PoolState state() {
+        synchronized (stateLock) {
+            if (engine.brokenReason() != null && state != PoolState.TERMINATED) {
+                return engine.isTerminated() && state != PoolState.RUNNING && state != PoolState.CLOSING
+                        ? state : PoolState.BROKEN;
+            }
+            if (state == PoolState.CLOSING && engine.isTerminated()) {
+                state = PoolState.TERMINATED;
+            }
+            return state;
+        }
+    }
+
+    // ───────────────────────────── calls ─────────────────────────────
+
+    @Override
+    public <T, R> List<R> map(SerializableFunction<? super T, ? extends R> fn, Iterable<? extends T> inputs,
+                              int chunkSize) {
+        return await(mapAsync(fn, inputs, chunkSize), "map");
+    }
+
+    @Override
+    public <T, R> CompletableFuture<List<R>> mapAsync(SerializableFunction<? super T, ? extends R> fn,
+                                                      Iterable<? extends T> inputs, int chunkSize) {
+        Objects.requireNonNull(inputs, "inputs");
+        checkChunkSize(chunkSize);
+        FunctionSpec spec = prepare(fn);
+        List<Object> all = materialize(inputs);
+        int size = chunkSize > 0 ? chunkSize : defaultChunkSize(all.size());
+        MapJob<List<R>> job = new MapJob<>(all.size(), false, CALLBACKS);
+        submitAll(job, spec, all, size);
+        return job.future();
+    }
+
+    @Override
+    public <T, R> Iterator<R> imap(SerializableFunction<? super T, ? extends R> fn, Iterable<? extends T> inputs,
+                                   int chunkSize) {
+        return lazy(fn, inputs, chunkSize, true);
+    }
+
+    @Override
+    public <T, R> Iterator<R> imapUnordered(SerializableFunction<? super T, ? extends R> fn,
+                                            Iterable<? extends T> inputs, int chunkSize) {
+        return lazy(fn, inputs, chunkSize, false);
+    }
+
+    @Override
+    public <A, B, R> List<R> starmap(SerializableBiFunction<? super A, ? super B, ? extends R> fn,
+                                     Iterable<? extends List<?>> argPairs) {
+        Objects.requireNonNull(fn, "fn");
+        Objects.requireNonNull(argPairs, "argPairs");
+        int i = 0;
+        for (List<?> pair : argPairs) {
+            if (pair == null || pair.size() != 2) {
+                throw new IllegalArgumentException("starmap needs a list of exactly two arguments for each call; element "
+                        + i + " is " + pair);
+            }
+            i++;
+        }
+        return map(new StarCall<A, B, R>(fn), argPairs);
+    }
+
+    @Override
+    public <T, R> CompletableFuture<R> applyAsync(SerializableFunction<? super T, ? extends R> fn, T arg) {
+        FunctionSpec spec = prepare(fn);
+        MapJob<R> job = new MapJob<>(1, true, CALLBACKS);
+        List<Object> inputs = new ArrayList<>(1);
+        inputs.add(arg);
+        submitAll(job, spec, inputs, 1);
+        return job.future();
+    }
+
+    private <T, R> Iterator<R> lazy(SerializableFunction<? super T, ? extends R> fn, Iterable<? extends T> inputs,
+                                    int chunkSize, boolean ordered) {
+        Objects.requireNonNull(inputs, "inputs");
+        checkChunkSize(chunkSize);
+        FunctionSpec spec = prepare(fn);
+        int size = chunkSize > 0 ? chunkSize : 1;
+        int window = engine.workers() >= 1024 ? 1024 : Math.max(4, engine.workers() * 2 + 2);
+        return new ResultIterator<>(inputs.iterator(), spec, size, window, ordered, this::submit);
+    }
+
+    private void submitAll(MapJob<?> job, FunctionSpec spec, List<Object> all, int chunkSize) {
+        for (int start = 0; start < all.size() && !job.isCancelled(); start += chunkSize) {
+            int end = Math.min(all.size(), start + chunkSize);
+            var batch = new BatchTask(spec, new ArrayList<>(all.subList(start, end)), start, job);
+            try {
+                submit(batch);
+            } catch (RejectedExecutionException e) {
+                job.fail(new IllegalStateException("the pool was closed while this call was being submitted", e));
+                return;
+            }
+        }
+    }
+
+    private void submit(BatchTask batch) {
+        checkOpen();
+        engine.execute(batch);
+    }
+
+    /** Checks the pool takes calls and the function can travel; encodes it once for the call. */
+    @SuppressWarnings("unchecked")
+    private FunctionSpec prepare(SerializableFunction<?, ?> fn) {
+        Objects.requireNonNull(fn, "fn");
+        checkOpen();
+        byte[] bytes = null;
+        if (engine.shipsTasks()) {
+            try {
+                bytes = codec.encode(fn);
+            } catch (NotSerializableException e) {
+                throw new IllegalArgumentException("the function cannot be sent to worker JVMs: it captures a "
+                        + e.getMessage() + ", which is not Serializable. Make that class implement "
+                        + "java.io.Serializable, or capture only serializable values (copy the fields you need "
+                        + "into local variables before the lambda).", e);
+            } catch (IOException | RuntimeException e) {
+                throw new IllegalArgumentException("the function cannot be sent to worker JVMs: " + e, e);
+            }
+        }
+        return new FunctionSpec((SerializableFunction<Object, Object>) fn, bytes, FUNCTION_IDS.incrementAndGet());
+    }
+
+    private void checkOpen() {
+        BrokenPoolException broken = engine.brokenReason();
+        if (broken != null) {
+            throw new BrokenPoolException(broken.getMessage(), broken);
+        }
+        synchronized (stateLock) {
+            if (state != PoolState.RUNNING) {
+                throw new IllegalStateException("the pool is " + state.name().toLowerCase()
+                        + " and takes no new work; make calls before close(), or create a new pool");
+            }
+        }
+    }
+
+    private static void checkChunkSize(int chunkSize) {
+        if (chunkSize < 0) {
+            throw new IllegalArgumentException("chunkSize must be >= 1 (or 0 for the default), was " + chunkSize);
+        }
+    }
+
+    /** Python's rule: ceil(n / (4 × workers)), at least 1. */
+    private int defaultChunkSize(int n) {
+        int workers = engine.workers();
+        if (workers >= 1024) {
+            return 1;
+        }
+        long per = 4L * workers;
+        return (int) Math.max(1, (n + per - 1) / per);
+    }
+
+    private static List<Object> materialize(Iterable<?> inputs) {
+        List<Object> all = inputs instanceof Collection<?> c ? new ArrayList<>(c.size()) : new ArrayList<>();
+        for (Object input : inputs) {
+            all.add(input);
+        }
+        return all;
+    }
+
+    private static <V> V await(CompletableFuture<V> future, String call) {
+        try {
+            return future.get();
+        } catch (InterruptedException e) {
+            future.cancel(false);
+            Thread.currentThread().interrupt();
+            throw new CancellationException("interrupted while waiting for " + call);
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof RuntimeException re) {
+                throw re;
+            }
+            if (cause instanceof Error err) {
+                throw err;
+            }
+            throw new IllegalStateException(cause);
+        }
+    }
+
+    // ───────────────────────────── lifecycle ─────────────────────────────
+
+    @Override
+    public void close() {
+        synchronized (stateLock) {
+            if (state == PoolState.RUNNING) {
+                state = PoolState.CLOSING;
+            }
+        }
+        engine.shutdown();
+        boolean interrupted = false;
+        while (true) {
+            try {
+                engine.awaitTermination(Duration.ofDays(365));
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        synchronized (stateLock) {
+            state = PoolState.TERMINATED;
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public void terminate() {
+        synchronized (stateLock) {
+            state = PoolState.TERMINATED;
+        }
+        engine.shutdownNow();
+    }
+
+    @Override
+    public boolean awaitTermination(Duration timeout) throws InterruptedException {
+        return engine.awaitTermination(timeout);
+    }
+
+    /** Adapts a two-argument function to pairs; a class, not a lambda, so it serializes plainly. */
+    private record StarCall<A, B, R>(SerializableBiFunction<? super A, ? super B, ? extends R> fn)
+            implements SerializableFunction<List<?>, R> {
+        @Serial
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        @SuppressWarnings("unchecked")
+        public R apply(List<?> pair) {
+            return fn.apply((A) pair.get(0), (B) pair.get(1));
+        }
+    }
+}

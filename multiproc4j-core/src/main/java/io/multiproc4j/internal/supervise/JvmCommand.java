@@ -1,0 +1,83 @@
+package io.multiproc4j.internal.supervise;
+
+import java.lang.management.ManagementFactory;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The command line of a worker JVM: this JVM's {@code java}, class path and module path, the
+ * options that change how code links ({@code --add-opens}, {@code --enable-preview}, ...), our
+ * defaults for a small and quick worker, then the user's options, which win.
+ */
+public final class JvmCommand {
+    /** Worker defaults: small footprint, quick start, crash loudly on OOM so the pool can tell. */
+    public static final List<String> DEFAULT_OPTIONS = List.of(
+            "-XX:+UseSerialGC",
+            "-XX:+ExitOnOutOfMemoryError",
+            "-XX:-UsePerfData",
+            "-Xss512k",
+            "-XX:ReservedCodeCacheSize=64m",
+            "-Xshare:auto",
+            "-Djava.awt.headless=true",
+            "--enable-native-access=ALL-UNNAMED");
+
+    private static final List<String> INHERITED_PREFIXES = List.of(
+            "--add-opens", "--add-exports", "--add-reads", "--add-modules", "--enable-preview",
+            "--enable-native-access", "--sun-misc-unsafe-memory-access", "-Djava.security.manager");
+
+    private JvmCommand() {}
+
+    /**
+     * @param userOptions options for the worker JVM, after ours
+     * @param mainClass   the class to run
+     * @param moduleName  the module of {@code mainClass} when it runs as a named module, else null
+     * @return the command
+     */
+    public static List<String> forMain(List<String> userOptions, String mainClass, String moduleName) {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.addAll(DEFAULT_OPTIONS);
+        cmd.addAll(inheritedOptions());
+        cmd.addAll(userOptions);
+        String classPath = System.getProperty("java.class.path", "");
+        if (!classPath.isEmpty()) {
+            cmd.add("-cp");
+            cmd.add(classPath);
+        }
+        String modulePath = System.getProperty("jdk.module.path", "");
+        if (moduleName != null && !modulePath.isEmpty()) {
+            cmd.add("--module-path");
+            cmd.add(modulePath);
+            cmd.add("--add-modules");
+            cmd.add("ALL-MODULE-PATH");
+            cmd.add("--enable-native-access=" + moduleName);
+            cmd.add("-m");
+            cmd.add(moduleName + "/" + mainClass);
+        } else {
+            cmd.add(mainClass);
+        }
+        return cmd;
+    }
+
+    /** @return this JVM's options that the worker needs to link the same code the same way */
+    static List<String> inheritedOptions() {
+        List<String> inherited = new ArrayList<>();
+        List<String> args = ManagementFactory.getRuntimeMXBean().getInputArguments();
+        for (int i = 0; i < args.size(); i++) {
+            String arg = args.get(i);
+            for (String prefix : INHERITED_PREFIXES) {
+                if (arg.startsWith(prefix)) {
+                    inherited.add(arg);
+                    boolean separateValue = arg.equals(prefix) && !arg.equals("--enable-preview")
+                            && i + 1 < args.size();
+                    if (separateValue) {
+                        inherited.add(args.get(++i));
+                    }
+                    break;
+                }
+            }
+        }
+        return inherited;
+    }
+}

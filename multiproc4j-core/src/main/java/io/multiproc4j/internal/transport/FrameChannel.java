@@ -1,0 +1,153 @@
+package io.multiproc4j.internal.transport;
+
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.Closeable;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.StreamCorruptedException;
+import java.nio.channels.Channels;
+import java.nio.channels.SocketChannel;
+
+/**
+ * Framed messages over a blocking stream socket (a Unix-domain socket between a pool and its
+ * workers).
+ *
+ * <pre>
+ *  ┌──────────────┬──────────┬───────────────────────────┐
+ *  │ int length n │ byte type│ n - 1 bytes of payload    │
+ *  └──────────────┴──────────┴───────────────────────────┘
+ * </pre>
+ *
+ * One thread reads; writers are serialized by {@link #send}, which writes a whole frame at once.
+ * Frames above {@link #MAX_FRAME} are refused on both sides.
+ */
+public final class FrameChannel implements Closeable {
+    /** The largest frame accepted: 1 GiB. */
+    public static final int MAX_FRAME = 1 << 30;
+
+    private final SocketChannel socket;
+    private final DataInputStream in;
+    private final DataOutputStream out;
+
+    /** @param socket a connected, blocking socket */
+    public FrameChannel(SocketChannel socket) {
+        this.socket = socket;
+        this.in = new DataInputStream(new BufferedInputStream(Channels.newInputStream(socket), 1 << 16));
+        this.out = new DataOutputStream(new BufferedOutputStream(Channels.newOutputStream(socket), 1 << 16));
+    }
+
+    /**
+     * Writes one frame and flushes it.
+     *
+     * @param type    the frame type
+     * @param payload the payload, already encoded
+     * @throws IOException when the peer is gone
+     */
+    public void send(FrameType type, byte[] payload) throws IOException {
+        send(type, payload, 0, payload.length);
+    }
+
+    /**
+     * Writes one frame from part of an array and flushes it.
+     *
+     * @param type    the frame type
+     * @param payload the array
+     * @param offset  where the payload starts
+     * @param length  its length
+     * @throws IOException when the peer is gone
+     */
+    public synchronized void send(FrameType type, byte[] payload, int offset, int length) throws IOException {
+        if (length + 1 > MAX_FRAME) {
+            throw new IOException("frame of " + length + " bytes is larger than the limit of " + MAX_FRAME);
+        }
+        out.writeInt(length + 1);
+        out.writeByte(type.ordinal());
+        out.write(payload, offset, length);
+        out.flush();
+    }
+
+    /**
+     * Reads the next frame. Only one thread may read.
+     *
+     * @return the frame
+     * @throws EOFException when the peer closed the connection
+     * @throws IOException  on a broken or malformed stream
+     */
+    public Frame receive() throws IOException {
+        int length = in.readInt();
+        if (length < 1 || length > MAX_FRAME) {
+            throw new StreamCorruptedException("frame length " + length + " out of range");
+        }
+        FrameType type = FrameType.of(in.readUnsignedByte());
+        byte[] payload = new byte[length - 1];
+        in.readFully(payload);
+        return new Frame(type, payload);
+    }
+
+    @Override
+    public void close() throws IOException {
+        socket.close();
+    }
+
+    /**
+     * A received frame.
+     *
+     * @param type    its type
+     * @param payload its payload
+     */
+    public record Frame(FrameType type, byte[] payload) {
+        /** @return a reader over the payload */
+        public DataInputStream reader() {
+            return new DataInputStream(new java.io.ByteArrayInputStream(payload));
+        }
+    }
+
+    /** Builds a payload field by field. */
+    public static final class PayloadWriter extends DataOutputStream {
+        /** Starts an empty payload. */
+        public PayloadWriter() {
+            super(new ByteArrayOutputStream(128));
+        }
+
+        /**
+         * Writes a length-prefixed byte array.
+         *
+         * @param bytes the bytes, may be {@code null} (written as length -1)
+         * @return this writer
+         * @throws IOException never, in practice
+         */
+        public PayloadWriter bytes(byte[] bytes) throws IOException {
+            if (bytes == null) {
+                writeInt(-1);
+            } else {
+                writeInt(bytes.length);
+                write(bytes);
+            }
+            return this;
+        }
+
+        /** @return the payload so far */
+        public byte[] toByteArray() {
+            return ((ByteArrayOutputStream) out).toByteArray();
+        }
+    }
+
+    /**
+     * Reads a length-prefixed byte array written by {@link PayloadWriter#bytes}.
+     *
+     * @param in the payload reader
+     * @return the bytes, or {@code null}
+     * @throws IOException on a malformed payload
+     */
+    public static byte[] readBytes(DataInputStream in) throws IOException {
+        int n = in.readInt();
+        if (n < 0) {
+            return null;
+        }
+        return in.readNBytes(n);
+    }
+}

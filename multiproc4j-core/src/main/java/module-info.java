@@ -1,0 +1,10 @@
+/**
+ * multiproc4j: parallel and asynchronous Java on threads, worker JVMs and machines, behind one API.
+ * Only API packages are exported; {@code io.multiproc4j.internal.*} is not.
+ */
+module io.multiproc4j {
+    requires java.management;
+
+    exports io.multiproc4j;
+    exports io.multiproc4j.spi;
+}
