@@ -15,6 +15,7 @@ public final class JvmCommand {
     public static final List<String> DEFAULT_OPTIONS = List.of(
             "-XX:+UseSerialGC",
             "-XX:+ExitOnOutOfMemoryError",
+            "-XX:+DisplayVMOutputToStderr",
             "-XX:-UsePerfData",
             "-Xss512k",
             "-XX:ReservedCodeCacheSize=64m",
