@@ -439,6 +439,7 @@ public final class ProcessEngine implements Engine {
             setup.writeUTF(codec.getClass().getName());
             setup.writeUTF(slot.process.name());
             setup.writeBoolean(options.taskTimeout() != null);
+            setup.writeLong(options.maxMemoryPerChild());
             setup.bytes(initializerBytes);
             channel.send(FrameType.SETUP, setup.toByteArray());
         } catch (IOException | RuntimeException e) {
@@ -453,6 +454,7 @@ public final class ProcessEngine implements Engine {
                     case INIT_FAILED -> onInitFailed(slot, frame);
                     case RESULTS -> onResults(slot, frame);
                     case FAILED -> onFailed(slot, frame);
+                    case RETIRING -> onRetiring(slot);
                     default -> throw new IOException("unexpected frame " + frame.type() + " from " + slot.process);
                 }
             }
@@ -571,9 +573,30 @@ public final class ProcessEngine implements Engine {
         afterBatch(slot);
     }
 
-    /** Recycles the worker if it has done its share, then hands out more work. */
+    /** The worker passed its memory limit between batches and is exiting without starting another. */
+    private void onRetiring(Slot slot) {
+        lock.lock();
+        try {
+            slot.selfRetired = true;
+            retireLocked(slot);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void retireLocked(Slot slot) {
+        if (slot.state == WorkerProcess.State.RETIRING || slot.state == WorkerProcess.State.DEAD) {
+            return;
+        }
+        slot.state = WorkerProcess.State.RETIRING;
+        if (runState == RunState.RUNNING || runState == RunState.SHUTDOWN && !pending.isEmpty()) {
+            slot.replaced = true;
+            spawnLocked();
+        }
+    }
+
+    /** Recycles the worker if it has done its share of tasks, then hands out more work. */
     private void afterBatch(Slot slot) {
-        long rss = options.maxMemoryPerChild() > 0 ? slot.process.residentBytes() : -1;
         List<Slot> toFlush;
         boolean tellShutdown = false;
         lock.lock();
@@ -581,15 +604,8 @@ public final class ProcessEngine implements Engine {
             if (slot.state == WorkerProcess.State.BUSY && slot.inflight.isEmpty()) {
                 slot.state = WorkerProcess.State.READY;
             }
-            boolean tooManyTasks = options.maxTasksPerChild() > 0 && slot.tasksDone >= options.maxTasksPerChild();
-            boolean tooBig = options.maxMemoryPerChild() > 0 && rss > options.maxMemoryPerChild();
-            if ((tooManyTasks || tooBig) && slot.state != WorkerProcess.State.RETIRING
-                    && slot.state != WorkerProcess.State.DEAD) {
-                slot.state = WorkerProcess.State.RETIRING;
-                if (runState == RunState.RUNNING || runState == RunState.SHUTDOWN && !pending.isEmpty()) {
-                    slot.replaced = true;
-                    spawnLocked();
-                }
+            if (options.maxTasksPerChild() > 0 && slot.tasksDone >= options.maxTasksPerChild()) {
+                retireLocked(slot);
             }
             if (slot.state == WorkerProcess.State.RETIRING && slot.inflight.isEmpty() && !slot.shutdownSent) {
                 slot.shutdownSent = true;
@@ -706,7 +722,7 @@ public final class ProcessEngine implements Engine {
     }
 
     private void failOrRetryHeldLocked(Slot slot, int exitCode, List<String> tail, List<Runnable> failures) {
-        Dispatch head = slot.inflight.pollFirst();
+        Dispatch head = slot.selfRetired ? null : slot.inflight.pollFirst();
         if (head != null) {
             long index = head.batch.firstIndex() + head.base + head.done;
             int offset = head.base + head.done;
@@ -906,6 +922,8 @@ public final class ProcessEngine implements Engine {
         boolean replaced;
         boolean shutdownSent;
         boolean startTimedOut;
+        /** It said RETIRING: it started nothing it held, so all of it is requeued. */
+        boolean selfRetired;
         boolean killedOnPurpose;
         volatile Thread reader;
 

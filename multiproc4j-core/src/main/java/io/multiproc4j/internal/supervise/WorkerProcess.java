@@ -120,24 +120,6 @@ public final class WorkerProcess {
         stdout.tailAfterExit(200);
     }
 
-    /**
-     * @return the resident set size of the process in bytes, read from {@code /proc}, or -1 when
-     *     this OS does not say
-     */
-    public long residentBytes() {
-        try {
-            for (String line : java.nio.file.Files.readAllLines(Path.of("/proc", Long.toString(pid()), "status"))) {
-                if (line.startsWith("VmRSS:")) {
-                    String[] parts = line.substring(6).trim().split("\\s+");
-                    return Long.parseLong(parts[0]) * 1024;
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            // not Linux, or the process just exited
-        }
-        return -1;
-    }
-
     @Override
     public String toString() {
         return name + " (pid " + process.pid() + ")";

@@ -5,15 +5,17 @@ package io.multiproc4j.internal.transport;
  *
  * <pre>
  *  parent ─► worker                          worker ─► parent
- *  SETUP     codec, worker name,             HELLO        key (proves the worker), pid
- *            stream flag, initializer        READY        initializer done
+ *  SETUP     codec, worker name, stream      HELLO        key (proves the worker), pid
+ *            flag, memory limit, initializer READY        initializer done
  *  BATCH     id, fn id, [fn bytes],          INIT_FAILED  failure
  *            fn id to forget, inputs         RESULTS      id, offset, encoded list
  *  SHUTDOWN  finish queued batches, exit     FAILED       id, offset, failure
+ *                                            RETIRING     past its memory limit: runs no more
+ *                                                         batches and exits; requeue what it held
  * </pre>
  */
 public enum FrameType {
-    HELLO, SETUP, READY, INIT_FAILED, BATCH, RESULTS, FAILED, SHUTDOWN;
+    HELLO, SETUP, READY, INIT_FAILED, BATCH, RESULTS, FAILED, RETIRING, SHUTDOWN;
 
     private static final FrameType[] VALUES = values();
 

@@ -50,6 +50,7 @@ public final class WorkerMain {
     private final FrameChannel channel;
     private Codec codec;
     private boolean streamResults;
+    private long maxResidentBytes;
     private final LinkedBlockingQueue<Frame> inbox = new LinkedBlockingQueue<>();
     private final Map<Long, SerializableFunction<Object, Object>> functions = new HashMap<>();
 
@@ -88,6 +89,7 @@ public final class WorkerMain {
         String codecClass = in.readUTF();
         String name = in.readUTF();
         streamResults = in.readBoolean();
+        maxResidentBytes = in.readLong();
         byte[] initializer = FrameChannel.readBytes(in);
         Thread.currentThread().setName(name);
         codec = (Codec) Class.forName(codecClass, true, Thread.currentThread().getContextClassLoader())
@@ -110,7 +112,26 @@ public final class WorkerMain {
                 System.exit(0);
             }
             runBatch(frame.reader());
+            if (maxResidentBytes > 0 && residentBytes() > maxResidentBytes) {
+                // Checked between batches, so nothing queued has started: the pool requeues it all.
+                channel.send(FrameType.RETIRING, new byte[0]);
+                System.exit(0);
+            }
         }
+    }
+
+    /** @return this process's resident set size from /proc, or -1 where the OS does not say */
+    static long residentBytes() {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    return Long.parseLong(line.substring(6).trim().split("\\s+")[0]) * 1024;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // not Linux
+        }
+        return -1;
     }
 
     /** Reads frames for the main thread; EOF means the parent is gone, and so must we be. */
