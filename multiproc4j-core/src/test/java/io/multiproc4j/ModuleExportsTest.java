@@ -1,0 +1,34 @@
+package io.multiproc4j;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.InputStream;
+import java.lang.module.ModuleDescriptor;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Set;
+import java.util.TreeSet;
+import org.junit.jupiter.api.Test;
+
+/** The exported surface never grows by accident: adding a package here is a decision. */
+class ModuleExportsTest {
+
+    @Test
+    void moduleExportsOnlyTheApiPackages() throws Exception {
+        ModuleDescriptor descriptor;
+        try (InputStream in = Files.newInputStream(Path.of("target", "classes", "module-info.class"))) {
+            descriptor = ModuleDescriptor.read(in);
+        }
+        Set<String> exported = new TreeSet<>();
+        for (ModuleDescriptor.Exports e : descriptor.exports()) {
+            assertThat(e.isQualified()).as("export of %s is qualified", e.source()).isFalse();
+            exported.add(e.source());
+        }
+        assertThat(descriptor.name()).isEqualTo("io.multiproc4j");
+        assertThat(exported).containsExactly(
+                "io.multiproc4j",
+                "io.multiproc4j.spi");
+        assertThat(exported).noneMatch(p -> p.contains(".internal"));
+        assertThat(descriptor.requires()).noneMatch(r -> !r.name().startsWith("java.") && !r.name().startsWith("jdk."));
+    }
+}

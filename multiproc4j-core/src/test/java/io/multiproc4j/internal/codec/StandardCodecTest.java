@@ -1,0 +1,64 @@
+package io.multiproc4j.internal.codec;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.multiproc4j.spi.Codec;
+import java.io.NotSerializableException;
+import java.io.StreamCorruptedException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class StandardCodecTest {
+    private final Codec codec = Codec.standard();
+
+    private Object roundTrip(Object value) throws Exception {
+        return codec.decode(codec.encode(value));
+    }
+
+    @Test
+    void fastPathValues_roundTrip_compactly() throws Exception {
+        for (Object value : new Object[] {null, 42, -7L, 2.5, 1.5f, (short) 3, (byte) 4, 'x', true, "héllo"}) {
+            assertThat(roundTrip(value)).isEqualTo(value);
+        }
+        assertThat(codec.encode(42)).hasSize(5);
+        assertThat((int[]) roundTrip(new int[] {1, 2, 3})).containsExactly(1, 2, 3);
+        assertThat((long[]) roundTrip(new long[] {5L})).containsExactly(5L);
+        assertThat((double[]) roundTrip(new double[] {0.5})).containsExactly(0.5);
+        assertThat((byte[]) roundTrip(new byte[] {9, 8})).containsExactly(9, 8);
+    }
+
+    @Test
+    void lists_keepTheirKind() throws Exception {
+        List<Integer> mutable = new ArrayList<>(List.of(1, 2));
+        Object back = roundTrip(mutable);
+        assertThat(back).isInstanceOf(ArrayList.class).isEqualTo(mutable);
+        assertThat(roundTrip(List.of(1, 2, 3))).isEqualTo(List.of(1, 2, 3)).isInstanceOf(List.of(1, 2, 3).getClass());
+        assertThat(roundTrip(Arrays.asList("a", null))).isEqualTo(Arrays.asList("a", null));
+        assertThat(roundTrip(new LinkedList<>(List.of(1)))).isInstanceOf(LinkedList.class);
+        assertThat(roundTrip(List.of(List.of(1, 2), List.of(3)))).isEqualTo(List.of(List.of(1, 2), List.of(3)));
+    }
+
+    @Test
+    void otherSerializableValues_goThroughJdkSerialization() throws Exception {
+        assertThat(roundTrip(Map.of("k", 1))).isEqualTo(Map.of("k", 1));
+        assertThat(roundTrip(List.of(1, Map.of()))).isEqualTo(List.of(1, Map.of()));
+    }
+
+    @Test
+    void nonSerializable_isRefused_namingTheClass() {
+        assertThatThrownBy(() -> codec.encode(new Object())).isInstanceOf(NotSerializableException.class)
+                .hasMessageContaining("java.lang.Object");
+        assertThatThrownBy(() -> codec.encode(List.of(1, new Object()))).isInstanceOf(NotSerializableException.class);
+    }
+
+    @Test
+    void malformedBytes_areRefused() {
+        assertThatThrownBy(() -> codec.decode(new byte[0])).isInstanceOf(StreamCorruptedException.class);
+        assertThatThrownBy(() -> codec.decode(new byte[] {99})).isInstanceOf(StreamCorruptedException.class);
+    }
+}
