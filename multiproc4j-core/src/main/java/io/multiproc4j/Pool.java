@@ -234,6 +234,36 @@ public interface Pool extends AutoCloseable {
     <T, R> CompletableFuture<R> applyAsync(SerializableFunction<? super T, ? extends R> fn, T arg);
 
     /**
+     * Results as a {@link java.util.concurrent.Flow.Publisher}: the subscriber's demand
+     * ({@code request(n)}) decides how much input is read, so back-pressure holds end to end; Reactor,
+     * RxJava and Kotlin flows take it as is. Results come in input order; each subscription reads the
+     * inputs anew. Chunk size 1.
+     *
+     * @param fn     the function
+     * @param inputs the inputs
+     * @param <T>    the input type
+     * @param <R>    the result type
+     * @return a cold publisher of the results; a failed task ends it with {@code onError}
+     */
+    default <T, R> java.util.concurrent.Flow.Publisher<R> publish(SerializableFunction<? super T, ? extends R> fn,
+                                                                  Iterable<? extends T> inputs) {
+        return publish(fn, inputs, 1);
+    }
+
+    /**
+     * As {@link #publish(SerializableFunction, Iterable)}, with an explicit chunk size.
+     *
+     * @param fn        the function
+     * @param inputs    the inputs
+     * @param chunkSize inputs per chunk, at least 1
+     * @param <T>       the input type
+     * @param <R>       the result type
+     * @return a cold publisher of the results
+     */
+    <T, R> java.util.concurrent.Flow.Publisher<R> publish(SerializableFunction<? super T, ? extends R> fn,
+                                                          Iterable<? extends T> inputs, int chunkSize);
+
+    /**
      * Refuses new work, lets accepted work finish, stops the workers and waits for them. This is
      * what try-with-resources calls. Calling it again does nothing.
      */

@@ -3,6 +3,7 @@ package io.multiproc4j;
 import io.multiproc4j.internal.engine.ProcessEngine;
 import io.multiproc4j.internal.engine.ProcessEngine.Options;
 import io.multiproc4j.internal.engine.ThreadEngine;
+import io.multiproc4j.internal.sched.EngineExecutor;
 import io.multiproc4j.internal.sched.ScheduledPool;
 import io.multiproc4j.spi.Codec;
 import io.multiproc4j.spi.Engine;
@@ -41,6 +42,8 @@ public final class PoolBuilder {
     private Duration startTimeout = Duration.ofSeconds(60);
     private Codec codec = Codec.standard();
     private Engine engine;
+    private Duration idleWorkerTimeout;
+    private CrashPolicy crashPolicy = CrashPolicy.FAIL_AFFECTED_TASKS;
 
     PoolBuilder() {}
 
@@ -134,7 +137,8 @@ public final class PoolBuilder {
 
     /**
      * Code that runs once in each worker before its first task. If it throws, the pool is broken and
-     * every call fails with a {@link BrokenPoolException} naming the initializer's error.
+     * every call fails with a {@link BrokenPoolException} naming the initializer's error (wrap checked
+     * exceptions in an unchecked one).
      *
      * @param initializer the code
      * @return this builder
@@ -206,12 +210,61 @@ public final class PoolBuilder {
     }
 
     /**
+     * For executors ({@link #buildExecutor()}): retires a worker JVM idle this long; another starts
+     * when work comes. Without it, idle workers stay, as in Python.
+     *
+     * @param timeout positive
+     * @return this builder
+     */
+    public PoolBuilder idleWorkerTimeout(Duration timeout) {
+        Objects.requireNonNull(timeout, "idleWorkerTimeout");
+        if (timeout.isNegative() || timeout.isZero()) {
+            throw new IllegalArgumentException("idleWorkerTimeout must be positive, was " + timeout);
+        }
+        this.idleWorkerTimeout = timeout;
+        return this;
+    }
+
+    /**
+     * For executors ({@link #buildExecutor()}): what a worker that dies abruptly does to the other
+     * tasks.
+     *
+     * @param policy the policy; {@link CrashPolicy#FAIL_AFFECTED_TASKS} by default
+     * @return this builder
+     */
+    public PoolBuilder crashPolicy(CrashPolicy policy) {
+        this.crashPolicy = Objects.requireNonNull(policy, "crashPolicy");
+        return this;
+    }
+
+    /**
      * @return a new pool; worker JVMs start now, concurrently
-     * @throws IllegalStateException when an option needs worker processes but threads were chosen
+     * @throws IllegalStateException when an option needs worker processes but threads were chosen,
+     *     or an option is for executors only
      */
     public Pool build() {
+        if (idleWorkerTimeout != null || crashPolicy != CrashPolicy.FAIL_AFFECTED_TASKS) {
+            throw new IllegalStateException("idleWorkerTimeout and crashPolicy are executor options: "
+                    + "finish with buildExecutor(), or leave them out for a Pool");
+        }
+        return new ScheduledPool(engine(false), codec);
+    }
+
+    /**
+     * @return a new executor ({@link ProcessPoolExecutor}, {@link ThreadExecutor}); worker JVMs start
+     *     on demand, up to the maximum
+     * @throws IllegalStateException when an option needs worker processes but threads were chosen
+     */
+    public TaskExecutor buildExecutor() {
+        if (kind != Kind.PROCESSES && (idleWorkerTimeout != null || crashPolicy != CrashPolicy.FAIL_AFFECTED_TASKS)) {
+            throw new IllegalStateException("idleWorkerTimeout and crashPolicy need worker processes: use processes(n)");
+        }
+        return new EngineExecutor(engine(true), codec);
+    }
+
+    private Engine engine(boolean executor) {
         if (engine != null) {
-            return new ScheduledPool(engine, codec);
+            return engine;
         }
         if (kind != Kind.PROCESSES) {
             List<String> processOnly = new ArrayList<>();
@@ -225,13 +278,16 @@ public final class PoolBuilder {
                         + " need worker processes (a thread cannot be killed or recycled): use "
                         + "Pool.builder().processes(n)");
             }
-            return new ScheduledPool(kind == Kind.THREADS
+            return kind == Kind.THREADS
                     ? ThreadEngine.platform(workers, initializer)
-                    : ThreadEngine.virtual(initializer), codec);
+                    : ThreadEngine.virtual(initializer);
         }
+        // A pool starts every worker now and lets each hold two chunks, hiding the round trip; an
+        // executor starts workers on demand and keeps queued tasks here, where they can be cancelled.
         var options = new Options(workers, maxTasksPerChild, maxMemoryPerChild, taskTimeout, retries,
-                initializer, List.copyOf(jvmOptions), workerOutput, startTimeout, codec);
-        return new ScheduledPool(ProcessEngine.start(options), codec);
+                initializer, List.copyOf(jvmOptions), workerOutput, startTimeout, codec,
+                executor, executor ? 1 : 2, idleWorkerTimeout, crashPolicy == CrashPolicy.BREAK_EXECUTOR);
+        return ProcessEngine.start(options);
     }
 
     private static int positive(String name, int value) {

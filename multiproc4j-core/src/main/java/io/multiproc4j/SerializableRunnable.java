@@ -3,15 +3,9 @@ package io.multiproc4j;
 import java.io.Serializable;
 
 /**
- * A piece of code that can be shipped to a worker JVM and may throw, such as a pool's
- * {@linkplain PoolBuilder#initializer initializer}.
+ * A {@link Runnable} that can be shipped to a worker JVM: a pool's
+ * {@linkplain PoolBuilder#initializer initializer}, or a task given to
+ * {@link TaskExecutor#submit(SerializableRunnable)}. A lambda written in place is serializable as is.
  */
 @FunctionalInterface
-public interface SerializableRunnable extends Serializable {
-    /**
-     * Runs the code.
-     *
-     * @throws Exception whatever the code throws; it is reported to the caller
-     */
-    void run() throws Exception;
-}
+public interface SerializableRunnable extends Runnable, Serializable {}

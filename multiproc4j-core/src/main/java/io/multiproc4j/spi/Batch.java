@@ -26,6 +26,14 @@ public interface Batch {
     /** @return the inputs of this chunk */
     List<Object> inputs();
 
+    /**
+     * @return the inputs already encoded by the pool's codec (the caller checked they travel), or
+     *     {@code null} to let the engine encode them
+     */
+    default byte[] encodedInputs() {
+        return null;
+    }
+
     /** @return the index of {@code inputs().get(0)} among the call's inputs */
     long firstIndex();
 

@@ -40,8 +40,23 @@ public interface Engine {
     /** Refuses new batches, finishes the accepted ones, then stops the workers. Does not wait. */
     void shutdown();
 
-    /** Stops now: batches not finished fail with {@link java.util.concurrent.CancellationException}. */
-    void shutdownNow();
+    /**
+     * Stops now: running batches fail with {@link java.util.concurrent.CancellationException}
+     * (worker JVMs are killed, threads interrupted), and the batches that never started are returned
+     * untouched, for the caller to fail or hand back.
+     *
+     * @return the batches that never started
+     */
+    java.util.List<Batch> shutdownNow();
+
+    /**
+     * Stops one batch: dropped if it has not started; if it is running, its worker JVM is killed
+     * and replaced (a thread is interrupted). Either way it fails with
+     * {@link java.util.concurrent.CancellationException}. Does nothing if it already ended.
+     *
+     * @param batch a batch given to {@link #execute}
+     */
+    void interrupt(Batch batch);
 
     /**
      * @param timeout how long to wait at most

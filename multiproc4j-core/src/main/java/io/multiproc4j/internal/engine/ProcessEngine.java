@@ -91,13 +91,17 @@ public final class ProcessEngine implements Engine {
      * @param workerOutput      what to do with worker output
      * @param startTimeout      how long a worker may take to start
      * @param codec             how values travel
+     * @param onDemand          start workers as work arrives (executors) instead of all at once (pools)
+     * @param prefetch          batches a worker may hold at once: 2 hides the round trip (pools); 1 keeps
+     *                          queued work in the parent, where it can be cancelled or handed back (executors)
+     * @param idleTimeout       retire a worker idle this long, not replacing it; null = never
+     * @param breakOnCrash      a worker that dies abruptly breaks the engine (Python's BrokenProcessPool)
      */
     public record Options(int workers, int maxTasksPerChild, long maxMemoryPerChild, Duration taskTimeout,
                           int retries, SerializableRunnable initializer, List<String> jvmOptions,
-                          WorkerOutput workerOutput, Duration startTimeout, Codec codec) {}
+                          WorkerOutput workerOutput, Duration startTimeout, Codec codec,
+                          boolean onDemand, int prefetch, Duration idleTimeout, boolean breakOnCrash) {}
 
-    /** Batches a worker may hold at once: one running, one on its way, hiding the round trip. */
-    private static final int PREFETCH = 2;
     /** Functions a worker keeps decoded. */
     private static final int FUNCTIONS_PER_WORKER = 64;
 
@@ -168,9 +172,13 @@ public final class ProcessEngine implements Engine {
             long period = Math.clamp(options.taskTimeout().toMillis() / 10, 5, 100);
             engine.timer.scheduleWithFixedDelay(engine::checkTimeouts, period, period, TimeUnit.MILLISECONDS);
         }
+        if (options.idleTimeout() != null) {
+            long period = Math.clamp(options.idleTimeout().toMillis() / 4, 10, 1000);
+            engine.timer.scheduleWithFixedDelay(engine::retireIdle, period, period, TimeUnit.MILLISECONDS);
+        }
         engine.lock.lock();
         try {
-            for (int i = 0; i < options.workers(); i++) {
+            for (int i = 0; !options.onDemand() && i < options.workers(); i++) {
                 engine.spawnLocked();
             }
         } finally {
@@ -214,11 +222,14 @@ public final class ProcessEngine implements Engine {
     @Override
     public void execute(Batch batch) {
         Dispatch d = new Dispatch(dispatchIds.incrementAndGet(), batch, batch.inputs(), 0);
-        try {
-            d.inputBytes = codec.encode(d.inputs);
-        } catch (IOException | RuntimeException e) {
-            failUnencodable(batch, e);
-            return;
+        d.inputBytes = batch.encodedInputs();
+        if (d.inputBytes == null) {
+            try {
+                d.inputBytes = codec.encode(d.inputs);
+            } catch (IOException | RuntimeException e) {
+                failUnencodable(batch, e);
+                return;
+            }
         }
         List<Slot> toFlush;
         lock.lock();
@@ -264,8 +275,8 @@ public final class ProcessEngine implements Engine {
         if (runState == RunState.STOP || runState == RunState.TERMINATED) {
             return grown;
         }
-        // Two passes: every idle worker gets one batch before any gets a second (prefetch).
-        for (int depth = 1; depth <= PREFETCH && !pending.isEmpty(); depth++) {
+        // One pass per depth: every idle worker gets one batch before any gets a second (prefetch).
+        for (int depth = 1; depth <= options.prefetch() && !pending.isEmpty(); depth++) {
             for (Slot slot : slots) {
                 if (pending.isEmpty()) {
                     break;
@@ -290,7 +301,35 @@ public final class ProcessEngine implements Engine {
                 }
             }
         }
+        if (options.onDemand()) {
+            spawnForPendingLocked();
+        }
         return grown;
+    }
+
+    /** On demand: one more worker for each pending batch that no starting worker will take, up to the maximum. */
+    private void spawnForPendingLocked() {
+        int starting = 0;
+        int active = 0;
+        for (Slot slot : slots) {
+            if (slot.state == WorkerProcess.State.STARTING) {
+                starting++;
+            }
+            if (slot.state != WorkerProcess.State.RETIRING) {
+                active++;
+            }
+        }
+        int live = 0;
+        for (Dispatch d : pending) {
+            if (!d.batch.isCancelled()) {
+                live++;
+            }
+        }
+        while (live > starting && active < options.workers() && broken == null) {
+            spawnLocked();
+            starting++;
+            active++;
+        }
     }
 
     private Dispatch pollLivePending() {
@@ -368,6 +407,39 @@ public final class ProcessEngine implements Engine {
             slot.process.channel().send(FrameType.BATCH, w.toByteArray());
         } catch (IOException e) {
             // The worker is dying; its death requeues or fails what it held.
+        }
+    }
+
+    @Override
+    public void interrupt(Batch batch) {
+        Dispatch queued = null;
+        lock.lock();
+        try {
+            for (Dispatch d : pending) {
+                if (d.batch == batch) {
+                    queued = d;
+                    break;
+                }
+            }
+            if (queued != null) {
+                pending.remove(queued);
+            } else {
+                for (Slot slot : slots) {
+                    Dispatch running = slot.inflight.peekFirst();
+                    if (running != null && running.batch == batch && slot.cancelled == null) {
+                        // Killing the worker is the only way to stop code that ignores interrupts;
+                        // prefetched batches behind it go back to the queue when it dies. A batch
+                        // prefetched behind another is left to run: its results are dropped.
+                        slot.cancelled = running;
+                        slot.process.kill();
+                    }
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+        if (queued != null) {
+            queued.batch.fail(0, new CancellationException("cancelled before it started"));
         }
     }
 
@@ -472,6 +544,7 @@ public final class ProcessEngine implements Engine {
                 return;
             }
             slot.state = WorkerProcess.State.READY;
+            slot.idleSince = System.nanoTime();
             startFailures = 0;
             if (runState == RunState.SHUTDOWN) {
                 shutdownIfQuiescentLocked();
@@ -603,6 +676,7 @@ public final class ProcessEngine implements Engine {
         try {
             if (slot.state == WorkerProcess.State.BUSY && slot.inflight.isEmpty()) {
                 slot.state = WorkerProcess.State.READY;
+                slot.idleSince = System.nanoTime();
             }
             if (options.maxTasksPerChild() > 0 && slot.tasksDone >= options.maxTasksPerChild()) {
                 retireLocked(slot);
@@ -659,6 +733,28 @@ public final class ProcessEngine implements Engine {
         }
     }
 
+    /** Retires workers idle past the idle timeout, without replacing them (they start again on demand). */
+    private void retireIdle() {
+        long limit = options.idleTimeout().toNanos();
+        long now = System.nanoTime();
+        List<Slot> idle = new ArrayList<>();
+        lock.lock();
+        try {
+            for (Slot slot : slots) {
+                if (slot.state == WorkerProcess.State.READY && slot.inflight.isEmpty() && !slot.shutdownSent
+                        && now - slot.idleSince > limit) {
+                    slot.state = WorkerProcess.State.RETIRING;
+                    slot.replaced = true;
+                    slot.shutdownSent = true;
+                    idle.add(slot);
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+        idle.forEach(this::sendShutdown);
+    }
+
     /** A worker's process exited: the one place where deaths are handled. */
     private void onExit(Slot slot) {
         Thread reader = slot.reader;
@@ -683,7 +779,13 @@ public final class ProcessEngine implements Engine {
             if (!everReady) {
                 onStartFailureLocked(slot, exitCode, tail, failures);
             } else if (runState != RunState.STOP && runState != RunState.TERMINATED) {
+                boolean abrupt = !slot.selfRetired && !slot.shutdownSent && slot.timedOut == null
+                        && slot.cancelled == null && !slot.inflight.isEmpty();
                 failOrRetryHeldLocked(slot, exitCode, tail, failures);
+                if (abrupt && options.breakOnCrash()) {
+                    failures.addAll(breakLocked("a worker died abruptly (" + slot.process + ", exit code " + exitCode
+                            + ") and this executor's crash policy breaks it; create a new one", null));
+                }
                 boolean needed = runState == RunState.RUNNING || !pending.isEmpty() || anyInflightLocked();
                 if (!slot.replaced && needed) {
                     spawnLocked();
@@ -728,6 +830,9 @@ public final class ProcessEngine implements Engine {
             int offset = head.base + head.done;
             if (slot.timedOut == head) {
                 var failure = new TaskTimeoutException(index, slot.process.ref(), options.taskTimeout());
+                failures.add(() -> head.batch.fail(offset, failure));
+            } else if (slot.cancelled == head) {
+                var failure = new CancellationException("cancelled while running; its worker was killed and replaced");
                 failures.add(() -> head.batch.fail(offset, failure));
             } else if (head.attempts < options.retries() && !head.batch.isCancelled()) {
                 head.attempts++;
@@ -822,14 +927,21 @@ public final class ProcessEngine implements Engine {
     }
 
     @Override
-    public void shutdownNow() {
+    public List<Batch> shutdownNow() {
         List<Dispatch> unfinished;
+        List<Batch> neverStarted = new ArrayList<>();
         lock.lock();
         try {
             if (runState == RunState.TERMINATED) {
-                return;
+                return neverStarted;
             }
             runState = RunState.STOP;
+            for (Dispatch d : pending) {
+                if (!d.batch.isCancelled()) {
+                    neverStarted.add(d.batch);
+                }
+            }
+            pending.clear();
             unfinished = drainAllLocked();
             for (Slot slot : slots) {
                 slot.killedOnPurpose = true;
@@ -843,6 +955,7 @@ public final class ProcessEngine implements Engine {
         for (Dispatch d : unfinished) {
             d.batch.fail(d.base + d.done, cancelled);
         }
+        return neverStarted;
     }
 
     private void terminateIfDoneLocked() {
@@ -919,6 +1032,10 @@ public final class ProcessEngine implements Engine {
         long inflightTasks;
         long headSince;
         Dispatch timedOut;
+        /** The running batch it was killed to cancel. */
+        Dispatch cancelled;
+        /** When it last became idle (nanoTime). */
+        long idleSince = System.nanoTime();
         boolean replaced;
         boolean shutdownSent;
         boolean startTimedOut;

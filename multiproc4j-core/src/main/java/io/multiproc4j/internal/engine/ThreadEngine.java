@@ -166,17 +166,37 @@ public final class ThreadEngine implements Engine {
     }
 
     @Override
-    public void shutdownNow() {
+    public List<Batch> shutdownNow() {
         List<Runnable> queued = executor.shutdownNow();
-        var cancelled = new CancellationException("the pool was terminated before this task finished");
+        List<Batch> neverStarted = new ArrayList<>();
         for (Runnable r : queued) {
-            if (r instanceof RunningBatch rb) {
-                rb.batch.fail(0, cancelled);
+            if (r instanceof RunningBatch rb && !rb.batch.isCancelled()) {
+                neverStarted.add(rb.batch);
             }
         }
+        var cancelled = new CancellationException("the pool was terminated before this task finished");
         for (RunningBatch rb : running) {
             rb.batch.fail(0, cancelled);
         }
+        return neverStarted;
+    }
+
+    /**
+     * A thread cannot be killed: a running batch's thread is interrupted and the batch fails now; if
+     * the task ignores the interrupt it runs on, and its result is dropped. A queued batch is dropped
+     * when its turn comes.
+     */
+    @Override
+    public void interrupt(Batch batch) {
+        for (RunningBatch rb : running) {
+            if (rb.batch == batch) {
+                Thread thread = rb.thread;
+                if (thread != null) {
+                    thread.interrupt();
+                }
+            }
+        }
+        batch.fail(0, new CancellationException("cancelled"));
     }
 
     @Override

@@ -15,14 +15,25 @@ final class BatchTask implements Batch {
     private final List<Object> inputs;
     private final long firstIndex;
     private final Job job;
+    private final byte[] encodedInputs;
     private final AtomicBoolean ended = new AtomicBoolean();
     private int delivered;
 
     BatchTask(FunctionSpec function, List<Object> inputs, long firstIndex, Job job) {
+        this(function, inputs, firstIndex, job, null);
+    }
+
+    BatchTask(FunctionSpec function, List<Object> inputs, long firstIndex, Job job, byte[] encodedInputs) {
         this.function = function;
         this.inputs = inputs;
         this.firstIndex = firstIndex;
         this.job = job;
+        this.encodedInputs = encodedInputs;
+    }
+
+    @Override
+    public byte[] encodedInputs() {
+        return encodedInputs;
     }
 
     @Override

@@ -1,5 +1,6 @@
 package io.multiproc4j.internal.sched;
 
+import io.multiproc4j.TaskFailedException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -20,15 +21,26 @@ final class MapJob<R> implements Job {
     private final Object[] results;
     private final AtomicInteger remaining;
     private final AtomicBoolean done = new AtomicBoolean();
-    private final CompletableFuture<R> future = new CompletableFuture<>();
+    private final CompletableFuture<R> future;
     private final boolean single;
+    private final boolean unwrapTaskExceptions;
     private final Executor callbacks;
 
     MapJob(int size, boolean single, Executor callbacks) {
+        this(size, single, callbacks, new CompletableFuture<>(), false);
+    }
+
+    /**
+     * @param unwrapTaskExceptions fail the future with the task's own exception rather than the
+     *                             {@link TaskFailedException} around it (executors, as ExecutorService users expect)
+     */
+    MapJob(int size, boolean single, Executor callbacks, CompletableFuture<R> future, boolean unwrapTaskExceptions) {
         this.results = new Object[size];
         this.remaining = new AtomicInteger(size);
         this.single = single;
         this.callbacks = callbacks;
+        this.future = future;
+        this.unwrapTaskExceptions = unwrapTaskExceptions;
         if (size == 0) {
             done.set(true);
             complete();
@@ -68,7 +80,12 @@ final class MapJob<R> implements Job {
 
     void fail(RuntimeException failure) {
         if (done.compareAndSet(false, true)) {
-            callbacks.execute(() -> future.completeExceptionally(failure));
+            Throwable reported = failure;
+            if (unwrapTaskExceptions && failure.getClass() == TaskFailedException.class && failure.getCause() != null) {
+                reported = failure.getCause();
+            }
+            Throwable outcome = reported;
+            callbacks.execute(() -> future.completeExceptionally(outcome));
         }
     }
 }

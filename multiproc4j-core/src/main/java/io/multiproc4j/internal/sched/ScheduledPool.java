@@ -19,6 +19,7 @@ import java.util.Objects;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Flow;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -31,9 +32,9 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class ScheduledPool implements Pool {
     /** Completes user-visible futures off the engines' threads. */
-    private static final Executor CALLBACKS =
+    static final Executor CALLBACKS =
             Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("multiproc4j-callback-", 1).factory());
-    private static final AtomicLong FUNCTION_IDS = new AtomicLong();
+    static final AtomicLong FUNCTION_IDS = new AtomicLong();
 
     private final Engine engine;
     private final Codec codec;
@@ -132,14 +133,38 @@ public final class ScheduledPool implements Pool {
         return job.future();
     }
 
+    @Override
+    public <T, R> Flow.Publisher<R> publish(SerializableFunction<? super T, ? extends R> fn, Iterable<? extends T> inputs,
+                                            int chunkSize) {
+        Objects.requireNonNull(fn, "fn");
+        checkOpen();
+        return publisher(engine, codec, fn, inputs, chunkSize, this::checkOpen);
+    }
+
+    /** A publisher over an engine; {@code checkOpen} throws when its owner takes no more work. */
+    static <T, R> Flow.Publisher<R> publisher(Engine engine, Codec codec, SerializableFunction<? super T, ? extends R> fn,
+                                              Iterable<? extends T> inputs, int chunkSize, Runnable checkOpen) {
+        Objects.requireNonNull(fn, "fn");
+        Objects.requireNonNull(inputs, "inputs");
+        checkChunkSize(chunkSize);
+        FunctionSpec spec = spec(engine, codec, fn);
+        return new ResultPublisher<>(inputs::iterator, spec, chunkSize > 0 ? chunkSize : 1, window(engine), batch -> {
+            checkOpen.run();
+            engine.execute(batch);
+        }, CALLBACKS);
+    }
+
+    private static int window(Engine engine) {
+        return engine.workers() >= 1024 ? 1024 : Math.max(4, engine.workers() * 2 + 2);
+    }
+
     private <T, R> Iterator<R> lazy(SerializableFunction<? super T, ? extends R> fn, Iterable<? extends T> inputs,
                                     int chunkSize, boolean ordered) {
         Objects.requireNonNull(inputs, "inputs");
         checkChunkSize(chunkSize);
         FunctionSpec spec = prepare(fn);
         int size = chunkSize > 0 ? chunkSize : 1;
-        int window = engine.workers() >= 1024 ? 1024 : Math.max(4, engine.workers() * 2 + 2);
-        return new ResultIterator<>(inputs.iterator(), spec, size, window, ordered, this::submit);
+        return new ResultIterator<>(inputs.iterator(), spec, size, window(engine), ordered, this::submit);
     }
 
     private void submitAll(MapJob<?> job, FunctionSpec spec, List<Object> all, int chunkSize) {
@@ -161,10 +186,15 @@ public final class ScheduledPool implements Pool {
     }
 
     /** Checks the pool takes calls and the function can travel; encodes it once for the call. */
-    @SuppressWarnings("unchecked")
     private FunctionSpec prepare(SerializableFunction<?, ?> fn) {
         Objects.requireNonNull(fn, "fn");
         checkOpen();
+        return spec(engine, codec, fn);
+    }
+
+    /** Encodes a call's function once, refusing one that cannot travel with a message that says why. */
+    @SuppressWarnings("unchecked")
+    static FunctionSpec spec(Engine engine, Codec codec, SerializableFunction<?, ?> fn) {
         byte[] bytes = null;
         if (engine.shipsTasks()) {
             try {
@@ -269,7 +299,10 @@ public final class ScheduledPool implements Pool {
         synchronized (stateLock) {
             state = PoolState.TERMINATED;
         }
-        engine.shutdownNow();
+        var cancelled = new CancellationException("the pool was terminated before this task started");
+        for (var batch : engine.shutdownNow()) {
+            batch.fail(0, cancelled);
+        }
     }
 
     @Override

@@ -1,0 +1,11 @@
+package io.multiproc4j.testkit;
+
+import io.multiproc4j.TaskExecutor;
+import io.multiproc4j.ThreadExecutor;
+
+class VirtualTaskExecutorContractTest extends TaskExecutorContract {
+    @Override
+    protected TaskExecutor createExecutor(int workers) {
+        return ThreadExecutor.virtual();
+    }
+}
