@@ -1,0 +1,243 @@
+package io.multiproc4j.testkit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.multiproc4j.BrokenPoolException;
+import io.multiproc4j.CrashPolicy;
+import io.multiproc4j.ProcessPoolExecutor;
+import io.multiproc4j.TaskExecutor;
+import io.multiproc4j.WorkerCrashedException;
+import io.multiproc4j.WorkerOutput;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** What only an executor of worker JVMs does (CPython's process-executor tests, and more). */
+@Deadline(seconds = 90)
+class ProcessExecutorBehaviourTest {
+
+    private static long pid() {
+        return ProcessHandle.current().pid();
+    }
+
+    private static long workerJvms() {
+        try (Stream<ProcessHandle> children = ProcessHandle.current().children()) {
+            return children.filter(ProcessHandle::isAlive)
+                    .filter(p -> p.info().arguments().map(a -> String.join(" ", a).contains("WorkerMain")).orElse(false))
+                    .count();
+        }
+    }
+
+    /** Says which worker started (a file per pid), then blocks until the gate file exists. */
+    static long waitFor(String file) {
+        Path gate = Path.of(file);
+        try {
+            Files.writeString(Path.of(file + ".started." + ProcessHandle.current().pid()), "");
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        long end = System.nanoTime() + 30_000_000_000L;
+        while (!Files.exists(gate) && System.nanoTime() < end) {
+            java.util.concurrent.locks.LockSupport.parkNanos(2_000_000);
+        }
+        return ProcessHandle.current().pid();
+    }
+
+    @Test
+    void sequentialSubmits_useOneWorker() throws Exception {
+        long before = workerJvms();
+        try (TaskExecutor executor = ProcessPoolExecutor.create(4)) {
+            Set<Long> pids = new HashSet<>();
+            for (int i = 0; i < 3; i++) {
+                pids.add(executor.submit(ProcessExecutorBehaviourTest::pid).get(30, TimeUnit.SECONDS));
+            }
+            assertThat(pids).hasSize(1);
+            assertThat(workerJvms() - before).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void manyBlockedTasks_startExactlyMaxWorkers(@TempDir Path dir) throws Exception {
+        String gate = dir.resolve("open").toString();
+        long before = workerJvms();
+        try (TaskExecutor executor = ProcessPoolExecutor.create(2)) {
+            List<CompletableFuture<Long>> futures = new ArrayList<>();
+            for (int i = 0; i < 30; i++) {
+                futures.add(executor.submit(() -> waitFor(gate)));
+            }
+            Conditions.await("two workers to run a task each", Duration.ofSeconds(30), () -> startedFiles(dir) == 2);
+            assertThat(workerJvms() - before).isEqualTo(2);
+            Files.createFile(Path.of(gate));
+            Set<Long> pids = new HashSet<>();
+            for (var f : futures) {
+                pids.add(f.get(60, TimeUnit.SECONDS));
+            }
+            assertThat(pids).hasSize(2);
+        }
+    }
+
+    private static long startedFiles(Path dir) {
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.filter(p -> p.getFileName().toString().contains(".started.")).count();
+        } catch (java.io.IOException e) {
+            return 0;
+        }
+    }
+
+    @Test
+    void cancelTrue_ofRunningTask_killsItsWorker_andTheExecutorGoesOn(@TempDir Path dir) throws Exception {
+        String gate = dir.resolve("never-opened").toString();
+        try (TaskExecutor executor = ProcessPoolExecutor.create(1)) {
+            long firstPid = executor.submit(ProcessExecutorBehaviourTest::pid).get(30, TimeUnit.SECONDS);
+            CompletableFuture<Long> stuck = executor.submit(() -> waitFor(gate));
+            CompletableFuture<Long> queuedBehind = executor.submit(ProcessExecutorBehaviourTest::pid);
+            Conditions.await("the stuck task to be running", Duration.ofSeconds(10), () -> startedFiles(dir) == 1);
+            assertThat(stuck.cancel(true)).isTrue();
+            assertThat(stuck.isCancelled()).isTrue();
+            Conditions.await("the worker running the cancelled task to die", Duration.ofSeconds(10),
+                    () -> !Conditions.alive(firstPid));
+            long nextPid = queuedBehind.get(30, TimeUnit.SECONDS);
+            assertThat(nextPid).isNotEqualTo(firstPid);
+        }
+    }
+
+    @Test
+    void cancelFalse_ofQueuedTask_dropsIt() throws Exception {
+        try (TaskExecutor executor = ProcessPoolExecutor.create(1)) {
+            CompletableFuture<Integer> first = executor.submit(() -> TaskExecutorContract.slow(300, 1));
+            CompletableFuture<Integer> dropped = executor.submit(() -> {
+                throw new AssertionError("a cancelled task ran");
+            });
+            assertThat(dropped.cancel(false)).isTrue();
+            assertThat(first.get(30, TimeUnit.SECONDS)).isEqualTo(1);
+            assertThat(executor.submit(() -> 2).get(30, TimeUnit.SECONDS)).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void maxTasksPerChild_withOneWorker_tasksOneToThreeShareAPid_fourthGetsANewOne() throws Exception {
+        try (TaskExecutor executor = ProcessPoolExecutor.builder().processes(1).maxTasksPerChild(3).buildExecutor()) {
+            List<Long> pids = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                pids.add(executor.submit(ProcessExecutorBehaviourTest::pid).get(30, TimeUnit.SECONDS));
+            }
+            assertThat(pids.subList(0, 3)).containsOnly(pids.get(0));
+            assertThat(pids.get(3)).isNotEqualTo(pids.get(0));
+        }
+    }
+
+    @Test
+    void initializerThatThrows_failsPendingAndLaterSubmissions_namingIt() throws Exception {
+        TaskExecutor executor = ProcessPoolExecutor.builder().processes(2).workerOutput(WorkerOutput.DISCARD)
+                .initializer(() -> {
+                    throw new IllegalStateException("config file missing");
+                }).buildExecutor();
+        try {
+            CompletableFuture<Integer> pending = executor.submit(() -> 1);
+            assertThatThrownBy(() -> pending.get(30, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
+                    .cause().isInstanceOf(BrokenPoolException.class).hasMessageContaining("config file missing");
+            assertThatThrownBy(() -> executor.submit(() -> 2).get(30, TimeUnit.SECONDS))
+                    .hasMessageContaining("config file missing");
+        } finally {
+            executor.shutdownNow();
+        }
+    }
+
+    @Test
+    void workerKilledMidTask_failsOnlyThatFuture_underTheDefaultPolicy() throws Exception {
+        try (TaskExecutor executor = ProcessPoolExecutor.builder().processes(2).workerOutput(WorkerOutput.DISCARD)
+                .buildExecutor()) {
+            CompletableFuture<Integer> doomed = executor.submit(() -> {
+                Runtime.getRuntime().halt(9);
+                return 0;
+            });
+            List<CompletableFuture<Integer>> others = new ArrayList<>();
+            for (int i = 0; i < 10; i++) {
+                int n = i;
+                others.add(executor.submit(() -> n));
+            }
+            assertThatThrownBy(() -> doomed.get(30, TimeUnit.SECONDS)).cause().isInstanceOf(WorkerCrashedException.class);
+            for (int i = 0; i < 10; i++) {
+                assertThat(others.get(i).get(30, TimeUnit.SECONDS)).isEqualTo(i);
+            }
+        }
+    }
+
+    @Test
+    void workerKilledMidTask_breaksTheExecutor_underTheFailFastPolicy(@TempDir Path dir) throws Exception {
+        String gate = dir.resolve("never-opened").toString();
+        TaskExecutor executor = ProcessPoolExecutor.builder().processes(2).crashPolicy(CrashPolicy.BREAK_EXECUTOR)
+                .workerOutput(WorkerOutput.DISCARD).buildExecutor();
+        try {
+            CompletableFuture<Long> waiting = executor.submit(() -> waitFor(gate)); // occupies one worker
+            CompletableFuture<Integer> doomed = executor.submit(() -> {                // kills the other
+                Runtime.getRuntime().halt(9);
+                return 0;
+            });
+            List<CompletableFuture<Long>> queued = new ArrayList<>();
+            for (int i = 0; i < 5; i++) {
+                queued.add(executor.submit(() -> waitFor(gate)));
+            }
+            assertThatThrownBy(() -> doomed.get(30, TimeUnit.SECONDS)).cause().isInstanceOf(WorkerCrashedException.class);
+            assertThatThrownBy(() -> waiting.get(30, TimeUnit.SECONDS)).cause().isInstanceOf(BrokenPoolException.class);
+            for (var f : queued) {
+                assertThatThrownBy(() -> f.get(30, TimeUnit.SECONDS)).cause().isInstanceOf(BrokenPoolException.class)
+                        .hasMessageContaining("died abruptly");
+            }
+            assertThatThrownBy(() -> executor.submit(() -> 1).get(30, TimeUnit.SECONDS))
+                    .hasMessageContaining("died abruptly");
+        } finally {
+            executor.shutdownNow();
+        }
+    }
+
+    @Test
+    void plainCallableThatIsNotSerializable_isRefusedAtSubmission_sayingHowToFixIt() {
+        try (TaskExecutor executor = ProcessPoolExecutor.create(1)) {
+            Callable<Integer> plain = new Callable<>() {
+                @Override
+                public Integer call() {
+                    return 1;
+                }
+            };
+            assertThatThrownBy(() -> executor.submit(plain)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("must be serializable").hasMessageContaining("lambda");
+            executor.shutdown();
+            assertThatThrownBy(() -> executor.submit(() -> 1)).isInstanceOf(RejectedExecutionException.class);
+        }
+    }
+
+    @Test
+    void idleWorkers_retireAfterTheIdleTimeout_andNewOnesStartOnDemand() throws Exception {
+        try (TaskExecutor executor = ProcessPoolExecutor.builder().processes(1)
+                .idleWorkerTimeout(Duration.ofMillis(200)).buildExecutor()) {
+            long first = executor.submit(ProcessExecutorBehaviourTest::pid).get(30, TimeUnit.SECONDS);
+            Conditions.await("the idle worker to retire", Duration.ofSeconds(10), () -> !Conditions.alive(first));
+            long second = executor.submit(ProcessExecutorBehaviourTest::pid).get(30, TimeUnit.SECONDS);
+            assertThat(second).isNotEqualTo(first);
+        }
+    }
+
+    @Test
+    void cancelledFuture_reportsCancellation_notAFailure() throws Exception {
+        try (TaskExecutor executor = ProcessPoolExecutor.create(1)) {
+            CompletableFuture<Integer> f = executor.submit(() -> TaskExecutorContract.slow(10_000, 1));
+            f.cancel(true);
+            assertThatThrownBy(() -> f.get(1, TimeUnit.SECONDS)).isInstanceOf(CancellationException.class);
+        }
+    }
+}
