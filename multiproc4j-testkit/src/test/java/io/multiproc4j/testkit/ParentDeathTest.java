@@ -16,9 +16,19 @@ class ParentDeathTest {
 
     @Test
     void workersExitWithinTwoSeconds_whenTheirParentIsSigkilled() throws Exception {
+        ownerDies(false);
+    }
+
+    @Test
+    void workersExit_whenTheirParentExitsWithoutClosingThePool() throws Exception {
+        ownerDies(true);
+    }
+
+    private static void ownerDies(boolean exitsByItself) throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         Process owner = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
-                PoolOwnerMain.class.getName()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+                PoolOwnerMain.class.getName(), exitsByItself ? "exit" : "wait")
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
         List<Long> workers;
         try {
             var reader = new BufferedReader(new InputStreamReader(owner.getInputStream(), StandardCharsets.UTF_8));
@@ -29,13 +39,19 @@ class ParentDeathTest {
             } while (!line.startsWith("WORKERS "));
             String[] parts = line.split(" ");
             workers = List.of(Long.parseLong(parts[1]), Long.parseLong(parts[2]));
-            assertThat(workers).allMatch(Conditions::alive);
+            if (!exitsByItself) {
+                assertThat(workers).allMatch(Conditions::alive);
+            }
         } finally {
-            owner.destroyForcibly(); // SIGKILL: no shutdown hook runs in the owner
+            if (!exitsByItself) {
+                owner.destroyForcibly(); // SIGKILL: no shutdown hook runs in the owner
+            }
+            if (!owner.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) {
+                owner.destroyForcibly();
+            }
         }
-        owner.waitFor();
         try {
-            Conditions.await("the workers of a SIGKILLed parent to exit", Duration.ofSeconds(2),
+            Conditions.await("the workers of a dead parent to exit", Duration.ofSeconds(2),
                     () -> workers.stream().noneMatch(Conditions::alive));
         } finally {
             workers.forEach(pid -> ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly));

@@ -10,7 +10,7 @@ public final class PoolOwnerMain {
     private PoolOwnerMain() {}
 
     /**
-     * @param args unused
+     * @param args {@code exit} to exit normally at once instead of waiting to be killed
      * @throws Exception never expected
      */
     public static void main(String[] args) throws Exception {
@@ -28,6 +28,9 @@ public final class PoolOwnerMain {
         }
         System.out.println("WORKERS " + pids.first() + " " + pids.last());
         System.out.flush();
+        if (args.length > 0 && args[0].equals("exit")) {
+            System.exit(0); // without closing the pool: the shutdown hook must stop the workers
+        }
         System.in.read(); // wait for the test to kill us
     }
 }
