@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /** Workers must not outlive their parent, however it dies. */
@@ -46,7 +47,7 @@ class ParentDeathTest {
             if (!exitsByItself) {
                 owner.destroyForcibly(); // SIGKILL: no shutdown hook runs in the owner
             }
-            if (!owner.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) {
+            if (!owner.waitFor(30, TimeUnit.SECONDS)) {
                 owner.destroyForcibly();
             }
         }
