@@ -104,6 +104,13 @@ public final class ProcessEngine implements Engine {
 
     /** Functions a worker keeps decoded. */
     private static final int FUNCTIONS_PER_WORKER = 64;
+    /**
+     * Beyond the prefetch depth, a pool keeps feeding a worker small batches until it holds this many
+     * tasks: with chunk size 1, two batches in flight would cap throughput at two round trips.
+     */
+    private static final int SMALL_BATCH_TASKS = 64;
+    /** The most batches a worker holds at once, however small. */
+    private static final int MAX_BATCHES_PER_WORKER = 256;
 
     private static final Set<ProcessEngine> LIVE = ConcurrentHashMap.newKeySet();
     private static final ExecutorService VIRTUAL = Executors.newVirtualThreadPerTaskExecutor();
@@ -276,15 +283,17 @@ public final class ProcessEngine implements Engine {
             return grown;
         }
         // One pass per depth: every idle worker gets one batch before any gets a second (prefetch).
-        for (int depth = 1; depth <= options.prefetch() && !pending.isEmpty(); depth++) {
+        boolean anyTook = true;
+        for (int depth = 1; anyTook && !pending.isEmpty(); depth++) {
+            anyTook = false;
             for (Slot slot : slots) {
                 if (pending.isEmpty()) {
                     break;
                 }
-                if ((slot.state != WorkerProcess.State.READY && slot.state != WorkerProcess.State.BUSY)
-                        || slot.inflight.size() >= depth || !slot.hasAllowance(options.maxTasksPerChild())) {
+                if (!canTake(slot, depth)) {
                     continue;
                 }
+                anyTook = true;
                 Dispatch d = pollLivePending();
                 if (d == null) {
                     break;
@@ -305,6 +314,15 @@ public final class ProcessEngine implements Engine {
             spawnForPendingLocked();
         }
         return grown;
+    }
+
+    private boolean canTake(Slot slot, int depth) {
+        if ((slot.state != WorkerProcess.State.READY && slot.state != WorkerProcess.State.BUSY)
+                || slot.inflight.size() >= depth || !slot.hasAllowance(options.maxTasksPerChild())) {
+            return false;
+        }
+        return depth <= options.prefetch() || options.prefetch() > 1 && depth <= MAX_BATCHES_PER_WORKER
+                && slot.inflightTasks < SMALL_BATCH_TASKS;
     }
 
     /** On demand: one more worker for each pending batch that no starting worker will take, up to the maximum. */
@@ -368,6 +386,9 @@ public final class ProcessEngine implements Engine {
                 }
                 writeBatch(slot, d);
             }
+            slot.process.channel().flush(); // one system call for the run of batches
+        } catch (IOException e) {
+            // The worker is dying; its death requeues or fails what it held.
         } finally {
             slot.sendLock.unlock();
         }
@@ -404,7 +425,7 @@ public final class ProcessEngine implements Engine {
             w.bytes(fnBytes);
             w.writeLong(forget);
             w.bytes(d.inputBytes);
-            slot.process.channel().send(FrameType.BATCH, w.toByteArray());
+            slot.process.channel().sendBuffered(FrameType.BATCH, w.toByteArray());
         } catch (IOException e) {
             // The worker is dying; its death requeues or fails what it held.
         }
@@ -481,7 +502,8 @@ public final class ProcessEngine implements Engine {
             } catch (IOException e) {
                 return; // closed at termination
             }
-            VIRTUAL.execute(() -> serve(socket));
+            // A platform thread per worker: a blocked read wakes faster than a virtual thread's.
+            Thread.ofPlatform().daemon().name("multiproc4j-reader").start(() -> serve(socket));
         }
     }
 

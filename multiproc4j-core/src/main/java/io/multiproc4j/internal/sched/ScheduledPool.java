@@ -192,23 +192,24 @@ public final class ScheduledPool implements Pool {
         return spec(engine, codec, fn);
     }
 
-    /** Encodes a call's function once, refusing one that cannot travel with a message that says why. */
+    private static final FunctionCache FUNCTIONS = new FunctionCache();
+
+    /** Encodes a call's function (once per distinct function), refusing one that cannot travel, saying why. */
     @SuppressWarnings("unchecked")
     static FunctionSpec spec(Engine engine, Codec codec, SerializableFunction<?, ?> fn) {
-        byte[] bytes = null;
-        if (engine.shipsTasks()) {
-            try {
-                bytes = codec.encode(fn);
-            } catch (NotSerializableException e) {
-                throw new IllegalArgumentException("the function cannot be sent to worker JVMs: it captures a "
-                        + e.getMessage() + ", which is not Serializable. Make that class implement "
-                        + "java.io.Serializable, or capture only serializable values (copy the fields you need "
-                        + "into local variables before the lambda).", e);
-            } catch (IOException | RuntimeException e) {
-                throw new IllegalArgumentException("the function cannot be sent to worker JVMs: " + e, e);
-            }
+        if (!engine.shipsTasks()) {
+            return new FunctionSpec((SerializableFunction<Object, Object>) fn, null, FUNCTION_IDS.incrementAndGet());
         }
-        return new FunctionSpec((SerializableFunction<Object, Object>) fn, bytes, FUNCTION_IDS.incrementAndGet());
+        try {
+            return FUNCTIONS.spec(fn, codec);
+        } catch (NotSerializableException e) {
+            throw new IllegalArgumentException("the function cannot be sent to worker JVMs: it captures a "
+                    + e.getMessage() + ", which is not Serializable. Make that class implement "
+                    + "java.io.Serializable, or capture only serializable values (copy the fields you need "
+                    + "into local variables before the lambda).", e);
+        } catch (IOException | RuntimeException e) {
+            throw new IllegalArgumentException("the function cannot be sent to worker JVMs: " + e, e);
+        }
     }
 
     private void checkOpen() {

@@ -61,13 +61,38 @@ public final class FrameChannel implements Closeable {
      * @throws IOException when the peer is gone
      */
     public synchronized void send(FrameType type, byte[] payload, int offset, int length) throws IOException {
+        write(type, payload, offset, length);
+        out.flush();
+    }
+
+    /**
+     * Writes one frame into the buffer without flushing: for a run of frames sent together, one
+     * system call instead of one each. {@link #flush()} must follow.
+     *
+     * @param type    the frame type
+     * @param payload the payload
+     * @throws IOException when the peer is gone
+     */
+    public synchronized void sendBuffered(FrameType type, byte[] payload) throws IOException {
+        write(type, payload, 0, payload.length);
+    }
+
+    /**
+     * Sends what {@link #sendBuffered} left in the buffer.
+     *
+     * @throws IOException when the peer is gone
+     */
+    public synchronized void flush() throws IOException {
+        out.flush();
+    }
+
+    private void write(FrameType type, byte[] payload, int offset, int length) throws IOException {
         if (length + 1 > MAX_FRAME) {
             throw new IOException("frame of " + length + " bytes is larger than the limit of " + MAX_FRAME);
         }
         out.writeInt(length + 1);
         out.writeByte(type.ordinal());
         out.write(payload, offset, length);
-        out.flush();
     }
 
     /**

@@ -105,19 +105,39 @@ public final class WorkerMain {
         }
         channel.send(FrameType.READY, new byte[0]);
         while (true) {
-            Frame frame = inbox.take();
+            Frame frame = nextFrame();
             if (frame == SHUTDOWN) {
+                channel.flush();
                 System.out.flush();
                 System.err.flush();
                 System.exit(0);
             }
+            // Results of earlier batches leave before user code runs again: if it kills this JVM,
+            // the pool must see them, or it would blame the wrong batch for the death.
+            channel.flush();
             runBatch(frame.reader());
+            if (inbox.isEmpty()) {
+                channel.flush();
+            }
             if (maxResidentBytes > 0 && residentBytes() > maxResidentBytes) {
                 // Checked between batches, so nothing queued has started: the pool requeues it all.
                 channel.send(FrameType.RETIRING, new byte[0]);
                 System.exit(0);
             }
         }
+    }
+
+    /** Spins briefly before parking: a batch usually follows a result within microseconds. */
+    private Frame nextFrame() throws InterruptedException {
+        long spinUntil = System.nanoTime() + 50_000;
+        do {
+            Frame frame = inbox.poll();
+            if (frame != null) {
+                return frame;
+            }
+            Thread.onSpinWait();
+        } while (System.nanoTime() < spinUntil);
+        return inbox.take();
     }
 
     /** @return this process's resident set size from /proc, or -1 where the OS does not say */
@@ -238,7 +258,11 @@ public final class WorkerMain {
         w.writeLong(batchId);
         w.writeInt(offset);
         w.bytes(encoded);
-        channel.send(FrameType.RESULTS, w.toByteArray());
+        if (streamResults) {
+            channel.send(FrameType.RESULTS, w.toByteArray()); // the pool's timeout clock reads progress
+        } else {
+            channel.sendBuffered(FrameType.RESULTS, w.toByteArray());
+        }
         return results.size();
     }
 
@@ -247,6 +271,10 @@ public final class WorkerMain {
         w.writeLong(batchId);
         w.writeInt(offset);
         w.bytes(RemoteFailure.encode(failure, codec));
-        channel.send(FrameType.FAILED, w.toByteArray());
+        if (streamResults) {
+            channel.send(FrameType.FAILED, w.toByteArray());
+        } else {
+            channel.sendBuffered(FrameType.FAILED, w.toByteArray());
+        }
     }
 }

@@ -44,6 +44,23 @@ class StandardCodecTest {
     }
 
     @Test
+    void homogeneousBoxLists_goInBulk_andKeepTheirKind() throws Exception {
+        List<Integer> ints = new ArrayList<>(java.util.stream.IntStream.range(0, 10_000).boxed().toList());
+        assertThat(codec.encode(ints)).hasSize(1 + 1 + 4 + 4 * 10_000);
+        assertThat(roundTrip(ints)).isInstanceOf(ArrayList.class).isEqualTo(ints);
+        List<Long> longs = java.util.stream.LongStream.range(0, 100).boxed().toList();
+        assertThat(roundTrip(longs)).isEqualTo(longs).isInstanceOf(longs.getClass());
+        List<Double> doubles = Arrays.asList(0.5, 1.5, 2.5, 3.5, 4.5, 5.5, 6.5, 7.5, 8.5);
+        assertThat(roundTrip(doubles)).isEqualTo(doubles);
+        List<Object> mixed = new ArrayList<>(ints.subList(0, 20));
+        mixed.add(5L);
+        assertThat(roundTrip(mixed)).isEqualTo(mixed);
+        List<Integer> withNull = new ArrayList<>(ints.subList(0, 20));
+        withNull.add(null);
+        assertThat(roundTrip(withNull)).isEqualTo(withNull);
+    }
+
+    @Test
     void otherSerializableValues_goThroughJdkSerialization() throws Exception {
         assertThat(roundTrip(Map.of("k", 1))).isEqualTo(Map.of("k", 1));
         assertThat(roundTrip(List.of(1, Map.of()))).isEqualTo(List.of(1, Map.of()));
