@@ -114,7 +114,7 @@ public final class EngineExecutor implements TaskExecutor {
             encoded = encode(task, inputs);
         }
         var future = new TaskFuture<T>(engine);
-        var job = new MapJob<T>(1, true, ScheduledPool.CALLBACKS, future, true);
+        var job = new MapJob<T>(1, true, future, true);
         var batch = new BatchTask(call, inputs, 0, job, encoded);
         future.attach(batch);
         engine.execute(batch);

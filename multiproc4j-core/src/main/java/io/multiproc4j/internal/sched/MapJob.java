@@ -5,7 +5,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -14,8 +13,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * batches in any order, and a future completed when the last result lands or at the first failure.
  * Writers publish their slots through the countdown: the thread that takes it to zero sees them all.
  *
- * <p>The future is completed on the callback executor, never on an engine's thread, so user code
- * chained to it cannot stall a worker's reader.
+ * <p>The future is a {@link ResultFuture}: completed right on the engine's thread, with every
+ * dependent stage sent to the callback executor, so user code chained to it cannot stall a worker's
+ * reader.
  */
 final class MapJob<R> implements Job {
     private final Object[] results;
@@ -24,21 +24,19 @@ final class MapJob<R> implements Job {
     private final CompletableFuture<R> future;
     private final boolean single;
     private final boolean unwrapTaskExceptions;
-    private final Executor callbacks;
 
-    MapJob(int size, boolean single, Executor callbacks) {
-        this(size, single, callbacks, new CompletableFuture<>(), false);
+    MapJob(int size, boolean single) {
+        this(size, single, new ResultFuture<>(), false);
     }
 
     /**
      * @param unwrapTaskExceptions fail the future with the task's own exception rather than the
      *                             {@link TaskFailedException} around it (executors, as ExecutorService users expect)
      */
-    MapJob(int size, boolean single, Executor callbacks, CompletableFuture<R> future, boolean unwrapTaskExceptions) {
+    MapJob(int size, boolean single, CompletableFuture<R> future, boolean unwrapTaskExceptions) {
         this.results = new Object[size];
         this.remaining = new AtomicInteger(size);
         this.single = single;
-        this.callbacks = callbacks;
         this.future = future;
         this.unwrapTaskExceptions = unwrapTaskExceptions;
         if (size == 0) {
@@ -64,7 +62,7 @@ final class MapJob<R> implements Job {
             results[base + i] = values.get(i);
         }
         if (remaining.addAndGet(-values.size()) == 0 && done.compareAndSet(false, true)) {
-            callbacks.execute(this::complete);
+            complete();
         }
     }
 
@@ -84,8 +82,7 @@ final class MapJob<R> implements Job {
             if (unwrapTaskExceptions && failure.getClass() == TaskFailedException.class && failure.getCause() != null) {
                 reported = failure.getCause();
             }
-            Throwable outcome = reported;
-            callbacks.execute(() -> future.completeExceptionally(outcome));
+            future.completeExceptionally(reported);
         }
     }
 }

@@ -31,7 +31,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * ({@link MapJob} or {@link ResultIterator}); the engine only runs batches.
  */
 public final class ScheduledPool implements Pool {
-    /** Completes user-visible futures off the engines' threads. */
+    /** Runs user code chained to our futures, and publisher signals, off the engines' threads. */
     static final Executor CALLBACKS =
             Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("multiproc4j-callback-", 1).factory());
     static final AtomicLong FUNCTION_IDS = new AtomicLong();
@@ -64,8 +64,7 @@ public final class ScheduledPool implements Pool {
     public PoolState state() {
         synchronized (stateLock) {
             if (engine.brokenReason() != null && state != PoolState.TERMINATED) {
-                return engine.isTerminated() && state != PoolState.RUNNING && state != PoolState.CLOSING
-                        ? state : PoolState.BROKEN;
+                return PoolState.BROKEN;
             }
             if (state == PoolState.CLOSING && engine.isTerminated()) {
                 state = PoolState.TERMINATED;
@@ -90,7 +89,7 @@ public final class ScheduledPool implements Pool {
         FunctionSpec spec = prepare(fn);
         List<Object> all = materialize(inputs);
         int size = chunkSize > 0 ? chunkSize : defaultChunkSize(all.size());
-        MapJob<List<R>> job = new MapJob<>(all.size(), false, CALLBACKS);
+        MapJob<List<R>> job = new MapJob<>(all.size(), false);
         submitAll(job, spec, all, size);
         return job.future();
     }
@@ -126,7 +125,7 @@ public final class ScheduledPool implements Pool {
     @Override
     public <T, R> CompletableFuture<R> applyAsync(SerializableFunction<? super T, ? extends R> fn, T arg) {
         FunctionSpec spec = prepare(fn);
-        MapJob<R> job = new MapJob<>(1, true, CALLBACKS);
+        MapJob<R> job = new MapJob<>(1, true);
         List<Object> inputs = new ArrayList<>(1);
         inputs.add(arg);
         submitAll(job, spec, inputs, 1);

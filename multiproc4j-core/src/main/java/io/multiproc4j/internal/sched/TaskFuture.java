@@ -1,13 +1,12 @@
 package io.multiproc4j.internal.sched;
 
 import io.multiproc4j.spi.Engine;
-import java.util.concurrent.CompletableFuture;
 
 /**
  * An executor task's future: {@code cancel(true)} stops the task where it runs (the engine kills its
- * worker JVM, or interrupts its thread). Futures derived from it ({@code thenApply}, ...) are plain.
+ * worker JVM, or interrupts its thread).
  */
-final class TaskFuture<T> extends CompletableFuture<T> {
+final class TaskFuture<T> extends ResultFuture<T> {
     private final Engine engine;
     private volatile BatchTask batch;
 
@@ -31,10 +30,5 @@ final class TaskFuture<T> extends CompletableFuture<T> {
             engine.interrupt(task);
         }
         return cancelled;
-    }
-
-    @Override
-    public <U> CompletableFuture<U> newIncompleteFuture() {
-        return new CompletableFuture<>();
     }
 }
