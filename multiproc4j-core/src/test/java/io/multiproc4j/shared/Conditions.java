@@ -9,6 +9,23 @@ public final class Conditions {
     private Conditions() {}
 
     /**
+     * Runs code that throws checked exceptions inside a task lambda (pool functions do not declare them).
+     *
+     * @param body the code
+     * @param <T>  its result type
+     * @return its result
+     */
+    public static <T> T call(java.util.concurrent.Callable<T> body) {
+        try {
+            return body.call();
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
      * Polls {@code condition} every millisecond until it holds.
      *
      * @param what      names the condition in the failure message
