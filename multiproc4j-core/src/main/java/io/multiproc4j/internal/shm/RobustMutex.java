@@ -97,6 +97,16 @@ public final class RobustMutex {
             onAcquired(thread, false);
             return true;
         }
+        // Critical sections are usually short: spin a little before announcing a waiter, because
+        // once the W bit is set every release pays a futex-wake system call.
+        for (int i = 0; i < Futex.SPINS && timeoutNanos != 0; i++) {
+            Thread.onSpinWait();
+            if ((int) INT.getVolatile(memory, base + WORD_OFFSET) == 0
+                    && INT.compareAndSet(memory, base + WORD_OFFSET, 0, ME)) {
+                onAcquired(thread, false);
+                return true;
+            }
+        }
         if (timeoutNanos == 0) {
             int word = (int) INT.getVolatile(memory, base + WORD_OFFSET);
             if (word != 0 && holderIsDead(word) && INT.compareAndSet(memory, base + WORD_OFFSET, word, ME | WAITERS_BIT)) {
@@ -155,10 +165,16 @@ public final class RobustMutex {
         }
     }
 
+    /*
+     * The holder record is written and cleared with release stores, not volatile ones (a plain MOV on
+     * x86-64 instead of a fenced one): only the holder writes it, the CAS or getAndSet on the word
+     * next to it is the fence, and its readers (diagnostics, liveness checks, the same thread's
+     * isHeldBy) tolerate a stale value: a thread can only ever see its own id there while it holds.
+     */
     private void onAcquired(long thread, boolean recovered) {
-        LONG.setVolatile(memory, base + HOLDER_PID_OFFSET, ProcessIdentity.PID);
-        LONG.setVolatile(memory, base + HOLDER_START_OFFSET, ProcessIdentity.START_TIME);
-        LONG.setVolatile(memory, base + HOLDER_THREAD_OFFSET, thread);
+        LONG.setRelease(memory, base + HOLDER_PID_OFFSET, ProcessIdentity.PID);
+        LONG.setRelease(memory, base + HOLDER_START_OFFSET, ProcessIdentity.START_TIME);
+        LONG.setRelease(memory, base + HOLDER_THREAD_OFFSET, thread);
         setInt(HOLDS_OFFSET, 1);
         setInt(RECOVERED_OFFSET, recovered ? 1 : 0);
         if (recovered) {
@@ -190,9 +206,9 @@ public final class RobustMutex {
         int holds = getInt(HOLDS_OFFSET);
         // Clear the record before the word: a checker that sees the old pid in the word and no record
         // checks the pid alone, which is alive.
-        LONG.setVolatile(memory, base + HOLDER_THREAD_OFFSET, 0L);
-        LONG.setVolatile(memory, base + HOLDER_START_OFFSET, 0L);
-        LONG.setVolatile(memory, base + HOLDER_PID_OFFSET, 0L);
+        LONG.setRelease(memory, base + HOLDER_THREAD_OFFSET, 0L);
+        LONG.setRelease(memory, base + HOLDER_START_OFFSET, 0L);
+        LONG.setRelease(memory, base + HOLDER_PID_OFFSET, 0L);
         setInt(HOLDS_OFFSET, 0);
         setInt(RECOVERED_OFFSET, 0);
         int old = (int) INT.getAndSet(memory, base + WORD_OFFSET, 0);
@@ -250,7 +266,7 @@ public final class RobustMutex {
     private boolean isHeldBy(long thread) {
         int word = (int) INT.getVolatile(memory, base + WORD_OFFSET);
         return word != 0 && (word & PID_MASK) == ME
-                && (long) LONG.getVolatile(memory, base + HOLDER_THREAD_OFFSET) == thread;
+                && (long) LONG.getAcquire(memory, base + HOLDER_THREAD_OFFSET) == thread;
     }
 
     /** @return the calling holder's hold count, 0 when it does not hold the lock */
@@ -342,11 +358,11 @@ public final class RobustMutex {
     }
 
     private int getInt(long offset) {
-        return (int) INT.getVolatile(memory, base + offset);
+        return (int) INT.getAcquire(memory, base + offset);
     }
 
     private void setInt(long offset, int value) {
-        INT.setVolatile(memory, base + offset, value);
+        INT.setRelease(memory, base + offset, value);
     }
 
     /** @return the mapped memory */
