@@ -28,7 +28,7 @@ import java.util.concurrent.TimeoutException;
  *
  * <h2>States (per generation)</h2>
  * <pre>
- *  WAITING (count < parties) ──last party arrives──► TRIPPED: action runs in the last party's
+ *  WAITING (count &lt; parties) ──last party arrives──► TRIPPED: action runs in the last party's
  *     │                                              process, gen++, every waiter returns
  *     ├──a waiter times out / is interrupted, abort()──► BROKEN: every waiter and every later
  *     │                                                  await throws BrokenBarrierException
