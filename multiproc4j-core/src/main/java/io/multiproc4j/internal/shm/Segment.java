@@ -6,6 +6,7 @@ import io.multiproc4j.shared.SharedMemoryException;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
+import java.lang.ref.WeakReference;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
@@ -55,8 +56,12 @@ import java.util.regex.Pattern;
  * disturbs processes that still map it: the memory lives until the last mapping goes.
  *
  * <h2>Attach cache</h2>
- * Deserialized handles call {@link #attachCached}: one mapping per (name, nonce) per JVM, kept until
- * the JVM exits, so a worker that runs many tasks capturing the same handle maps it once.
+ * Deserialized handles call {@link #attachCached}: one mapping per (name, nonce) per JVM, shared by
+ * every handle of it, so a worker that runs many tasks capturing the same handle maps it once. The
+ * cache holds it weakly and the mapping belongs to an automatic arena: once no handle of it is
+ * reachable (tasks done, their functions dropped), the GC unmaps it, so a long-lived worker does
+ * not collect the mappings of every segment it ever saw. Such mappings are never unmapped
+ * explicitly, because another task of the worker may still use them.
  */
 public final class Segment {
     /** Where segments live. */
@@ -69,7 +74,7 @@ public final class Segment {
     private static final SecureRandom RANDOM = new SecureRandom();
     private static final AtomicLong GENERATED = new AtomicLong();
     private static final AtomicBoolean CLEANED = new AtomicBoolean();
-    private static final ConcurrentHashMap<String, Segment> CACHE = new ConcurrentHashMap<>();
+    private static final ConcurrentHashMap<String, WeakReference<Segment>> CACHE = new ConcurrentHashMap<>();
     private static final ConcurrentHashMap<String, Segment> OWNED = new ConcurrentHashMap<>();
 
     private final String name;
@@ -79,12 +84,13 @@ public final class Segment {
     private final long dataSize;
     private final boolean owner;
     private final Arena arena;
+    private final boolean autoArena;
     private final MemorySegment data;
     private final AtomicBoolean unlinked = new AtomicBoolean();
     private volatile boolean closed;
 
     private Segment(String name, Path path, long nonce, int kind, long dataSize, boolean owner, Arena arena,
-                    MemorySegment whole) {
+                    boolean autoArena, MemorySegment whole) {
         this.name = name;
         this.path = path;
         this.nonce = nonce;
@@ -92,6 +98,7 @@ public final class Segment {
         this.dataSize = dataSize;
         this.owner = owner;
         this.arena = arena;
+        this.autoArena = autoArena;
         this.data = whole.asSlice(DATA_OFFSET, dataSize);
     }
 
@@ -132,7 +139,7 @@ public final class Segment {
             whole.set(ValueLayout.JAVA_LONG, NONCE_OFFSET, nonce);
             whole.set(ValueLayout.JAVA_LONG, CREATED_MILLIS_OFFSET, System.currentTimeMillis());
             LONG.setRelease(whole, MAGIC_OFFSET, MAGIC);
-            Segment segment = new Segment(actual, path, nonce, kind, dataSize, true, arena, whole);
+            Segment segment = new Segment(actual, path, nonce, kind, dataSize, true, arena, false, whole);
             OWNED.put(actual, segment);
             return segment;
         } catch (FileAlreadyExistsException e) {
@@ -155,10 +162,15 @@ public final class Segment {
      * @throws SharedMemoryException when there is no such segment or it is not one of ours
      */
     public static Segment attach(String name) {
+        return attach(name, false);
+    }
+
+    /** @param auto map into an automatic arena (unmapped by the GC) instead of a closeable shared one */
+    private static Segment attach(String name, boolean auto) {
         Futex.ensureSupported();
         String actual = checkName(name);
         Path path = pathOf(actual);
-        Arena arena = Arena.ofShared();
+        Arena arena = auto ? Arena.ofAuto() : Arena.ofShared();
         try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
             long fileSize = channel.size();
             if (fileSize < DATA_OFFSET) {
@@ -180,16 +192,16 @@ public final class Segment {
             }
             long dataSize = whole.get(ValueLayout.JAVA_LONG, DATA_SIZE_OFFSET);
             return new Segment(actual, path, whole.get(ValueLayout.JAVA_LONG, NONCE_OFFSET),
-                    whole.get(ValueLayout.JAVA_INT, KIND_OFFSET), dataSize, false, arena, whole);
+                    whole.get(ValueLayout.JAVA_INT, KIND_OFFSET), dataSize, false, arena, auto, whole);
         } catch (NoSuchFileException e) {
-            arena.close();
+            closeArena(arena, auto);
             throw new SharedMemoryException("no shared memory named '" + actual + "' (" + path
                     + " does not exist): create it first, or check that its owner has not closed it", e);
         } catch (IOException e) {
-            arena.close();
+            closeArena(arena, auto);
             throw new SharedMemoryException("cannot attach shared memory '" + actual + "': " + e, e);
         } catch (RuntimeException e) {
-            arena.close();
+            closeArena(arena, auto);
             throw e;
         }
     }
@@ -221,20 +233,28 @@ public final class Segment {
         if (own != null && own.nonce == nonce && !own.closed) {
             return own;
         }
-        Segment cached = CACHE.compute(name, (n, old) -> {
-            if (old != null && old.nonce == nonce && !old.closed) {
-                return old;
+        Segment[] result = new Segment[1];
+        CACHE.compute(name, (n, ref) -> {
+            Segment old = ref == null ? null : ref.get();
+            if (old != null && old.nonce == nonce) {
+                result[0] = old;
+                return ref;
             }
-            if (old != null) {
-                old.close();
-            }
-            return attach(n);
+            // Not closing a cached segment of another nonce: handles of it may still be running.
+            result[0] = attach(n, true);
+            return new WeakReference<>(result[0]);
         });
-        if (cached.nonce != nonce) {
+        if (result[0].nonce != nonce) {
             throw new SharedMemoryException("shared memory '" + name + "' was closed by its owner and created again; "
                     + "this handle refers to the old segment");
         }
-        return cached;
+        return result[0];
+    }
+
+    private static void closeArena(Arena arena, boolean auto) {
+        if (!auto) {
+            arena.close();
+        }
     }
 
     /** @return the data region (after the header); throws when closed */
@@ -316,8 +336,7 @@ public final class Segment {
                 deleteOwnFile();
             }
         }
-        CACHE.remove(name, this);
-        arena.close();
+        closeArena(arena, autoArena);
     }
 
     /** Deletes the file only while it is still ours (same nonce): the name may have been re-created. */
