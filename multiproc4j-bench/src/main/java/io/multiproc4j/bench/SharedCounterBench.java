@@ -119,11 +119,60 @@ public final class SharedCounterBench {
                 }), List.of(0, 1), 1)));
                 rows.add(row("java disjoint halves, SharedDoubleArray 1M", ms, ""));
             }
+            rows.add(handoff(pool));
         }
         rows.addAll(python());
         System.out.println("| what (2 processes x " + INCREMENTS + " increments) | median ms | in-worker loop ms | note |");
         System.out.println("| --- | ---: | ---: | --- |");
         rows.forEach(System.out::println);
+    }
+
+    private static final int HANDOFF_ROUNDS = 2_000;
+
+    /**
+     * Lock hand-off latency: this process holds a {@code ProcessLock} while a worker blocks in
+     * {@code lock()}; the time from this process's {@code unlock()} to the worker holding the lock
+     * ({@code System.nanoTime} is {@code CLOCK_MONOTONIC}, comparable across processes).
+     */
+    private static String handoff(Pool pool) throws Exception {
+        try (ProcessLock lock = ProcessLock.create(); SharedLong round = SharedLong.create(-1);
+             SharedLong stamp = SharedLong.create(0); SharedLong done = SharedLong.create(0);
+             io.multiproc4j.shared.SharedLongArray latencies = io.multiproc4j.shared.SharedLongArray.create(HANDOFF_ROUNDS)) {
+            var worker = pool.applyAsync((Integer n) -> {
+                for (int r = 0; r < n; r++) {
+                    while (round.get() != r) {
+                        Thread.onSpinWait();
+                    }
+                    lock.lock();
+                    latencies.set(r, System.nanoTime() - stamp.get());
+                    lock.unlock();
+                    done.set(r + 1);
+                }
+                return null;
+            }, HANDOFF_ROUNDS);
+            for (int r = 0; r < HANDOFF_ROUNDS; r++) {
+                lock.lock();
+                round.set(r);
+                while (lock.info().waitingCount() == 0) {
+                    Thread.onSpinWait();
+                }
+                long parkedBy = System.nanoTime() + 200_000; // let the waiter finish spinning and sleep
+                while (System.nanoTime() < parkedBy) {
+                    Thread.onSpinWait();
+                }
+                stamp.set(System.nanoTime());
+                lock.unlock();
+                while (done.get() != r + 1) {
+                    Thread.onSpinWait();
+                }
+            }
+            worker.get(1, TimeUnit.MINUTES);
+            long[] values = latencies.toArray();
+            Arrays.sort(values);
+            return String.format(Locale.ROOT, "| %s | %.1f µs | | p99 %.1f µs over %d hand-offs |",
+                    "ProcessLock hand-off to a waiter blocked in another process (median)",
+                    values[values.length / 2] / 1e3, values[values.length * 99 / 100] / 1e3, HANDOFF_ROUNDS);
+        }
     }
 
     private static <T> T call(java.util.concurrent.Callable<T> body) {
