@@ -7,4 +7,6 @@ module io.multiproc4j {
 
     exports io.multiproc4j;
     exports io.multiproc4j.spi;
+    exports io.multiproc4j.shared;
+    exports io.multiproc4j.sync;
 }

@@ -27,7 +27,9 @@ class ModuleExportsTest {
         assertThat(descriptor.name()).isEqualTo("io.multiproc4j");
         assertThat(exported).containsExactly(
                 "io.multiproc4j",
-                "io.multiproc4j.spi");
+                "io.multiproc4j.shared",
+                "io.multiproc4j.spi",
+                "io.multiproc4j.sync");
         assertThat(exported).noneMatch(p -> p.contains(".internal"));
         assertThat(descriptor.requires()).noneMatch(r -> !r.name().startsWith("java.") && !r.name().startsWith("jdk."));
     }

@@ -1070,8 +1070,9 @@ public final class ProcessEngine implements Engine {
             this.process = process;
         }
 
+        /** Room under maxTasksPerChild; a chunk larger than what is left still goes to an idle worker. */
         boolean hasAllowance(int maxTasks) {
-            return maxTasks <= 0 || inflight.isEmpty() || tasksDone + inflightTasks < maxTasks;
+            return maxTasks <= 0 || tasksDone < maxTasks && (inflight.isEmpty() || tasksDone + inflightTasks < maxTasks);
         }
 
         Dispatch find(long id) {

@@ -1,0 +1,129 @@
+package io.multiproc4j.internal.shm;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.VarHandle;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The Linux {@code futex(2)} system call on a 32-bit word in shared memory, called through the FFM
+ * linker as {@code syscall(SYS_futex, uaddr, op, val, timeout, NULL, 0)}.
+ *
+ * <p>Only the shared (non-{@code PRIVATE}) operations are used: the same word is mapped by several
+ * processes through a {@code MAP_SHARED} mapping of a {@code /dev/shm} file, and the kernel keys a
+ * shared futex by the file page, not by the virtual address, so the processes find each other.
+ *
+ * <h2>How callers wait</h2>
+ * Every blocking primitive follows the same pattern: read the word, decide it must wait, then call
+ * {@link #await} with the value it read. The kernel compares the word with that value atomically
+ * with queueing the thread, so a wake that happens between the read and the wait is never lost
+ * (the call returns at once). Callers always re-check their condition after {@code await} returns:
+ * it may return early ({@code EAGAIN}, {@code EINTR}, a wake meant for another waiter, the slice
+ * elapsing).
+ *
+ * <h2>Why waits are sliced</h2>
+ * A Java interrupt does not send a signal to the native thread, and a dead process never wakes
+ * anyone. So a wait sleeps in the kernel for at most {@link #SLICE_NANOS} and then returns, letting
+ * the caller check {@link Thread#interrupted()} and holder liveness. This is not busy-waiting: a
+ * blocked thread wakes 20 times a second at most.
+ *
+ * <p>Linux x86-64 only ({@code SYS_futex} is 202 there).
+ */
+@SuppressWarnings("restricted") // the one native call of the library; JVMs need --enable-native-access
+public final class Futex {
+    /** The longest one kernel wait lasts before the caller re-checks interrupts and liveness. */
+    public static final long SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+    /** How many times a waiter re-reads the word with {@link Thread#onSpinWait()} before parking. */
+    public static final int SPINS = 100;
+
+    private static final long SYS_FUTEX = 202;
+    private static final long FUTEX_WAIT = 0;
+    private static final long FUTEX_WAKE = 1;
+
+    private static final MethodHandle SYSCALL;
+    private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
+
+    static {
+        if (!"amd64".equals(System.getProperty("os.arch")) && !"x86_64".equals(System.getProperty("os.arch"))
+                || !System.getProperty("os.name", "").startsWith("Linux")) {
+            SYSCALL = null;
+        } else {
+            Linker linker = Linker.nativeLinker();
+            // long syscall(long number, ...): every argument after the first is variadic; passing them
+            // all as 64-bit values matches what glibc moves into the syscall registers.
+            SYSCALL = linker.downcallHandle(
+                    linker.defaultLookup().find("syscall").orElseThrow(),
+                    FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG,
+                            ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.ADDRESS,
+                            ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG),
+                    Linker.Option.firstVariadicArg(1));
+        }
+    }
+
+    private Futex() {}
+
+    /** @throws UnsupportedOperationException where futexes are not available (not Linux x86-64) */
+    public static void ensureSupported() {
+        if (SYSCALL == null) {
+            throw new UnsupportedOperationException("multiproc4j shared memory and process synchronization need "
+                    + "Linux on x86-64 (futex through syscall 202); this is " + System.getProperty("os.name")
+                    + " on " + System.getProperty("os.arch"));
+        }
+    }
+
+    /**
+     * Sleeps in the kernel while the word at {@code offset} holds {@code expected}, for at most
+     * {@code min(timeoutNanos, SLICE_NANOS)}. Returns at once when the word differs.
+     *
+     * @param segment      the mapped segment holding the word (4-byte aligned)
+     * @param offset       the word's offset in {@code segment}
+     * @param expected     the value the caller read and wants changed
+     * @param timeoutNanos the most the caller is willing to wait now; values {@code <= 0} return at once
+     */
+    public static void await(MemorySegment segment, long offset, int expected, long timeoutNanos) {
+        if (timeoutNanos <= 0) {
+            return;
+        }
+        for (int i = 0; i < SPINS; i++) {
+            if ((int) INT.getVolatile(segment, offset) != expected) {
+                return;
+            }
+            Thread.onSpinWait();
+        }
+        long nanos = Math.min(timeoutNanos, SLICE_NANOS);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment timespec = arena.allocate(16, 8);
+            timespec.set(ValueLayout.JAVA_LONG, 0, nanos / 1_000_000_000L);
+            timespec.set(ValueLayout.JAVA_LONG, 8, nanos % 1_000_000_000L);
+            long address = segment.address() + offset;
+            // The result is ignored on purpose: 0, EAGAIN, EINTR and ETIMEDOUT all mean "re-check".
+            long ignored = (long) SYSCALL.invokeExact(SYS_FUTEX, address, FUTEX_WAIT, expected & 0xFFFF_FFFFL,
+                    timespec, 0L, 0L);
+            assert ignored >= -1;
+        } catch (Throwable t) {
+            throw new IllegalStateException("futex wait failed", t);
+        }
+    }
+
+    /**
+     * Wakes up to {@code count} threads (of any process) sleeping on the word at {@code offset}.
+     *
+     * @param segment the mapped segment holding the word
+     * @param offset  the word's offset in {@code segment}
+     * @param count   how many to wake; {@link Integer#MAX_VALUE} for all
+     * @return how many were woken
+     */
+    public static int wake(MemorySegment segment, long offset, int count) {
+        try {
+            long address = segment.address() + offset;
+            return (int) (long) SYSCALL.invokeExact(SYS_FUTEX, address, FUTEX_WAKE, (long) count,
+                    MemorySegment.NULL, 0L, 0L);
+        } catch (Throwable t) {
+            throw new IllegalStateException("futex wake failed", t);
+        }
+    }
+}

@@ -1,0 +1,43 @@
+package io.multiproc4j.shared;
+
+import io.multiproc4j.sync.ProcessLock;
+
+/**
+ * The main of helper JVMs started by tests ({@link ChildJvm}). Modes:
+ * <ul>
+ *   <li>{@code create-and-hang NAME}: creates segment NAME, prints {@code READY}, waits for stdin EOF.</li>
+ *   <li>{@code create-one}: creates (and closes) a segment, which cleans leftovers; prints {@code DONE}.</li>
+ *   <li>{@code lock-and-hang NAME}: attaches lock NAME, locks it, prints {@code LOCKED}, waits.</li>
+ * </ul>
+ */
+public final class ShmChild {
+    private ShmChild() {}
+
+    /**
+     * @param args the mode and its arguments
+     * @throws Exception on failure (the test sees the output)
+     */
+    public static void main(String[] args) throws Exception {
+        switch (args[0]) {
+            case "create-and-hang" -> {
+                SharedMemory memory = SharedMemory.create(args[1], 4096);
+                System.out.println("READY " + memory.name());
+                System.out.flush();
+                System.in.read();
+            }
+            case "create-one" -> {
+                try (SharedMemory memory = SharedMemory.create(64)) {
+                    System.out.println("DONE " + memory.name());
+                }
+            }
+            case "lock-and-hang" -> {
+                ProcessLock lock = ProcessLock.attach(args[1]);
+                lock.lock();
+                System.out.println("LOCKED");
+                System.out.flush();
+                System.in.read();
+            }
+            default -> throw new IllegalArgumentException("unknown mode " + args[0]);
+        }
+    }
+}
