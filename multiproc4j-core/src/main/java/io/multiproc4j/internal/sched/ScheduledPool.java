@@ -147,14 +147,22 @@ public final class ScheduledPool implements Pool {
         Objects.requireNonNull(inputs, "inputs");
         checkChunkSize(chunkSize);
         FunctionSpec spec = spec(engine, codec, fn);
-        return new ResultPublisher<>(inputs::iterator, spec, chunkSize > 0 ? chunkSize : 1, window(engine), batch -> {
+        return new ResultPublisher<>(inputs::iterator, spec, chunkSize > 0 ? chunkSize : 1, window(engine, Math.max(1, chunkSize)), batch -> {
             checkOpen.run();
             engine.execute(batch);
         }, CALLBACKS);
     }
 
-    private static int window(Engine engine) {
-        return engine.workers() >= 1024 ? 1024 : Math.max(4, engine.workers() * 2 + 2);
+    /**
+     * Batches a lazy call keeps open: two per worker and two spare, so no worker waits for the
+     * consumer; with small chunks, enough for 64 inputs per worker, since each batch costs a round trip.
+     */
+    private static int window(Engine engine, int chunkSize) {
+        if (engine.workers() >= 1024) {
+            return 1024;
+        }
+        int perWorkerInputs = (64 + chunkSize - 1) / chunkSize;
+        return Math.min(1024, Math.max(engine.workers() * 2 + 2, engine.workers() * perWorkerInputs));
     }
 
     private <T, R> Iterator<R> lazy(SerializableFunction<? super T, ? extends R> fn, Iterable<? extends T> inputs,
@@ -163,7 +171,7 @@ public final class ScheduledPool implements Pool {
         checkChunkSize(chunkSize);
         FunctionSpec spec = prepare(fn);
         int size = chunkSize > 0 ? chunkSize : 1;
-        return new ResultIterator<>(inputs.iterator(), spec, size, window(engine), ordered, this::submit);
+        return new ResultIterator<>(inputs.iterator(), spec, size, window(engine, size), ordered, this::submit);
     }
 
     private void submitAll(MapJob<?> job, FunctionSpec spec, List<Object> all, int chunkSize) {
