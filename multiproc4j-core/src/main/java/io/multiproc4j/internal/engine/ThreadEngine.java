@@ -34,6 +34,8 @@ public final class ThreadEngine implements Engine {
     private final ThreadLocal<Boolean> initialized = ThreadLocal.withInitial(() -> false);
     private final Set<RunningBatch> running = ConcurrentHashMap.newKeySet();
     private volatile BrokenPoolException broken;
+    /** Set by shutdownNow before it interrupts: a task that returns after that is reported cancelled. */
+    private volatile boolean stopped;
     private final Object initLock = new Object();
     private boolean virtualInitDone;
 
@@ -125,7 +127,11 @@ public final class ThreadEngine implements Engine {
                         return;
                     }
                 }
-                batch.deliver(0, results);
+                if (stopped) {
+                    batch.fail(0, new CancellationException("the pool was terminated before this task finished"));
+                } else {
+                    batch.deliver(0, results);
+                }
             } finally {
                 running.remove(this);
                 thread = null;
@@ -167,6 +173,7 @@ public final class ThreadEngine implements Engine {
 
     @Override
     public List<Batch> shutdownNow() {
+        stopped = true;
         List<Runnable> queued = executor.shutdownNow();
         List<Batch> neverStarted = new ArrayList<>();
         for (Runnable r : queued) {
