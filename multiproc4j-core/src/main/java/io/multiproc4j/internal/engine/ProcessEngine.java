@@ -109,6 +109,8 @@ public final class ProcessEngine implements Engine {
      * tasks: with chunk size 1, two batches in flight would cap throughput at two round trips.
      */
     private static final int SMALL_BATCH_TASKS = 64;
+    /** The largest encoded chunk: a frame holds it with the function and headers. */
+    private static final int MAX_INPUT_BYTES = FrameChannel.MAX_FRAME - (64 << 20);
     /** The most batches a worker holds at once, however small. */
     private static final int MAX_BATCHES_PER_WORKER = 256;
 
@@ -237,6 +239,12 @@ public final class ProcessEngine implements Engine {
                 failUnencodable(batch, e);
                 return;
             }
+        }
+        if (d.inputBytes.length > MAX_INPUT_BYTES) {
+            var cause = new IllegalArgumentException("a chunk of " + d.inputs.size() + " inputs encodes to "
+                    + d.inputBytes.length + " bytes, above the limit of " + MAX_INPUT_BYTES + " per chunk: pass a smaller chunkSize");
+            batch.fail(0, new TaskFailedException(cause.getMessage(), cause, batch.firstIndex(), null));
+            return;
         }
         List<Slot> toFlush;
         lock.lock();
@@ -596,13 +604,7 @@ public final class ProcessEngine implements Engine {
         int offset = in.readInt();
         byte[] bytes = FrameChannel.readBytes(in);
         List<?> results;
-        Dispatch d;
-        lock.lock();
-        try {
-            d = slot.find(id);
-        } finally {
-            lock.unlock();
-        }
+        Dispatch d = find(slot, id);
         if (d == null) {
             return; // failed already by terminate()
         }
@@ -639,19 +641,22 @@ public final class ProcessEngine implements Engine {
         long id = in.readLong();
         int offset = in.readInt();
         Throwable cause = RemoteFailure.decode(FrameChannel.readBytes(in), codec);
-        Dispatch d;
-        lock.lock();
-        try {
-            d = slot.find(id);
-        } finally {
-            lock.unlock();
-        }
+        Dispatch d = find(slot, id);
         if (d == null) {
             return;
         }
         long index = d.batch.firstIndex() + d.base + offset;
         finishFailed(slot, d, offset, new TaskFailedException("task " + index + " failed on " + slot.process.ref()
                 + ": " + cause, cause, index, slot.process.ref()));
+    }
+
+    private Dispatch find(Slot slot, long id) {
+        lock.lock();
+        try {
+            return slot.find(id);
+        } finally {
+            lock.unlock();
+        }
     }
 
     private void finishFailed(Slot slot, Dispatch d, int offset, TaskFailedException failure) {

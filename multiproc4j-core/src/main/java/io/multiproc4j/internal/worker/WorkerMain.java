@@ -254,6 +254,12 @@ public final class WorkerMain {
             }
             throw new IOException("results failed to encode together but each encoded alone", whole);
         }
+        if (encoded.length > FrameChannel.MAX_FRAME - 1024) {
+            sendFailure(batchId, offset, new IllegalStateException("the results of " + results.size()
+                    + " tasks encode to " + encoded.length + " bytes, above the frame limit of "
+                    + FrameChannel.MAX_FRAME + ": return smaller results or use a smaller chunkSize"));
+            return 0;
+        }
         var w = new PayloadWriter();
         w.writeLong(batchId);
         w.writeInt(offset);
