@@ -233,6 +233,39 @@ class ProcessExecutorBehaviourTest {
     }
 
     @Test
+    void invokeAll_ofManyTinyTasks_goesInChunks_andAFailureFailsOnlyItsFuture() throws Exception {
+        try (TaskExecutor executor = ProcessPoolExecutor.create(2)) {
+            List<Callable<Integer>> tasks = new ArrayList<>();
+            for (int i = 0; i < 2_000; i++) {
+                int n = i;
+                tasks.add((Callable<Integer> & java.io.Serializable) () -> {
+                    if (n == 777) {
+                        throw new IllegalArgumentException("777 is unlucky");
+                    }
+                    return n * 2;
+                });
+            }
+            List<java.util.concurrent.Future<Integer>> futures = executor.invokeAll(tasks);
+            for (int i = 0; i < 2_000; i++) {
+                if (i == 777) {
+                    int index = i;
+                    assertThatThrownBy(() -> futures.get(index).get()).isInstanceOf(ExecutionException.class)
+                            .cause().isInstanceOf(IllegalArgumentException.class).hasMessage("777 is unlucky");
+                } else {
+                    assertThat(futures.get(i).get()).isEqualTo(i * 2);
+                }
+            }
+            assertThatThrownBy(() -> executor.invokeAll(List.of((Callable<Integer> & java.io.Serializable) () -> 1,
+                    new Callable<Integer>() {
+                        @Override
+                        public Integer call() {
+                            return 2;
+                        }
+                    }))).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("must be serializable");
+        }
+    }
+
+    @Test
     void cancelledFuture_reportsCancellation_notAFailure() throws Exception {
         try (TaskExecutor executor = ProcessPoolExecutor.create(1)) {
             CompletableFuture<Integer> f = executor.submit(() -> TaskExecutorContract.slow(10_000, 1));

@@ -36,6 +36,7 @@ public final class EngineExecutor implements TaskExecutor {
     private final Codec codec;
     private final FunctionSpec call;
     private volatile boolean shutdown;
+    private volatile boolean engineStopped;
 
     /**
      * @param engine where tasks run
@@ -188,7 +189,15 @@ public final class EngineExecutor implements TaskExecutor {
         return futures;
     }
 
+    /**
+     * Many tiny tasks cost a round trip each; on worker JVMs they go in chunks, as Python's
+     * {@code executor.map(chunksize=...)} does, each task still with its own future.
+     */
     private <T> List<Future<T>> submitAll(Collection<? extends Callable<T>> tasks) {
+        int workers = Math.max(1, engine.workers());
+        if (engine.shipsTasks() && workers < 1024 && tasks.size() >= 8L * workers) {
+            return submitChunked(tasks, workers);
+        }
         List<Future<T>> futures = new ArrayList<>(tasks.size());
         try {
             for (Callable<T> task : tasks) {
@@ -199,6 +208,51 @@ public final class EngineExecutor implements TaskExecutor {
             throw e;
         }
         return futures;
+    }
+
+    private <T> List<Future<T>> submitChunked(Collection<? extends Callable<T>> tasks, int workers) {
+        if (shutdown) {
+            throw new RejectedExecutionException("the executor is shut down and takes no new tasks");
+        }
+        List<Object> all = new ArrayList<>(tasks.size());
+        for (Callable<T> task : tasks) {
+            if (!(Objects.requireNonNull(task, "task") instanceof Serializable)) {
+                encode(task, List.of(task)); // throws, naming the task's class and the fix
+            }
+            all.add(task);
+        }
+        int chunk = (int) Math.min(1_000, (all.size() + 4L * workers - 1) / (4L * workers));
+        List<TaskFuture<T>> futures = new ArrayList<>(all.size());
+        for (int i = 0; i < all.size(); i++) {
+            futures.add(new TaskFuture<>(engine));
+        }
+        List<BatchTask> batches = new ArrayList<>();
+        for (int start = 0; start < all.size(); start += chunk) {
+            int end = Math.min(all.size(), start + chunk);
+            var job = new BulkJob<>(new ArrayList<>(all.subList(start, end)),
+                    new ArrayList<>(futures.subList(start, end)), this::submitBulk);
+            // Encode every chunk before submitting any: a task that cannot travel refuses the whole call.
+            var batch = new BatchTask(call, job.tasks(), 0, job, encode(job.tasks().getFirst(), job.tasks()));
+            job.futures().forEach(f -> f.attach(batch));
+            batches.add(batch);
+        }
+        batches.forEach(engine::execute);
+        return new ArrayList<>(futures);
+    }
+
+    /** Sends out again the tasks of a chunk that stopped early; after shutdownNow, cancels them. */
+    private <T> void submitBulk(BulkJob<T> job) {
+        if (shutdown && engine.isTerminated() || engineStopped) {
+            job.futures().forEach(f -> f.cancel(false));
+            return;
+        }
+        var batch = new BatchTask(call, job.tasks(), 0, job, null);
+        job.futures().forEach(f -> f.attach(batch));
+        try {
+            engine.execute(batch);
+        } catch (RejectedExecutionException e) {
+            job.futures().forEach(f -> f.completeExceptionally(e));
+        }
     }
 
     @Override
@@ -259,22 +313,24 @@ public final class EngineExecutor implements TaskExecutor {
     @Override
     public List<Runnable> shutdownNow() {
         shutdown = true;
+        engineStopped = true;
         List<Runnable> neverStarted = new ArrayList<>();
         var cancelled = new CancellationException("the executor was shut down before this task started");
         for (Batch batch : engine.shutdownNow()) {
-            Object task = batch.inputs().getFirst();
-            neverStarted.add(switch (task) {
-                case Runnable r -> r;
-                case CallTask.RunnableWithResult<?> r -> r.runnable();
-                case Callable<?> c -> () -> {
-                    try {
-                        c.call();
-                    } catch (Exception e) {
-                        throw new IllegalStateException(e);
-                    }
-                };
-                default -> throw new IllegalStateException("not a task: " + task);
-            });
+            for (Object task : batch.inputs()) {
+                neverStarted.add(switch (task) {
+                    case Runnable r -> r;
+                    case CallTask.RunnableWithResult<?> r -> r.runnable();
+                    case Callable<?> c -> () -> {
+                        try {
+                            c.call();
+                        } catch (Exception e) {
+                            throw new IllegalStateException(e);
+                        }
+                    };
+                    default -> throw new IllegalStateException("not a task: " + task);
+                });
+            }
             batch.fail(0, cancelled);
         }
         return neverStarted;
