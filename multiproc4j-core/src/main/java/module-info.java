@@ -7,4 +7,5 @@ module io.multiproc4j {
 
     exports io.multiproc4j;
     exports io.multiproc4j.spi;
+    exports io.multiproc4j.manager;
 }
