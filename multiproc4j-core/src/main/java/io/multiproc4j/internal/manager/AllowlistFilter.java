@@ -71,7 +71,9 @@ final class AllowlistFilter implements ObjectInputFilter {
         }
         String name = type.getName();
         if (type == ProxyHandler.class || classes.contains(name)
-                || name.equals("java.lang.invoke.SerializedLambda")) {
+                || name.equals("java.lang.invoke.SerializedLambda")
+                // the superclass of proxy classes; their interfaces and handler are checked apart
+                || name.equals("java.lang.reflect.Proxy")) {
             return true;
         }
         String pkg = type.getPackageName();

@@ -141,7 +141,7 @@ public final class ProxyHandler implements InvocationHandler, Serializable {
                 || BaseStream.class.isAssignableFrom(returns)) {
             // over a snapshot; read-only so that nobody believes a remove() went to the manager
             List<?> snapshot = Collections.unmodifiableList((List<?>) remote("$snapshot", null, ClientConnection.Wait.PROMPT));
-            return method.invoke(snapshot, args);
+            return List.class.getMethod(methodName, method.getParameterTypes()).invoke(snapshot, args);
         }
         if (methodName.equals("forEach") && method.isDefault()) {
             return InvocationHandler.invokeDefault(proxy, method, args);
