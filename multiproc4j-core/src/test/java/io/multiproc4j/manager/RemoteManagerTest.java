@@ -92,6 +92,18 @@ class RemoteManagerTest {
     }
 
     @Test
+    void messageOverTheServersLimit_isRefusedAtTheCall() {
+        try (Manager small = Manager.builder().maxFrameBytes(4096)
+                .serve(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), key)) {
+            var map = small.<String, String>map("limited");
+            assertThatThrownBy(() -> map.put("big", "x".repeat(10_000)))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("more than the manager accepts (4096)");
+            map.put("small", "fits");
+            assertThat(map).containsOnlyKeys("small");
+        }
+    }
+
+    @Test
     void clientHoldingALock_isKilled_andAnotherClientGetsIt() throws Exception {
         Lock lock = server.lock("held");
         try (var child = new ChildJvm("lock", address, key)) {

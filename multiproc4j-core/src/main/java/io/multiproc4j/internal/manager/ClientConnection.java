@@ -62,11 +62,13 @@ final class ClientConnection {
     private final Codec codec = Codec.standard();
     private final AtomicLong ids = new AtomicLong();
     private final Map<Long, CompletableFuture<ManagerChannel.Frame>> pending = new ConcurrentHashMap<>();
+    private final int serverLimit;
     private volatile ManagerUnavailableException failure;
 
-    private ClientConnection(String address, ManagerChannel channel) {
+    private ClientConnection(String address, ManagerChannel channel, int serverLimit) {
         this.address = address;
         this.channel = channel;
+        this.serverLimit = serverLimit;
     }
 
     /**
@@ -121,8 +123,9 @@ final class ClientConnection {
                 channel.close();
             }
         });
+        int serverLimit;
         try {
-            Handshake.client(channel, key, address);
+            serverLimit = Handshake.client(channel, key, address);
         } catch (IOException e) {
             channel.close();
             throw new ManagerUnavailableException("cannot authenticate with the manager at " + address + ": " + e
@@ -134,7 +137,7 @@ final class ClientConnection {
             done.countDown();
         }
         channel.limit(Integer.MAX_VALUE - 16);
-        return new ClientConnection(address, channel);
+        return new ClientConnection(address, channel, serverLimit);
     }
 
     private void startReader(String cacheKey) {
@@ -191,15 +194,26 @@ final class ClientConnection {
             out.writeUTF(method);
             out.writeInt(argBytes.length);
             out.write(argBytes);
+            if (bytes.size() > serverLimit) {
+                pending.remove(id);
+                throw new IllegalArgumentException("the arguments of " + method + " take " + bytes.size()
+                        + " bytes, more than the manager accepts (" + serverLimit + "); send smaller values or "
+                        + "raise Manager.builder().maxFrameBytes(...) where the manager is started");
+            }
             channel.send(ManagerLayout.CALL, bytes.toByteArray());
         } catch (IOException e) {
             pending.remove(id);
             throw new ManagerUnavailableException("cannot send a call to the manager at " + address + ": " + e, e);
         }
-        ManagerChannel.Frame frame = await(id, reply, wait, timeout, method);
+        boolean[] cancelled = new boolean[1];
+        ManagerChannel.Frame frame = await(id, reply, wait, timeout, method, cancelled);
         DataInputStream in = frame.reader();
         in.readLong();
         byte status = in.readByte();
+        if (cancelled[0] && status == ManagerLayout.STATUS_VALUE) {
+            // the call completed before the manager saw the cancel: keep the result, and the interrupt
+            Thread.currentThread().interrupt();
+        }
         byte[] body = in.readAllBytes();
         return switch (status) {
             case ManagerLayout.STATUS_VALUE -> codec.decode(body);
@@ -209,7 +223,7 @@ final class ClientConnection {
     }
 
     private ManagerChannel.Frame await(long id, CompletableFuture<ManagerChannel.Frame> reply, Wait wait,
-            Duration timeout, String method) throws Throwable {
+            Duration timeout, String method, boolean[] cancelledOut) throws Throwable {
         boolean interrupted = false;
         boolean cancelled = false;
         try {
@@ -225,6 +239,7 @@ final class ClientConnection {
                         // the server interrupts the call; its reply (InterruptedException, or success when it
                         // won the race) still comes, so the caller learns whether it got the lock or item
                         cancelled = true;
+                        cancelledOut[0] = true;
                         cancel(id);
                     }
                 } catch (TimeoutException e) {

@@ -31,7 +31,10 @@ final class Handshake {
         }
     }
 
-    static void server(ManagerChannel channel, byte[] key) throws IOException {
+    /**
+     * @param maxFrame the largest message this server accepts, told to the client in WELCOME
+     */
+    static void server(ManagerChannel channel, byte[] key, int maxFrame) throws IOException {
         byte[] nonceS = nonce();
         var challenge = new java.io.ByteArrayOutputStream();
         var w = new java.io.DataOutputStream(challenge);
@@ -51,10 +54,13 @@ final class Handshake {
             channel.send(ManagerLayout.REFUSED, reason.getBytes(StandardCharsets.UTF_8));
             throw new Refused(reason);
         }
-        channel.send(ManagerLayout.WELCOME, mac(key, "server", nonceC, nonceS));
+        byte[] welcome = java.util.Arrays.copyOf(mac(key, "server", nonceC, nonceS), ManagerLayout.NONCE_BYTES + 4);
+        java.nio.ByteBuffer.wrap(welcome, ManagerLayout.NONCE_BYTES, 4).putInt(maxFrame);
+        channel.send(ManagerLayout.WELCOME, welcome);
     }
 
-    static void client(ManagerChannel channel, byte[] key, String address) throws IOException {
+    /** @return the largest message the server accepts */
+    static int client(ManagerChannel channel, byte[] key, String address) throws IOException {
         ManagerChannel.Frame challenge = channel.receive();
         if (challenge.type() != ManagerLayout.CHALLENGE) {
             throw new StreamCorruptedException(address + " is not a multiproc4j manager (frame type " + challenge.type() + ")");
@@ -77,11 +83,13 @@ final class Handshake {
                     + new String(answer.payload(), StandardCharsets.UTF_8)
                     + "; use the key the manager was started with");
         }
-        if (answer.type() != ManagerLayout.WELCOME
-                || !MessageDigest.isEqual(answer.payload(), mac(key, "server", nonceC, nonceS))) {
+        if (answer.type() != ManagerLayout.WELCOME || answer.payload().length != ManagerLayout.NONCE_BYTES + 4
+                || !MessageDigest.isEqual(java.util.Arrays.copyOf(answer.payload(), ManagerLayout.NONCE_BYTES),
+                        mac(key, "server", nonceC, nonceS))) {
             throw new ManagerAuthenticationException("the server at " + address
                     + " could not prove that it holds our key: it is not the manager we meant, or its key differs");
         }
+        return java.nio.ByteBuffer.wrap(answer.payload(), ManagerLayout.NONCE_BYTES, 4).getInt();
     }
 
     private static byte[] nonce() {

@@ -15,7 +15,7 @@ package io.multiproc4j.internal.manager;
  *  handshake (both directions prove the key; it never crosses the wire):
  *   server ─► CHALLENGE  int version │ 32 bytes nonceS
  *   client ─► RESPONSE   32 bytes HMAC(key, "client" │ nonceS │ nonceC) │ 32 bytes nonceC
- *   server ─► WELCOME    32 bytes HMAC(key, "server" │ nonceC │ nonceS)      (client checks it)
+ *   server ─► WELCOME    32 bytes HMAC(key, "server" │ nonceC │ nonceS) │ int maxFrame   (client checks the MAC)
  *          or REFUSED    UTF reason, then the server closes
  *
  *  calls (any number in flight on one connection, each answered once):

@@ -234,7 +234,7 @@ public final class ManagerServer implements AutoCloseable {
             }
         });
         try {
-            Handshake.server(channel, key);
+            Handshake.server(channel, key, maxFrame);
         } catch (Handshake.Refused e) {
             LOG.log(System.Logger.Level.WARNING, "manager " + address + " refused a client from " + remote + ": "
                     + e.getMessage());
