@@ -8,7 +8,6 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.NotSerializableException;
-import java.io.ObjectOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -141,7 +140,7 @@ final class ClientConnection {
     }
 
     private void startReader(String cacheKey) {
-        Thread.ofVirtual().name("multiproc4j-manager-client").start(() -> {
+        Thread.ofPlatform().daemon().name("multiproc4j-manager-client").start(() -> {
             try {
                 while (true) {
                     ManagerChannel.Frame frame = channel.receive();
@@ -192,6 +191,7 @@ final class ClientConnection {
             out.writeUTF(kind);
             out.writeUTF(name);
             out.writeUTF(method);
+            out.writeBoolean(wait != Wait.PROMPT);
             out.writeInt(argBytes.length);
             out.write(argBytes);
             if (bytes.size() > serverLimit) {
@@ -268,9 +268,8 @@ final class ClientConnection {
     }
 
     private static byte[] encodeArgs(String kind, String name, String method, Object[] args) {
-        var bytes = new ByteArrayOutputStream(128);
-        try (var out = new ObjectOutputStream(bytes)) {
-            out.writeObject(args == null ? new Object[0] : args);
+        try {
+            return ArgCodec.encode(args);
         } catch (NotSerializableException e) {
             throw new IllegalArgumentException("an argument of " + method + " on " + kind.toLowerCase(java.util.Locale.ROOT)
                     + " '" + name + "' is not serializable (" + e.getMessage() + "); values sent to a manager must be "
@@ -278,7 +277,6 @@ final class ClientConnection {
         } catch (IOException e) {
             throw new IllegalArgumentException("cannot serialize the arguments of " + method + ": " + e, e);
         }
-        return bytes.toByteArray();
     }
 
     private static String fingerprint(byte[] key) {

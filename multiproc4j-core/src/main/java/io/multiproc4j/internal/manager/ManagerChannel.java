@@ -43,14 +43,16 @@ final class ManagerChannel implements Closeable {
     private void writeLoop() {
         try {
             while (!closed) {
-                byte[] frame;
-                boolean wrote = false;
-                while ((frame = outbox.poll()) != null) {
-                    out.write(frame);
-                    wrote = true;
-                }
-                if (wrote) {
-                    out.flush();
+                synchronized (out) {
+                    byte[] frame;
+                    boolean wrote = false;
+                    while ((frame = outbox.poll()) != null) {
+                        out.write(frame);
+                        wrote = true;
+                    }
+                    if (wrote) {
+                        out.flush();
+                    }
                 }
                 // racy, but benign: a frame queued after the last poll comes with an unpark, so this park returns at once
                 if (outbox.isEmpty() && !closed) {
@@ -72,11 +74,36 @@ final class ManagerChannel implements Closeable {
         return limit;
     }
 
+    /**
+     * Writes one frame from the calling thread, without a hand-off. Only for a thread that nobody
+     * interrupts (the manager's connection threads): an interrupt during the write would close the
+     * socket, which is why callers that can be interrupted use {@link #send}.
+     */
+    void sendNow(byte type, byte[] payload) throws IOException {
+        if (Thread.currentThread().isInterrupted()) {
+            send(type, payload);
+            return;
+        }
+        byte[] frame = frame(type, payload);
+        synchronized (out) {
+            if (closed) {
+                throw new IOException("connection closed");
+            }
+            out.write(frame);
+            out.flush();
+        }
+    }
+
     /** Queues one frame for the writer thread; never blocks and is not disturbed by interrupts. */
     void send(byte type, byte[] payload) throws IOException {
         if (closed) {
             throw new IOException("connection closed");
         }
+        outbox.add(frame(type, payload));
+        LockSupport.unpark(writer);
+    }
+
+    private static byte[] frame(byte type, byte[] payload) {
         byte[] frame = new byte[payload.length + 5];
         int n = payload.length + 1;
         frame[0] = (byte) (n >>> 24);
@@ -85,8 +112,7 @@ final class ManagerChannel implements Closeable {
         frame[3] = (byte) n;
         frame[4] = type;
         System.arraycopy(payload, 0, frame, 5, payload.length);
-        outbox.add(frame);
-        LockSupport.unpark(writer);
+        return frame;
     }
 
     /** A frame: its type and payload. */

@@ -19,9 +19,10 @@ package io.multiproc4j.internal.manager;
  *          or REFUSED    UTF reason, then the server closes
  *
  *  calls (any number in flight on one connection, each answered once):
- *   client ─► CALL    long id │ long caller thread │ UTF kind │ UTF name │ UTF method │ bytes args
- *                     (args: a JDK serialization stream of Object[]; the server reads it through
- *                      its allowlist filter)
+ *   client ─► CALL    long id │ long caller thread │ UTF kind │ UTF name │ UTF method │ bool may block │ bytes args
+ *                     (args: {@link ArgCodec}: tagged simple values, or a JDK serialization stream of
+ *                      Object[] that the server reads through its allowlist filter; a call that may
+ *                      block runs on its own virtual thread, any other on the connection's thread)
  *   client ─► CANCEL  long id            (the caller was interrupted: interrupt the server thread)
  *   server ─► REPLY   long id │ byte status │ bytes body
  *                     status VALUE: body = the result, {@link io.multiproc4j.spi.Codec#standard()}

@@ -41,19 +41,26 @@ import java.util.function.Supplier;
  * The manager's server: owns the shared objects and answers calls on them.
  *
  * <pre>
- *  acceptor (virtual thread) ──accept──► connection thread (virtual, one per client)
+ *  acceptor (virtual thread) ──accept──► connection thread (platform, one per client)
  *                                          │ handshake (10 s deadline, 1 KiB frame limit)
- *                                          │ loop: CALL ──► request thread (virtual, one per call)
- *                                          │                 decode args through {@link AllowlistFilter}
+ *                                          │ loop: CALL, prompt ──► run here, write REPLY here
+ *                                          │       CALL, may block, would not block now ──► same
+ *                                          │       CALL, may block ──► request thread (virtual, one per call)
+ *                                          │                 decode args ({@link ArgCodec}, {@link AllowlistFilter})
  *                                          │                 invoke the interface method on the object
- *                                          │                 REPLY (writes serialized by the channel)
+ *                                          │                 REPLY through the channel's writer thread
  *                                          │       CANCEL ──► interrupt that request thread
  *                                          └ EOF ──► interrupt its requests, release its locks
  * </pre>
  *
  * <h2>Concurrency</h2>
- * Every call runs on its own virtual thread, so a blocking call ({@code take}, {@code lock},
- * {@code await}) never holds up other calls of the same client or of others. The shared objects
+ * A call that may block ({@code take}, {@code lock}, {@code await}: the client flags those that
+ * declare {@code InterruptedException}, and {@code Lock.lock}) runs on its own virtual thread, so it
+ * never holds up other calls of the same client or of others. Prompt calls run on the connection's
+ * thread, in order. Connection threads are platform threads on purpose: a virtual thread blocked
+ * in a socket read is woken through the JDK's poller and then scheduled on a carrier, two hand-offs
+ * that measured ~80 µs per map operation against ~30 µs here (docs/BENCHMARKS.md, Managers); a
+ * manager has one connection per client JVM, not per request, so their number stays small. The shared objects
  * are thread-safe themselves ({@code ConcurrentHashMap}, a synchronized list, JDK queues, the
  * owner-aware locks of {@link ServerSync}); the server adds no lock of its own around calls.
  * Objects are created once per (kind, name) by {@code computeIfAbsent}.
@@ -212,7 +219,7 @@ public final class ManagerServer implements AutoCloseable {
                 }
                 return;
             }
-            Thread.ofVirtual().name("multiproc4j-manager-connection").start(() -> serve(socket));
+            Thread.ofPlatform().daemon().name("multiproc4j-manager-connection").start(() -> serve(socket));
         }
     }
 
@@ -262,10 +269,20 @@ public final class ManagerServer implements AutoCloseable {
                     String kind = in.readUTF();
                     String name = in.readUTF();
                     String method = in.readUTF();
+                    boolean mayBlock = in.readBoolean();
                     byte[] args = in.readNBytes(in.readInt());
+                    if (mayBlock && tryWithoutBlocking(channel, session, id, thread, kind, name, method, args)) {
+                        continue;
+                    }
+                    if (!mayBlock) {
+                        // prompt calls run here: no thread hand-off, and this thread, which nobody
+                        // interrupts, may write the reply itself
+                        answer(channel, session, id, thread, kind, name, method, args, true);
+                        continue;
+                    }
                     Thread worker = Thread.ofVirtual().unstarted(() -> {
                         try {
-                            answer(channel, session, id, thread, kind, name, method, args);
+                            answer(channel, session, id, thread, kind, name, method, args, false);
                         } finally {
                             inflight.remove(id);
                         }
@@ -294,7 +311,7 @@ public final class ManagerServer implements AutoCloseable {
     }
 
     private void answer(ManagerChannel channel, ClientSession session, long id, long thread, String kind,
-            String name, String method, byte[] argBytes) {
+            String name, String method, byte[] argBytes, boolean direct) {
         byte status;
         byte[] body;
         try {
@@ -319,21 +336,86 @@ public final class ManagerServer implements AutoCloseable {
             status = ManagerLayout.STATUS_THROWN;
             body = RemoteFailure.encode(t, codec);
         }
+        reply(channel, id, status, body, direct);
+    }
+
+    /**
+     * Blocking calls that would not block now: {@code take} on a non-empty queue, {@code lock} on a
+     * free lock. Answering those here, with the non-blocking method they imply, saves a thread
+     * and a hand-off per call; anything else (or any doubt) goes the normal way.
+     */
+    private static final Map<String, String> TRY_FIRST = Map.ofEntries(
+            Map.entry("take()", "poll()"),
+            Map.entry("put(java.lang.Object)", "offer(java.lang.Object)"),
+            Map.entry("poll(long,java.util.concurrent.TimeUnit)", "poll()"),
+            Map.entry("offer(java.lang.Object,long,java.util.concurrent.TimeUnit)", "offer(java.lang.Object)"),
+            Map.entry("lock()", "tryLock()"),
+            Map.entry("lockInterruptibly()", "tryLock()"),
+            Map.entry("tryLock(long,java.util.concurrent.TimeUnit)", "tryLock()"),
+            Map.entry("acquire()", "tryAcquire()"),
+            Map.entry("tryAcquire(long,java.util.concurrent.TimeUnit)", "tryAcquire()"),
+            Map.entry("await()", "isSet()"),
+            Map.entry("await(long,java.util.concurrent.TimeUnit)", "isSet()"));
+
+    private boolean tryWithoutBlocking(ManagerChannel channel, ClientSession session, long id, long thread,
+            String kind, String name, String method, byte[] argBytes) {
+        String tryKey = TRY_FIRST.get(method);
+        Shared shared = tryKey == null ? null : objects.get(kind + "/" + name);
+        if (shared == null) {
+            return false;
+        }
+        Map<String, Method> faceMethods = methods(shared.face);
+        Method attempt = faceMethods.get(tryKey);
+        Method real = faceMethods.get(method);
+        if (attempt == null || real == null || argBytes.length == 0 || argBytes[0] != ArgCodec.SIMPLE) {
+            return false;
+        }
+        try {
+            Object[] args = ArgCodec.decodeSimple(argBytes);
+            Object[] tryArgs = java.util.Arrays.copyOf(args, attempt.getParameterCount());
+            Object result = ScopedValue.where(ClientSession.CALLER, new ClientSession.Caller(session, thread))
+                    .call(() -> attempt.invoke(shared.target, tryArgs));
+            if (result == null || Boolean.FALSE.equals(result)) {
+                return false;
+            }
+            Class<?> returns = real.getReturnType();
+            Object answer = returns == void.class ? null : returns == boolean.class ? Boolean.TRUE : result;
+            reply(channel, id, ManagerLayout.STATUS_VALUE, codec.encode(answer), true);
+            return true;
+        } catch (Exception e) {
+            return false;  // let the normal path run the call and report whatever it throws
+        }
+    }
+
+    private static void reply(ManagerChannel channel, long id, byte status, byte[] body, boolean direct) {
         try {
             var bytes = new java.io.ByteArrayOutputStream(body.length + 16);
             var out = new DataOutputStream(bytes);
             out.writeLong(id);
             out.writeByte(status);
             out.write(body);
-            channel.send(ManagerLayout.REPLY, bytes.toByteArray());
+            if (direct) {
+                channel.sendNow(ManagerLayout.REPLY, bytes.toByteArray());
+            } else {
+                channel.send(ManagerLayout.REPLY, bytes.toByteArray());
+            }
         } catch (IOException e) {
             // the client is gone; its connection thread cleans up
         }
     }
 
     private Object[] decodeArgs(byte[] bytes, ClientSession session) throws Refusal, IOException {
+        if (bytes.length == 0) {
+            throw new IOException("no arguments");
+        }
+        if (bytes[0] == ArgCodec.SIMPLE) {
+            return ArgCodec.decodeSimple(bytes);
+        }
+        if (bytes[0] != ArgCodec.JDK) {
+            throw new IOException("unknown argument encoding " + bytes[0]);
+        }
         String[] rejected = new String[1];
-        try (var in = new FilteredInput(new ByteArrayInputStream(bytes))) {
+        try (var in = new FilteredInput(new ByteArrayInputStream(bytes, 1, bytes.length - 1))) {
             in.setObjectInputFilter(info -> {
                 var status = filter.checkInput(info);
                 if (status == java.io.ObjectInputFilter.Status.REJECTED && rejected[0] == null) {
