@@ -116,6 +116,15 @@ class RemoteManagerTest {
     }
 
     @Test
+    void largeValues_travelWhole_bothWays() {
+        byte[] big = new byte[5 << 20];
+        RANDOM.nextBytes(big);
+        var map = server.<String, byte[]>map("large");
+        map.put("blob", big);  // more than the socket buffer: the backlog and the large-frame read both run
+        assertThat(map.get("blob")).isEqualTo(big);
+    }
+
+    @Test
     void proxies_crossJvmsAsValues() {
         List<Integer> list = server.list("plain");
         list.addAll(List.of(3, 1, 2));

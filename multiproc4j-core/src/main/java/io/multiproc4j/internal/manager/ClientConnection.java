@@ -8,6 +8,7 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.NotSerializableException;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -107,7 +108,13 @@ final class ClientConnection {
     private static ClientConnection open(String address, byte[] key, Duration timeout) {
         ManagerChannel channel;
         try {
-            channel = new ManagerChannel(Addresses.connect(Addresses.parse(address), timeout));
+            SocketChannel socket = Addresses.connect(Addresses.parse(address), timeout);
+            try {
+                channel = new ManagerChannel(socket);
+            } catch (IOException e) {
+                socket.close();
+                throw e;
+            }
         } catch (IOException e) {
             throw new ManagerUnavailableException("cannot connect to the manager at " + address + ": " + e
                     + " (is it running?)", e);

@@ -1,68 +1,52 @@
 package io.multiproc4j.internal.manager;
 
-import java.io.BufferedInputStream;
-import java.io.BufferedOutputStream;
 import java.io.Closeable;
 import java.io.DataInputStream;
-import java.io.DataOutputStream;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.StreamCorruptedException;
-import java.nio.channels.Channels;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
-import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.ArrayDeque;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * Framed messages with a size limit the owner can raise after authentication (see
- * {@link ManagerLayout}). One thread reads.
+ * Framed messages (layout in {@link ManagerLayout}) with a receive limit the owner raises after
+ * authentication. One thread receives; any thread sends.
  *
- * <h2>Why a writer thread</h2>
- * A {@code SocketChannel} is an interruptible channel: a thread interrupted while it writes closes
- * the socket for everyone. Callers here are interrupted on purpose (a client thread blocked in
- * {@code take()} that its application interrupts; a server request thread cancelled by its client),
- * and one connection carries every proxy of a JVM and the locks it holds. So {@link #send} only
- * queues the frame; a writer thread that nobody interrupts writes frames in order, batching those
- * that queue up behind one another into one flush.
+ * <h2>Why a non-blocking socket</h2>
+ * A {@code SocketChannel} in blocking mode is an interruptible channel: a thread interrupted while
+ * it writes closes the socket for everyone. Senders here are interrupted on purpose (a client
+ * thread in {@code take()} that its application interrupts; a server request thread cancelled by
+ * its client), and one connection carries every proxy of a JVM and the locks it holds. A channel in
+ * non-blocking mode is not closed by interrupts, so the socket stays non-blocking: a sender writes
+ * its frame itself, without a hand-off to another thread (that hand-off cost tens of µs a call), and
+ * only when the socket buffer is full does the rest go to a backlog that a writer thread, started
+ * then, drains as the socket becomes writable. The receiver waits for data in a {@link Selector},
+ * which an interrupt would only wake.
+ *
+ * <h2>Concurrency</h2>
+ * Sends are serialized by {@code writeLock}, so frames never interleave, and a frame queued behind
+ * the backlog keeps its order. {@link #close()} wakes the receiver and the writer.
  */
 final class ManagerChannel implements Closeable {
     private final SocketChannel socket;
-    private final DataInputStream in;
-    private final DataOutputStream out;
+    private final Selector readable;
+    private final ByteBuffer in = ByteBuffer.allocate(1 << 16).flip();
     private volatile int limit = ManagerLayout.HANDSHAKE_LIMIT;
-    private final ConcurrentLinkedQueue<byte[]> outbox = new ConcurrentLinkedQueue<>();
-    private final Thread writer;
+    private final Object writeLock = new Object();
+    private final ArrayDeque<ByteBuffer> backlog = new ArrayDeque<>();
+    private Thread writer;
     private volatile boolean closed;
 
-    ManagerChannel(SocketChannel socket) {
+    ManagerChannel(SocketChannel socket) throws IOException {
         this.socket = socket;
-        this.in = new DataInputStream(new BufferedInputStream(Channels.newInputStream(socket), 1 << 14));
-        this.out = new DataOutputStream(new BufferedOutputStream(Channels.newOutputStream(socket), 1 << 14));
-        this.writer = Thread.ofVirtual().name("multiproc4j-manager-writer").start(this::writeLoop);
-    }
-
-    private void writeLoop() {
-        try {
-            while (!closed) {
-                synchronized (out) {
-                    byte[] frame;
-                    boolean wrote = false;
-                    while ((frame = outbox.poll()) != null) {
-                        out.write(frame);
-                        wrote = true;
-                    }
-                    if (wrote) {
-                        out.flush();
-                    }
-                }
-                // racy, but benign: a frame queued after the last poll comes with an unpark, so this park returns at once
-                if (outbox.isEmpty() && !closed) {
-                    LockSupport.park(this);
-                }
-            }
-        } catch (IOException e) {
-            // the peer is gone: closing lets the reader see it and fail whoever waits
-            close();
-        }
+        socket.configureBlocking(false);
+        this.readable = Selector.open();
+        socket.register(readable, SelectionKey.OP_READ);
     }
 
     /** @param bytes the largest payload accepted from now on */
@@ -70,49 +54,60 @@ final class ManagerChannel implements Closeable {
         this.limit = bytes;
     }
 
-    int limit() {
-        return limit;
-    }
-
     /**
-     * Writes one frame from the calling thread, without a hand-off. Only for a thread that nobody
-     * interrupts (the manager's connection threads): an interrupt during the write would close the
-     * socket, which is why callers that can be interrupted use {@link #send}.
+     * Sends one frame: written now when the socket takes it, else queued in order behind the backlog.
+     * Never blocks on the peer and is not disturbed by interrupts.
      */
-    void sendNow(byte type, byte[] payload) throws IOException {
-        if (Thread.currentThread().isInterrupted()) {
-            send(type, payload);
-            return;
-        }
-        byte[] frame = frame(type, payload);
-        synchronized (out) {
-            if (closed) {
-                throw new IOException("connection closed");
-            }
-            out.write(frame);
-            out.flush();
-        }
-    }
-
-    /** Queues one frame for the writer thread; never blocks and is not disturbed by interrupts. */
     void send(byte type, byte[] payload) throws IOException {
-        if (closed) {
-            throw new IOException("connection closed");
+        ByteBuffer frame = ByteBuffer.allocate(payload.length + 5);
+        frame.putInt(payload.length + 1).put(type).put(payload).flip();
+        synchronized (writeLock) {
+            if (closed) {
+                throw new ClosedChannelException();
+            }
+            if (backlog.isEmpty()) {
+                while (frame.hasRemaining() && socket.write(frame) > 0) {
+                    // the socket took some; go on until it is all written or the buffer is full
+                }
+                if (!frame.hasRemaining()) {
+                    return;
+                }
+            }
+            backlog.add(frame);
+            if (writer == null) {
+                writer = Thread.ofPlatform().daemon().name("multiproc4j-manager-writer").start(this::drainBacklog);
+            }
         }
-        outbox.add(frame(type, payload));
         LockSupport.unpark(writer);
     }
 
-    private static byte[] frame(byte type, byte[] payload) {
-        byte[] frame = new byte[payload.length + 5];
-        int n = payload.length + 1;
-        frame[0] = (byte) (n >>> 24);
-        frame[1] = (byte) (n >>> 16);
-        frame[2] = (byte) (n >>> 8);
-        frame[3] = (byte) n;
-        frame[4] = type;
-        System.arraycopy(payload, 0, frame, 5, payload.length);
-        return frame;
+    /** The writer thread: writes the backlog as the socket drains; parks while there is none. */
+    private void drainBacklog() {
+        try (Selector writable = Selector.open()) {
+            socket.register(writable, SelectionKey.OP_WRITE);
+            while (!closed) {
+                boolean full = false;
+                synchronized (writeLock) {
+                    while (!backlog.isEmpty()) {
+                        ByteBuffer head = backlog.peek();
+                        socket.write(head);
+                        if (head.hasRemaining()) {
+                            full = true;
+                            break;
+                        }
+                        backlog.poll();
+                    }
+                }
+                if (full) {
+                    writable.select(1000);
+                    writable.selectedKeys().clear();
+                } else {
+                    LockSupport.park(this);  // racy, but benign: send() unparks after queueing
+                }
+            }
+        } catch (IOException e) {
+            close();  // the peer is gone: the receiver sees the closed socket and fails whoever waits
+        }
     }
 
     /** A frame: its type and payload. */
@@ -122,15 +117,73 @@ final class ManagerChannel implements Closeable {
         }
     }
 
+    /**
+     * Waits for and returns the next frame. One thread at a time.
+     *
+     * @throws EOFException when the peer closed the connection
+     * @throws IOException  when the frame breaks the limit or this channel was closed
+     */
     Frame receive() throws IOException {
-        int length = in.readInt();
-        if (length < 1 || length - 1 > limit) {
-            throw new StreamCorruptedException("frame of " + length + " bytes refused: the limit is " + limit);
+        while (true) {
+            if (in.remaining() >= 5) {
+                int length = in.getInt(in.position());
+                if (length < 1 || length - 1 > limit) {
+                    throw new StreamCorruptedException("frame of " + length + " bytes refused: the limit is " + limit);
+                }
+                if (in.remaining() >= 4 + length) {
+                    in.getInt();
+                    byte type = in.get();
+                    byte[] payload = new byte[length - 1];
+                    in.get(payload);
+                    return new Frame(type, payload);
+                }
+                if (4 + length > in.capacity()) {
+                    return receiveLarge(length);
+                }
+            }
+            in.compact();
+            try {
+                fill(in);
+            } finally {
+                in.flip();
+            }
         }
-        byte type = in.readByte();
+    }
+
+    /** A frame larger than the buffer: read its payload straight into its own array. */
+    private Frame receiveLarge(int length) throws IOException {
+        in.getInt();
+        byte type = in.get();
         byte[] payload = new byte[length - 1];
-        in.readFully(payload);
+        int have = in.remaining();
+        in.get(payload, 0, have);
+        ByteBuffer rest = ByteBuffer.wrap(payload, have, payload.length - have);
+        while (rest.hasRemaining()) {
+            fill(rest);
+        }
         return new Frame(type, payload);
+    }
+
+    /** Reads at least one byte into the buffer, waiting in the selector when none is there. */
+    private void fill(ByteBuffer target) throws IOException {
+        while (true) {
+            if (closed) {
+                throw new ClosedChannelException();
+            }
+            int n = socket.read(target);
+            if (n < 0) {
+                throw new EOFException("the peer closed the connection");
+            }
+            if (n > 0) {
+                return;
+            }
+            try {
+                readable.select();
+                readable.selectedKeys().clear();
+            } catch (java.nio.channels.ClosedSelectorException e) {
+                throw new ClosedChannelException();  // closed while we waited
+            }
+        }
     }
 
     String remote() {
@@ -144,11 +197,23 @@ final class ManagerChannel implements Closeable {
     @Override
     public void close() {
         closed = true;
-        LockSupport.unpark(writer);
+        readable.wakeup();
+        Thread w;
+        synchronized (writeLock) {
+            w = writer;
+        }
+        if (w != null) {
+            LockSupport.unpark(w);
+        }
         try {
             socket.close();
         } catch (IOException e) {
             // closing a broken socket: nothing left to do
+        }
+        try {
+            readable.close();
+        } catch (IOException e) {
+            // same
         }
     }
 }

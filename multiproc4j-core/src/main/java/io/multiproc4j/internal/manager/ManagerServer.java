@@ -48,7 +48,7 @@ import java.util.function.Supplier;
  *                                          │       CALL, may block ──► request thread (virtual, one per call)
  *                                          │                 decode args ({@link ArgCodec}, {@link AllowlistFilter})
  *                                          │                 invoke the interface method on the object
- *                                          │                 REPLY through the channel's writer thread
+ *                                          │                 REPLY (written by the thread that has it)
  *                                          │       CANCEL ──► interrupt that request thread
  *                                          └ EOF ──► interrupt its requests, release its locks
  * </pre>
@@ -224,7 +224,18 @@ public final class ManagerServer implements AutoCloseable {
     }
 
     private void serve(SocketChannel socket) {
-        var channel = new ManagerChannel(socket);
+        ManagerChannel channel;
+        try {
+            channel = new ManagerChannel(socket);
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "manager " + address + " could not set up a connection: " + e);
+            try {
+                socket.close();
+            } catch (IOException ignored) {
+                // already broken
+            }
+            return;
+        }
         connections.add(channel);
         if (closed) {
             channel.close();
@@ -275,14 +286,13 @@ public final class ManagerServer implements AutoCloseable {
                         continue;
                     }
                     if (!mayBlock) {
-                        // prompt calls run here: no thread hand-off, and this thread, which nobody
-                        // interrupts, may write the reply itself
-                        answer(channel, session, id, thread, kind, name, method, args, true);
+                        // prompt calls run here, in order: no thread hand-off
+                        answer(channel, session, id, thread, kind, name, method, args);
                         continue;
                     }
                     Thread worker = Thread.ofVirtual().unstarted(() -> {
                         try {
-                            answer(channel, session, id, thread, kind, name, method, args, false);
+                            answer(channel, session, id, thread, kind, name, method, args);
                         } finally {
                             inflight.remove(id);
                         }
@@ -311,7 +321,7 @@ public final class ManagerServer implements AutoCloseable {
     }
 
     private void answer(ManagerChannel channel, ClientSession session, long id, long thread, String kind,
-            String name, String method, byte[] argBytes, boolean direct) {
+            String name, String method, byte[] argBytes) {
         byte status;
         byte[] body;
         try {
@@ -336,7 +346,7 @@ public final class ManagerServer implements AutoCloseable {
             status = ManagerLayout.STATUS_THROWN;
             body = RemoteFailure.encode(t, codec);
         }
-        reply(channel, id, status, body, direct);
+        reply(channel, id, status, body);
     }
 
     /**
@@ -380,25 +390,21 @@ public final class ManagerServer implements AutoCloseable {
             }
             Class<?> returns = real.getReturnType();
             Object answer = returns == void.class ? null : returns == boolean.class ? Boolean.TRUE : result;
-            reply(channel, id, ManagerLayout.STATUS_VALUE, codec.encode(answer), true);
+            reply(channel, id, ManagerLayout.STATUS_VALUE, codec.encode(answer));
             return true;
         } catch (Exception e) {
             return false;  // let the normal path run the call and report whatever it throws
         }
     }
 
-    private static void reply(ManagerChannel channel, long id, byte status, byte[] body, boolean direct) {
+    private static void reply(ManagerChannel channel, long id, byte status, byte[] body) {
         try {
             var bytes = new java.io.ByteArrayOutputStream(body.length + 16);
             var out = new DataOutputStream(bytes);
             out.writeLong(id);
             out.writeByte(status);
             out.write(body);
-            if (direct) {
-                channel.sendNow(ManagerLayout.REPLY, bytes.toByteArray());
-            } else {
-                channel.send(ManagerLayout.REPLY, bytes.toByteArray());
-            }
+            channel.send(ManagerLayout.REPLY, bytes.toByteArray());
         } catch (IOException e) {
             // the client is gone; its connection thread cleans up
         }
