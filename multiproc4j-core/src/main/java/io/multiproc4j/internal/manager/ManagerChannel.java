@@ -186,9 +186,14 @@ final class ManagerChannel implements Closeable {
         }
     }
 
+    /** @return who is at the other end, for log lines */
     String remote() {
         try {
-            return String.valueOf(socket.getRemoteAddress());
+            var address = socket.getRemoteAddress();
+            if (address instanceof java.net.UnixDomainSocketAddress unix && unix.getPath().toString().isEmpty()) {
+                return "a local process (Unix-domain socket)";  // clients' sockets are unnamed
+            }
+            return String.valueOf(address);
         } catch (IOException e) {
             return "?";
         }

@@ -138,6 +138,15 @@ final class ServerSync {
             owner = caller;
             holds = count;
             caller.session().held.add(this);
+            if (caller.session().closed) {
+                // the session closed between the check above and the add: its sweep may have missed
+                // this lock (it sets closed, then walks held), so undo here; a double undo is harmless
+                owner = null;
+                holds = 0;
+                caller.session().held.remove(this);
+                released.signal();
+                throw new IllegalStateException("client " + caller.session().remote + " is gone");
+            }
         }
 
         void releaseAllHeldBy(ClientSession session) {
