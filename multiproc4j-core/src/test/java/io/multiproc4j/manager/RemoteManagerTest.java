@@ -11,6 +11,7 @@ import java.nio.channels.SocketChannel;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Lock;
 import org.junit.jupiter.api.AfterAll;
@@ -42,13 +43,27 @@ class RemoteManagerTest {
     }
 
     @Test
-    void remoteManager_onEphemeralLoopbackPort_isUsedFromAnotherJvm() throws Exception {
+    void remoteManager_onEphemeralLoopbackPort_isUsedByConcurrentClientJvms() throws Exception {
         assertThat(((InetSocketAddress) server.address()).getPort()).isPositive();
-        try (var child = new ChildJvm("use", address, key)) {
-            assertThat(child.awaitExit()).as(child.output()).isZero();
-            assertThat(server.<String, Integer>map("remote").get("hits")).isEqualTo(10);
-            assertThat(server.<String>queue("remoteQueue").poll(10, TimeUnit.SECONDS))
-                    .isEqualTo("from " + child.process.pid());
+        List<ChildJvm> children = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < 3; i++) {
+                children.add(new ChildJvm("use", address, key));
+            }
+            java.util.Set<String> expected = new java.util.HashSet<>();
+            for (ChildJvm child : children) {
+                assertThat(child.awaitExit()).as(child.output()).isZero();
+                expected.add("from " + child.process.pid());
+            }
+            assertThat(server.<String, Integer>map("remote").get("hits")).isEqualTo(30);
+            BlockingQueue<String> queue = server.queue("remoteQueue");
+            java.util.Set<String> got = new java.util.HashSet<>();
+            for (int i = 0; i < 3; i++) {
+                got.add(queue.poll(10, TimeUnit.SECONDS));
+            }
+            assertThat(got).isEqualTo(expected);
+        } finally {
+            children.forEach(ChildJvm::close);
         }
     }
 
