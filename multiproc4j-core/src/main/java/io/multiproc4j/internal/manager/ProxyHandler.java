@@ -175,7 +175,12 @@ public final class ProxyHandler implements InvocationHandler, Serializable {
                 }
             }
         }
-        return remote(ManagerServer.key(method), args, waitOf(method));
+        ClientConnection.Wait wait = waitOf(method);
+        if (wait == ClientConnection.Wait.INTERRUPTIBLE && Thread.interrupted()) {
+            // as the JDK's blocking methods do: an interrupted caller does not start to wait
+            throw new InterruptedException(methodName + " on " + label() + " called by an interrupted thread");
+        }
+        return remote(ManagerServer.key(method), args, wait);
     }
 
     private Object remote(String method, Object[] args, ClientConnection.Wait wait) throws Throwable {

@@ -103,6 +103,10 @@ final class ServerSync {
             try {
                 if (caller.equals(owner)) {
                     if (!reentrant) {
+                        if (nanos >= 0) {
+                            return false;  // tryLock: the holder cannot have it twice
+                        }
+                        // lock(): waiting for ourselves would never end; say so instead
                         throw new IllegalStateException("lock '" + name + "' is not reentrant and " + caller
                                 + " holds it already; use Manager.reentrantLock(name) for a reentrant lock");
                     }
