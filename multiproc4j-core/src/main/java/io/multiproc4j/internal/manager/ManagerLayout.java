@@ -1,0 +1,54 @@
+package io.multiproc4j.internal.manager;
+
+/**
+ * The manager protocol on the wire. Frames have the same shape as the pool's
+ * ({@link io.multiproc4j.internal.transport.FrameChannel}); the manager keeps its own channel
+ * ({@link ManagerChannel}) because it listens on network ports: it needs a tiny frame limit until
+ * the peer has proved the key, and its own frame types.
+ *
+ * <pre>
+ *  frame:   ┌──────────────┬───────────┬───────────────────────────┐
+ *           │ int length n │ byte type │ n - 1 bytes of payload    │   n - 1 ≤ limit
+ *           └──────────────┴───────────┴───────────────────────────┘
+ *           limit = {@link #HANDSHAKE_LIMIT} before authentication, the server's maxFrameBytes after
+ *
+ *  handshake (both directions prove the key; it never crosses the wire):
+ *   server ─► CHALLENGE  int version │ 32 bytes nonceS
+ *   client ─► RESPONSE   32 bytes HMAC(key, "client" │ nonceS │ nonceC) │ 32 bytes nonceC
+ *   server ─► WELCOME    32 bytes HMAC(key, "server" │ nonceC │ nonceS) │ int maxFrame   (client checks the MAC)
+ *          or REFUSED    UTF reason, then the server closes
+ *
+ *  calls (any number in flight on one connection, each answered once):
+ *   client ─► CALL    long id │ long caller thread │ UTF kind │ UTF name │ UTF method │ bool may block │ bytes args
+ *                     (args: {@link ArgCodec}: tagged simple values, or a JDK serialization stream of
+ *                      Object[] that the server reads through its allowlist filter; a call that may
+ *                      block runs on its own virtual thread, any other on the connection's thread)
+ *   client ─► CANCEL  long id            (the caller was interrupted: interrupt the server thread)
+ *   server ─► REPLY   long id │ byte status │ bytes body
+ *                     status VALUE: body = the result, {@link io.multiproc4j.spi.Codec#standard()}
+ *                            THROWN: body = {@link io.multiproc4j.internal.codec.RemoteFailure}
+ *                            REFUSED: body = UTF-8 reason (allowlist, unknown object or method)
+ * </pre>
+ *
+ * A method is named {@code name(param,param)} with the parameters' binary class names, so that
+ * overloads ({@code remove(int)} against {@code remove(java.lang.Object)}) resolve exactly.
+ */
+public final class ManagerLayout {
+    private ManagerLayout() {}
+
+    /** Protocol version, sent in the challenge. */
+    public static final int VERSION = 1;
+    /** Length of nonces and MACs. */
+    public static final int NONCE_BYTES = 32;
+    /** The largest frame a peer may send before it has proved the key. */
+    public static final int HANDSHAKE_LIMIT = 1024;
+    /** The default largest frame after authentication: 64 MiB. */
+    public static final int DEFAULT_MAX_FRAME = 64 << 20;
+
+    /** Frame types. */
+    public static final byte CHALLENGE = 1, RESPONSE = 2, WELCOME = 3, REFUSED = 4, CALL = 5, CANCEL = 6,
+            REPLY = 7;
+
+    /** Reply statuses. */
+    public static final byte STATUS_VALUE = 0, STATUS_THROWN = 1, STATUS_REFUSED = 2;
+}
