@@ -3,8 +3,9 @@
  * Only API packages are exported; {@code io.multiproc4j.internal.*} is not.
  */
 module io.multiproc4j {
-    requires java.management;
+    requires transitive java.management;
 
     exports io.multiproc4j;
     exports io.multiproc4j.spi;
+    exports io.multiproc4j.diagnostics;
 }
