@@ -160,7 +160,12 @@ public final class SideBySide {
                     tps >= 500_000));
             progress.println("bench: tiny tasks done");
 
-            double rss = idleWorkerRssMb(pool);
+            double used = idleWorkerRssMb(pool);
+            rows.add(row("busy-rss", "worker JVM resident size (VmRSS) after the runs above", "MB", used,
+                    null, false, "(for reference)", true));
+        }
+        try (Pool fresh = Pool.processes(2)) {
+            double rss = idleWorkerRssMb(fresh);
             rows.add(row("idle-rss", "idle worker JVM resident size (VmRSS), default options", "MB", rss,
                     py.get("idle_worker_rss_mb"), false, "<= 64 MB", rss <= 64));
             progress.println("bench: idle worker size done");
@@ -245,7 +250,7 @@ public final class SideBySide {
         }
     }
 
-    /** Finds two distinct worker pids by asking workers, then reads their VmRSS. */
+    /** Finds every worker's pid by asking workers (tiny tasks only), then reads their mean VmRSS. */
     static double idleWorkerRssMb(Pool pool) throws Exception {
         SerializableFunction<Integer, Long> pidOf = x -> ProcessHandle.current().pid();
         Set<Long> pids = new LinkedHashSet<>();

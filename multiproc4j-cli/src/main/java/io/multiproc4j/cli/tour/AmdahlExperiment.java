@@ -95,7 +95,7 @@ public final class AmdahlExperiment implements Experiment {
         String reading = String.format(Locale.ROOT, "With %.0f %% of the elements run serially, the one-worker run spends"
                 + " p = %.2f of its time in the parallel part, so Amdahl caps the speed-up at %.1fx however many cores;"
                 + " on %d workers it predicts %.2fx and we measured %.2fx, a Karp-Flatt serial fraction of %.3f"
-                + " (the built-in serial share is %.2f: anything above it is the pool's overhead or cores we did not get).",
+                + " (the serial share of the one-worker run is %.2f: anything above it is the pool's overhead or cores we did not get).",
                 SERIAL_SHARE * 100, p, Amdahl.limit(Math.min(p, 0.999999)), lastW, Amdahl.speedup(p, lastW),
                 measured[measured.length - 1], lastE, 1 - p);
         Chart chart = new Chart("Amdahl's law: predicted vs measured speed-up", "workers", "speed-up (x)")

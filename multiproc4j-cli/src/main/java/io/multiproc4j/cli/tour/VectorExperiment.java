@@ -74,21 +74,8 @@ public final class VectorExperiment implements Experiment {
             }
         }
         double perElementNs = sequential * 1e6 / n;
-        String reading;
-        double bestParallel = Math.min(bestThreads, bestProcesses);
-        if (bestParallel >= sequential) {
-            reading = String.format(Locale.ROOT, "Every parallel run is slower than the plain loop (best %.0f ms vs %.0f ms):"
-                    + " %s costs about %.1f ns per element, while handing an element to a thread costs more than that"
-                    + " and to a worker process far more (serialize, copy through a socket, deserialize, and back),"
-                    + " so the work is too fine-grained to pay for its distribution.",
-                    bestParallel, sequential, what, perElementNs);
-        } else {
-            double best = sequential / bestProcesses;
-            reading = String.format(Locale.ROOT, "At %.0f ns of work per element, %d worker processes run %.2fx faster"
-                    + " than the loop (threads: %.2fx) on %d usable cores: once the work per element outweighs the cost"
-                    + " of shipping it, the speed-up approaches the core count, and workers beyond the cores add nothing.",
-                    perElementNs, bestProcessWorkers, best, sequential / bestThreads, ctx.cores());
-        }
+        String reading = interpret(what, perElementNs, sequential, sequential / bestThreads,
+                sequential / bestProcesses, bestProcessWorkers, ctx.cores());
         Chart chart = new Chart((heavy ? "Heavy" : "x + 1") + " over " + String.format(Locale.ROOT, "%,d", n)
                 + " integers: speed-up over the sequential loop", "workers", "speed-up (x)")
                 .series("Pool.threads", x, threadSpeedup, true)
@@ -97,6 +84,29 @@ public final class VectorExperiment implements Experiment {
                 .series("ideal: min(workers, cores)", x, ideal(x, ctx.cores()), false);
         String title = String.format(Locale.ROOT, "%s over %,d integers: sequential vs threads vs processes", what, n);
         return new Section(id(), title, table, reading, chart);
+    }
+
+    /**
+     * @return one or two sentences reading the table: which way won, and why
+     */
+    static String interpret(String what, double perElementNs, double sequentialMs, double bestThreadSpeedup,
+                            double bestProcessSpeedup, int bestProcessWorkers, int cores) {
+        if (bestThreadSpeedup < 1 && bestProcessSpeedup < 1) {
+            return String.format(Locale.ROOT, "Every parallel run is slower than the plain loop (%.0f ms): %s costs"
+                    + " about %.1f ns per element, less than handing an element to a thread, and far less than shipping"
+                    + " it to a worker process and back (serialize, copy through a socket, deserialize), so the work is"
+                    + " too fine-grained to pay for its distribution.", sequentialMs, what, perElementNs);
+        }
+        if (bestProcessSpeedup < 1) {
+            return String.format(Locale.ROOT, "Threads gain %.2fx but worker processes lose (best %.2fx): at %.0f ns of"
+                    + " work per element, threads share the inputs in memory, while processes must serialize every"
+                    + " element and result through a socket, which costs more than the work itself.",
+                    bestThreadSpeedup, bestProcessSpeedup, perElementNs);
+        }
+        return String.format(Locale.ROOT, "At %.0f ns of work per element, %d worker processes run %.2fx faster than"
+                + " the loop (threads: %.2fx) on %d usable cores: once the work per element outweighs the cost of"
+                + " shipping it, the speed-up approaches the core count, and workers beyond the cores add nothing.",
+                perElementNs, bestProcessWorkers, bestProcessSpeedup, bestThreadSpeedup, cores);
     }
 
     private static double[] ideal(double[] workers, int cores) {
