@@ -62,9 +62,9 @@ public final class DeadlockWatchdog implements AutoCloseable {
                     b.append(", held by thread \"").append(t.getLockOwnerName()).append("\" (id ")
                             .append(t.getLockOwnerId()).append(')');
                 }
-                StackTraceElement[] stack = t.getStackTrace();
-                if (stack.length > 0) {
-                    b.append(",\n    at ").append(stack[0]);
+                StackTraceElement where = firstApplicationFrame(t.getStackTrace());
+                if (where != null) {
+                    b.append(",\n    at ").append(where);
                 }
                 List<String> held = new ArrayList<>();
                 for (MonitorInfo m : t.getLockedMonitors()) {
@@ -79,6 +79,17 @@ public final class DeadlockWatchdog implements AutoCloseable {
                 b.append('\n');
             }
             return b.toString();
+        }
+
+        /** @return the first frame outside the JDK (where the application asked for the lock), else the top */
+        private static StackTraceElement firstApplicationFrame(StackTraceElement[] stack) {
+            for (StackTraceElement frame : stack) {
+                String c = frame.getClassName();
+                if (!(c.startsWith("java.") || c.startsWith("jdk.") || c.startsWith("sun."))) {
+                    return frame;
+                }
+            }
+            return stack.length > 0 ? stack[0] : null;
         }
 
         private static String lockWords(LockInfo lock) {

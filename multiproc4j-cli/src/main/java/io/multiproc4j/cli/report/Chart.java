@@ -87,15 +87,50 @@ public final class Chart {
         return series;
     }
 
+    private double[] range(boolean xAxis) {
+        double min = Double.MAX_VALUE;
+        double max = -Double.MAX_VALUE;
+        for (Series s : series) {
+            for (double v : xAxis ? s.x() : s.y()) {
+                if (Double.isFinite(v)) {
+                    min = Math.min(min, v);
+                    max = Math.max(max, v);
+                }
+            }
+        }
+        if (min > max) {
+            return new double[] {0, 1};
+        }
+        if (min == max) {
+            return new double[] {min / 2, max * 2 + 1};
+        }
+        return new double[] {min, max};
+    }
+
     /** @return the chart as a PNG image */
     public byte[] png() {
         XYChart chart = new XYChartBuilder().width(760).height(420).title(title)
                 .xAxisTitle(xTitle).yAxisTitle(yTitle).build();
-        chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW);
+        chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS);
+        chart.getStyler().setLegendLayout(Styler.LegendLayout.Horizontal);
         chart.getStyler().setXAxisLogarithmic(logX);
         chart.getStyler().setYAxisLogarithmic(logY);
         chart.getStyler().setChartBackgroundColor(java.awt.Color.WHITE);
         chart.getStyler().setMarkerSize(9);
+        // XChart's automatic range can clip the extreme point of a logarithmic axis: set it from the data.
+        double[] yRange = range(false);
+        double[] xRange = range(true);
+        if (logY) {
+            chart.getStyler().setYAxisMin(yRange[0] / 1.5);
+            chart.getStyler().setYAxisMax(yRange[1] * 1.5);
+        } else {
+            chart.getStyler().setYAxisMin(Math.min(0, yRange[0]));
+            chart.getStyler().setYAxisMax(yRange[1] * 1.1);
+        }
+        if (logX) {
+            chart.getStyler().setXAxisMin(xRange[0] / 1.5);
+            chart.getStyler().setXAxisMax(xRange[1] * 1.5);
+        }
         for (Series s : series) {
             XYSeries xy = chart.addSeries(s.name(), s.x(), s.y());
             if (s.points()) {

@@ -54,7 +54,8 @@ public final class ChunkSweepExperiment implements Experiment {
         double best = Double.MAX_VALUE;
         int bestSize = 1;
         double finest = 0;
-        double coarsest = 0;
+        double imbalanced = 0;
+        int imbalancedSize = 0;
         for (int i = 0; i < sizes.size(); i++) {
             int c = sizes.get(i);
             double t = ctx.medianMillis(() -> pool.map(Workloads.HEAVY, in, c));
@@ -72,12 +73,16 @@ public final class ChunkSweepExperiment implements Experiment {
             if (i == 0) {
                 finest = t;
             }
-            coarsest = t;
+            if (chunks == workers + 1) {
+                imbalanced = t;
+                imbalancedSize = c;
+            }
         }
         String reading = String.format(Locale.ROOT, "With chunk size 1 every element is a round trip to a worker"
-                + " (%.0f ms, %.1fx the best); the best here is chunk size %,d (%.0f ms); the coarsest, one chunk more"
-                + " than workers, takes %.0f ms because one worker runs two chunks while the others wait: small chunks"
-                + " pay in round trips, huge ones in imbalance.", finest, finest / best, bestSize, best, coarsest);
+                + " (%.0f ms, %.1fx the best); the best here is chunk size %,d (%.0f ms); with chunk size %,d there is"
+                + " one chunk more than workers, so one worker runs two chunks while the others wait (%.0f ms, %.1fx the"
+                + " best): small chunks pay in round trips, huge ones in imbalance.", finest, finest / best, bestSize,
+                best, imbalancedSize, imbalanced, imbalanced / best);
         Chart chart = new Chart(String.format(Locale.ROOT, "Heavy map of %,d integers on %d worker processes, by chunk size",
                 n, workers), "chunk size (log)", "time ms (log)").logX().logY()
                 .series("Pool.processes(" + workers + ").map", x, y, true);
