@@ -77,8 +77,8 @@ public final class SideBySide {
      * @param java           the Java figure (median)
      * @param python         the Python figure (median), or null when not measured
      * @param higherIsBetter whether a larger figure is better (throughput, speed-up)
-     * @param target         the target this figure is held to, in words
-     * @param met            whether the Java figure meets it
+     * @param target         the target this figure is held to, in words; null for a figure shown for reference
+     * @param met            whether the Java figure meets the target (true when there is none)
      */
     public record Row(String id, String what, String unit, double java, Double python, boolean higherIsBetter,
                       String target, boolean met) {
@@ -162,7 +162,7 @@ public final class SideBySide {
 
             double used = idleWorkerRssMb(pool);
             rows.add(row("busy-rss", "worker JVM resident size (VmRSS) after the runs above", "MB", used,
-                    null, false, "(for reference)", true));
+                    null, false, null, true));
         }
         try (Pool fresh = Pool.processes(2)) {
             double rss = idleWorkerRssMb(fresh);
@@ -375,7 +375,7 @@ public final class SideBySide {
             System.out.printf(Locale.ROOT, "%-70s %10.2f %-3s %10s %-3s %10s  %s %s%n", row.what(), row.java(), row.unit(),
                     row.python() == null ? "-" : String.format(Locale.ROOT, "%.2f", row.python()), row.unit(),
                     row.javaAdvantage() == null ? "-" : String.format(Locale.ROOT, "%.1fx", row.javaAdvantage()),
-                    row.target(), row.met() ? "(met)" : "(MISSED)");
+                    row.target() == null ? "" : row.target(), row.target() == null ? "" : row.met() ? "(met)" : "(MISSED)");
         }
         if (r.pythonNote() != null) {
             System.out.println(r.pythonNote());

@@ -53,16 +53,18 @@ final class BenchCommand implements Callable<Integer> {
         int i = 1;
         for (SideBySide.Row row : result.rows()) {
             Double adv = row.javaAdvantage();
-            table.row(row.what(), row.unit(), row.java(), row.python(), adv, row.target(), row.met() ? "yes" : "NO");
+            table.row(row.what(), row.unit(), row.java(), row.python(), adv, row.target(),
+                    row.target() == null ? null : row.met() ? "yes" : "NO");
             if (adv != null) {
                 xs.add((double) i);
                 advantages.add(adv);
             }
             i++;
         }
-        long missed = result.rows().stream().filter(r -> !r.met()).count();
+        long targets = result.rows().stream().filter(r -> r.target() != null).count();
+        long met = result.rows().stream().filter(r -> r.target() != null && r.met()).count();
         String reading = String.format(Locale.ROOT, "%d of %d targets met on %d usable processors with Java %s%s.%s",
-                result.rows().size() - missed, result.rows().size(), topology.availableProcessors(), Runtime.version(),
+                met, targets, topology.availableProcessors(), Runtime.version(),
                 result.pythonVersion() != null ? " against Python " + result.pythonVersion() + " in the same run" : "",
                 result.pythonNote() != null ? " " + result.pythonNote() + "." : "");
         Section section = new Section("pools", "Pools: Java vs Python multiprocessing (" + mode.name() + ")", table,

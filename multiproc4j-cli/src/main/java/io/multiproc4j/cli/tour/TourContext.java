@@ -29,7 +29,7 @@ public final class TourContext implements AutoCloseable {
         /** The full tour: the talk's sizes, 5 runs per figure. */
         public static final Mode FULL = new Mode("full", 1_000_000, 1_000_000, 200_000, 5);
         /** Under a minute on 2 cores. */
-        public static final Mode QUICK = new Mode("quick", 1_000_000, 300_000, 40_000, 3);
+        public static final Mode QUICK = new Mode("quick", 1_000_000, 300_000, 40_000, 2);
         /** For tests of the command itself: seconds, figures meaningless. */
         public static final Mode TINY = new Mode("tiny", 20_000, 5_000, 2_000, 1);
     }
