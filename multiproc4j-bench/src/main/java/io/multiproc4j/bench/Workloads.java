@@ -17,6 +17,12 @@ public final class Workloads {
     /** {@code x -> x + 1} as a function a process pool can ship. */
     public static final SerializableFunction<Integer, Integer> LIGHT = Workloads::light;
 
+    /** Rounds of {@link #heavier(int)}: ten times {@link #heavy(int)}, a few microseconds. */
+    public static final int HEAVIER_ROUNDS = 10 * HEAVY_ROUNDS;
+
+    /** {@link #heavier(int)} as a function a process pool can ship. */
+    public static final SerializableFunction<Integer, Integer> HEAVIER = Workloads::heavier;
+
     /** {@link #heavy(int)} as a function a process pool can ship. */
     public static final SerializableFunction<Integer, Integer> HEAVY = Workloads::heavy;
 
@@ -37,8 +43,22 @@ public final class Workloads {
      * @return a hash of {@code x}
      */
     public static int heavy(int x) {
+        return rounds(x, HEAVY_ROUNDS);
+    }
+
+    /**
+     * As {@link #heavy(int)} with ten times the rounds: coarse enough per element that a chunk-size sweep
+     * shows both the round-trip cost of tiny chunks and the imbalance of huge ones.
+     * @param x the input
+     * @return a hash of {@code x}
+     */
+    public static int heavier(int x) {
+        return rounds(x, HEAVIER_ROUNDS);
+    }
+
+    private static int rounds(int x, int rounds) {
         int h = x;
-        for (int i = 0; i < HEAVY_ROUNDS; i++) {
+        for (int i = 0; i < rounds; i++) {
             h = h * 0x9E3779B1 + i;
             h ^= h >>> 15;
         }

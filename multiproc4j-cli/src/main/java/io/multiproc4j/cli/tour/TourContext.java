@@ -22,14 +22,14 @@ public final class TourContext implements AutoCloseable {
      * @param name        the mode's name
      * @param vectorSize  elements of the x + 1 vector (the talk's 1,000,000)
      * @param heavySize   elements of the heavy vector and of the Amdahl and oversubscription runs
-     * @param sweepSize   elements of the chunk-size sweep
+     * @param sweepSize   elements of the chunk-size sweep (of the ten-times-heavier function)
      * @param repetitions timed runs per figure, after one warm-up run; the median is reported
      */
     public record Mode(String name, int vectorSize, int heavySize, int sweepSize, int repetitions) {
         /** The full tour: the talk's sizes, 5 runs per figure. */
-        public static final Mode FULL = new Mode("full", 1_000_000, 1_000_000, 200_000, 5);
+        public static final Mode FULL = new Mode("full", 1_000_000, 1_000_000, 100_000, 5);
         /** Under a minute on 2 cores. */
-        public static final Mode QUICK = new Mode("quick", 1_000_000, 300_000, 40_000, 2);
+        public static final Mode QUICK = new Mode("quick", 1_000_000, 300_000, 20_000, 2);
         /** For tests of the command itself: seconds, figures meaningless. */
         public static final Mode TINY = new Mode("tiny", 20_000, 5_000, 2_000, 1);
     }
@@ -105,7 +105,20 @@ public final class TourContext implements AutoCloseable {
      * @return the median wall time in milliseconds
      */
     public double medianMillis(Runnable body) {
-        body.run();
+        return medianMillis(body, 1);
+    }
+
+    /**
+     * Runs {@code body} {@code warmups} times to warm up (the JIT, the heap's size), then
+     * {@link Mode#repetitions()} times.
+     * @param body    the thing to time
+     * @param warmups untimed runs first, at least 1
+     * @return the median wall time in milliseconds
+     */
+    public double medianMillis(Runnable body, int warmups) {
+        for (int i = 0; i < Math.max(1, warmups); i++) {
+            body.run();
+        }
         double[] samples = new double[mode.repetitions()];
         for (int i = 0; i < samples.length; i++) {
             long t0 = System.nanoTime();

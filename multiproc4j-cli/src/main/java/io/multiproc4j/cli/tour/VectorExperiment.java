@@ -43,7 +43,8 @@ public final class VectorExperiment implements Experiment {
         SerializableFunction<Integer, Integer> fn = heavy ? Workloads.HEAVY : Workloads.LIGHT;
         String what = heavy ? "heavy(x) (" + Workloads.HEAVY_ROUNDS + " dependent rounds)" : "x + 1";
 
-        double sequential = ctx.medianMillis(() -> sequentialMap(fn, in));
+        // the baseline is cheap and runs first: warm the JIT and the heap well, or it looks slow
+        double sequential = ctx.medianMillis(() -> sequentialMap(fn, in), 5);
         ctx.progress().step(what + ": sequential");
         Table table = new Table("way", "workers", "time ms", "speed-up");
         table.row("sequential loop", 1, sequential, 1.0);
