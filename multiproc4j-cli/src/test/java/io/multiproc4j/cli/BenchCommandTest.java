@@ -29,6 +29,17 @@ class BenchCommandTest {
     }
 
     @Test
+    void bench_withoutPython_runsJavaAndSaysWhyPythonWasSkipped(@TempDir Path dir) throws Exception {
+        Path emptyPath = Files.createDirectory(dir.resolve("empty-path"));
+        Cli.Result r = Cli.runWithPath(Duration.ofMinutes(3), emptyPath.toString(), "bench", "--tiny", "--report",
+                dir.resolve("r").toString());
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        assertThat(r.out()).contains("warm task round trip", "python3 is not on the PATH");
+        assertThat(r.err()).contains("python3 is not on the PATH");
+        assertThat(Files.readString(dir.resolve("r/results.json"))).contains("python3 is not on the PATH");
+    }
+
+    @Test
     void bench_badCompare_isOneLineError_exit2() throws Exception {
         Cli.Result r = Cli.run(Duration.ofSeconds(60), "bench", "--compare", "ruby");
         assertThat(r.exitCode()).isEqualTo(Main.BAD_ARGUMENTS);

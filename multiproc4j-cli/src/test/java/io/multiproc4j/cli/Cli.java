@@ -44,10 +44,19 @@ final class Cli {
      * @throws InterruptedException when interrupted
      */
     static Result run(Duration timeout, String... args) throws IOException, InterruptedException {
-        return run(timeout, null, args);
+        return runWithPath(timeout, null, args);
     }
 
-    static Result run(Duration timeout, Path workDir, String... args) throws IOException, InterruptedException {
+    /**
+     * @param timeout how long the command may run
+     * @param path    its PATH, or null to inherit this one
+     * @param args    the command line after {@code multiproc}
+     * @return what it did
+     * @throws IOException          when it cannot be started
+     * @throws InterruptedException when interrupted
+     */
+    static Result runWithPath(Duration timeout, String path, String... args)
+            throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add("--enable-native-access=ALL-UNNAMED");
@@ -59,8 +68,8 @@ final class Cli {
         Path out = Files.createTempFile("multiproc-cli-out", ".txt");
         Path err = Files.createTempFile("multiproc-cli-err", ".txt");
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile());
-        if (workDir != null) {
-            pb.directory(workDir.toFile());
+        if (path != null) {
+            pb.environment().put("PATH", path);
         }
         Process p = pb.start();
         try {

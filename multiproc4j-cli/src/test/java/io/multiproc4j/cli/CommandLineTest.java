@@ -74,6 +74,14 @@ class CommandLineTest {
     }
 
     @Test
+    void amdahl_withoutParallelOrMeasure_isOneLineError_exit2() throws Exception {
+        Cli.Result r = Cli.run(T, "amdahl", "--cores", "1..8");
+        assertThat(r.exitCode()).isEqualTo(Main.BAD_ARGUMENTS);
+        r.assertOneLineError();
+        assertThat(r.err()).contains("--parallel").contains("--measure");
+    }
+
+    @Test
     void amdahl_measure_readsTimings_andFitsP(@TempDir Path dir) throws Exception {
         Path timings = dir.resolve("t.txt");
         Files.writeString(timings, "# workers seconds\n1 10\n2 5.5\n4 3.25\n");
