@@ -25,7 +25,8 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>What is measured (Java | Python):
  * <ol>
- *   <li>warm task round trip: {@code applyAsync(x -> x + 1, i).get()} | {@code apply_async(...).get()}, µs</li>
+ *   <li>warm task round trip: {@code applyAsync(x -> x + 1, i).get()} | {@code apply_async(...).get()}, and
+ *       {@code concurrent.futures.ProcessPoolExecutor.submit(...).result()}, µs</li>
  *   <li>{@code Pool.processes(2).map(x -> x + 1)} over 1,000,000 integers | {@code Pool(2).map}, ms</li>
  *   <li>heavy variant: sequential time / {@code Pool.processes(2).map} time, speed-up on 2 workers</li>
  *   <li>map of tiny tasks with chunk size 1, tasks/s</li>
@@ -135,6 +136,8 @@ public final class SideBySide {
             double rt = roundTripMicros(pool, mode);
             rows.add(row("roundtrip", "warm task round trip, applyAsync(x -> x + 1).get()", "µs", rt,
                     py.get("roundtrip_us"), false, "<= 20 µs", rt <= 20));
+            rows.add(row("roundtrip-cf", "the same round trip vs concurrent.futures.ProcessPoolExecutor(2)"
+                    + ".submit(f, i).result()", "µs", rt, py.get("cf_roundtrip_us"), false, null, true));
             progress.println("bench: round trip done");
 
             double map = medianMillis(mode, () -> pool.map(Workloads.LIGHT, vector));

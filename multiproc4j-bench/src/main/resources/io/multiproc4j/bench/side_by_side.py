@@ -5,6 +5,7 @@ Usage: python3 side_by_side.py full|quick|tiny
 """
 import os
 import statistics
+from concurrent.futures import ProcessPoolExecutor
 import sys
 import time
 from multiprocessing import Pool
@@ -81,6 +82,15 @@ def main():
         while len(pids) < 2 and time.monotonic() < deadline:
             pids |= set(pool.map(pid, range(50), chunksize=1))
         out("idle_worker_rss_mb", statistics.mean(rss_mb(p) for p in pids))
+    with ProcessPoolExecutor(2) as executor:
+        executor.submit(light, 0).result()
+        per_call = []
+        for _ in range(max(3, reps)):
+            t = time.perf_counter()
+            for i in range(roundtrips):
+                executor.submit(light, i).result()
+            per_call.append((time.perf_counter() - t) / roundtrips)
+        out("cf_roundtrip_us", statistics.median(per_call) * 1e6)
     starts = []
     for _ in range(max(3, reps)):
         t = time.perf_counter()
