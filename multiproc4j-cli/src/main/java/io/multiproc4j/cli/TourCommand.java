@@ -27,7 +27,7 @@ final class TourCommand implements Callable<Integer> {
     @Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--quick", description = "Smaller problems and one timed run per figure: under a minute on 2 cores.")
+    @Option(names = "--quick", description = "Smaller problems, a warm-up and two timed runs per figure: under a minute on 2 cores.")
     boolean quick;
 
     @Option(names = "--tiny", hidden = true, description = "Seconds-long sizes for testing the command itself.")

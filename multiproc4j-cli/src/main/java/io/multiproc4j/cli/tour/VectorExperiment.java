@@ -101,7 +101,7 @@ public final class VectorExperiment implements Experiment {
         if (bestProcessSpeedup < 1) {
             return String.format(Locale.ROOT, "Threads gain %.2fx but worker processes lose (best %.2fx): at %.0f ns of"
                     + " work per element, threads share the inputs in memory, while processes must serialize every"
-                    + " element and result through a socket, which costs more than the work itself.",
+                    + " element and result through a socket, and here that costs more than splitting the work saves.",
                     bestThreadSpeedup, bestProcessSpeedup, perElementNs);
         }
         return String.format(Locale.ROOT, "At %.0f ns of work per element, %d worker processes run %.2fx faster than"
