@@ -3,11 +3,12 @@
  * Only API packages are exported; {@code io.multiproc4j.internal.*} is not.
  */
 module io.multiproc4j {
-    requires java.management;
+    requires transitive java.management;
 
     exports io.multiproc4j;
     exports io.multiproc4j.spi;
     exports io.multiproc4j.shared;
     exports io.multiproc4j.sync;
     exports io.multiproc4j.manager;
+    exports io.multiproc4j.diagnostics;
 }

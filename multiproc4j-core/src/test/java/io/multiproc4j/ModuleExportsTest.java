@@ -27,6 +27,7 @@ class ModuleExportsTest {
         assertThat(descriptor.name()).isEqualTo("io.multiproc4j");
         assertThat(exported).containsExactly(
                 "io.multiproc4j",
+                "io.multiproc4j.diagnostics",
                 "io.multiproc4j.manager",
                 "io.multiproc4j.shared",
                 "io.multiproc4j.spi",

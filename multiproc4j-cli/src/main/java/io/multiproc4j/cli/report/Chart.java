@@ -1,0 +1,150 @@
+package io.multiproc4j.cli.report;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.XYSeries;
+import org.knowm.xchart.style.Styler;
+import org.knowm.xchart.style.markers.SeriesMarkers;
+
+/**
+ * A line chart of one or more series, drawn by XChart into a PNG for the HTML report.
+ */
+public final class Chart {
+    /**
+     * One line (or set of points) of a chart.
+     * @param name   the legend label
+     * @param x      x values
+     * @param y      y values, as many as x
+     * @param points whether to draw points only (measurements) rather than a line (a model)
+     */
+    public record Series(String name, double[] x, double[] y, boolean points) {
+        /** Checks the sizes. */
+        public Series {
+            if (x.length != y.length || x.length == 0) {
+                throw new IllegalArgumentException("series " + name + " needs as many x as y values, and at least one");
+            }
+        }
+    }
+
+    private final String title;
+    private final String xTitle;
+    private final String yTitle;
+    private boolean logX;
+    private boolean logY;
+    private final List<Series> series = new ArrayList<>();
+
+    /**
+     * @param title  the chart's title
+     * @param xTitle the x axis title
+     * @param yTitle the y axis title
+     */
+    public Chart(String title, String xTitle, String yTitle) {
+        this.title = title;
+        this.xTitle = xTitle;
+        this.yTitle = yTitle;
+    }
+
+    /**
+     * @return this chart, with a logarithmic x axis
+     */
+    public Chart logX() {
+        this.logX = true;
+        return this;
+    }
+
+    /**
+     * @return this chart, with a logarithmic y axis
+     */
+    public Chart logY() {
+        this.logY = true;
+        return this;
+    }
+
+    /**
+     * @param name   the legend label
+     * @param x      x values
+     * @param y      y values
+     * @param points points only (measured) rather than a line
+     * @return this chart
+     */
+    public Chart series(String name, double[] x, double[] y, boolean points) {
+        series.add(new Series(name, x, y, points));
+        return this;
+    }
+
+    /** @return the chart's title */
+    public String title() {
+        return title;
+    }
+
+    /** @return the series */
+    public List<Series> seriesList() {
+        return series;
+    }
+
+    private double[] range(boolean xAxis) {
+        double min = Double.MAX_VALUE;
+        double max = -Double.MAX_VALUE;
+        for (Series s : series) {
+            for (double v : xAxis ? s.x() : s.y()) {
+                if (Double.isFinite(v)) {
+                    min = Math.min(min, v);
+                    max = Math.max(max, v);
+                }
+            }
+        }
+        if (min > max) {
+            return new double[] {0, 1};
+        }
+        if (min == max) {
+            return new double[] {min / 2, max * 2 + 1};
+        }
+        return new double[] {min, max};
+    }
+
+    /** @return the chart as a PNG image */
+    public byte[] png() {
+        XYChart chart = new XYChartBuilder().width(760).height(420).title(title)
+                .xAxisTitle(xTitle).yAxisTitle(yTitle).build();
+        chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS);
+        chart.getStyler().setLegendLayout(Styler.LegendLayout.Horizontal);
+        chart.getStyler().setXAxisLogarithmic(logX);
+        chart.getStyler().setYAxisLogarithmic(logY);
+        chart.getStyler().setChartBackgroundColor(java.awt.Color.WHITE);
+        chart.getStyler().setMarkerSize(9);
+        // XChart's automatic range can clip the extreme point of a logarithmic axis: set it from the data.
+        double[] yRange = range(false);
+        double[] xRange = range(true);
+        if (logY) {
+            chart.getStyler().setYAxisMin(yRange[0] / 1.5);
+            chart.getStyler().setYAxisMax(yRange[1] * 1.5);
+        } else {
+            chart.getStyler().setYAxisMin(Math.min(0, yRange[0]));
+            chart.getStyler().setYAxisMax(yRange[1] * 1.1);
+        }
+        if (logX) {
+            chart.getStyler().setXAxisMin(xRange[0] / 1.5);
+            chart.getStyler().setXAxisMax(xRange[1] * 1.5);
+        }
+        for (Series s : series) {
+            XYSeries xy = chart.addSeries(s.name(), s.x(), s.y());
+            if (s.points()) {
+                xy.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
+                xy.setMarker(SeriesMarkers.CIRCLE);
+            } else {
+                xy.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
+                xy.setMarker(SeriesMarkers.NONE);
+            }
+        }
+        try {
+            return BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG);
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not draw the chart \"" + title + "\"", e);
+        }
+    }
+}

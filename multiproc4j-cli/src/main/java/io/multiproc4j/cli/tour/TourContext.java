@@ -1,0 +1,139 @@
+package io.multiproc4j.cli.tour;
+
+import io.multiproc4j.Pool;
+import io.multiproc4j.bench.Workloads;
+import io.multiproc4j.cli.report.Progress;
+import io.multiproc4j.diagnostics.Topology;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What the experiments of one tour share: the sizes for the chosen mode, the machine's topology, the
+ * progress bar, and the pools, which are created once and reused by every experiment (starting
+ * worker JVMs is the slowest thing here).
+ *
+ * <p>Not thread-safe: the tour runs its experiments one after another on one thread.
+ */
+public final class TourContext implements AutoCloseable {
+
+    /**
+     * How big the tour's problems are.
+     * @param name        the mode's name
+     * @param vectorSize  elements of the x + 1 vector (the talk's 1,000,000)
+     * @param heavySize   elements of the heavy vector and of the Amdahl and oversubscription runs
+     * @param sweepSize   elements of the chunk-size sweep (of the ten-times-heavier function)
+     * @param repetitions timed runs per figure, after one warm-up run; the median is reported
+     */
+    public record Mode(String name, int vectorSize, int heavySize, int sweepSize, int repetitions) {
+        /** The full tour: the talk's sizes, 5 runs per figure. */
+        public static final Mode FULL = new Mode("full", 1_000_000, 1_000_000, 100_000, 5);
+        /** Under a minute on 2 cores. */
+        public static final Mode QUICK = new Mode("quick", 1_000_000, 300_000, 20_000, 2);
+        /** For tests of the command itself: seconds, figures meaningless. */
+        public static final Mode TINY = new Mode("tiny", 20_000, 5_000, 2_000, 1);
+    }
+
+    private final Mode mode;
+    private final Topology topology;
+    private final Progress progress;
+    private final Map<String, Pool> pools = new LinkedHashMap<>();
+    private final Map<String, List<Integer>> inputs = new LinkedHashMap<>();
+
+    /**
+     * @param mode     the sizes
+     * @param topology the machine
+     * @param progress the bar
+     */
+    public TourContext(Mode mode, Topology topology, Progress progress) {
+        this.mode = mode;
+        this.topology = topology;
+        this.progress = progress;
+    }
+
+    /** @return the sizes */
+    public Mode mode() {
+        return mode;
+    }
+
+    /** @return the machine */
+    public Topology topology() {
+        return topology;
+    }
+
+    /** @return the bar */
+    public Progress progress() {
+        return progress;
+    }
+
+    /** @return the processors this JVM may use, at least 1 */
+    public int cores() {
+        return Math.max(1, topology.availableProcessors());
+    }
+
+    /**
+     * @param n how many
+     * @return {@code 0..n-1} boxed, shared between experiments
+     */
+    public List<Integer> inputs(int n) {
+        return inputs.computeIfAbsent("n" + n, k -> Workloads.inputs(n));
+    }
+
+    /**
+     * @param workers worker JVMs
+     * @return a warm process pool of that size, created on first use and kept for the tour
+     */
+    public Pool processes(int workers) {
+        return pools.computeIfAbsent("processes-" + workers, k -> {
+            Pool p = Pool.processes(workers);
+            p.map(Workloads.LIGHT, inputs(1_000), 1); // every worker started and warm
+            return p;
+        });
+    }
+
+    /**
+     * @param workers platform threads
+     * @return a thread pool of that size, created on first use and kept for the tour
+     */
+    public Pool threads(int workers) {
+        return pools.computeIfAbsent("threads-" + workers, k -> Pool.threads(workers));
+    }
+
+    /**
+     * Runs {@code body} once to warm up, then {@link Mode#repetitions()} times.
+     * @param body the thing to time
+     * @return the median wall time in milliseconds
+     */
+    public double medianMillis(Runnable body) {
+        return medianMillis(body, 1);
+    }
+
+    /**
+     * Runs {@code body} {@code warmups} times to warm up (the JIT, the heap's size), then
+     * {@link Mode#repetitions()} times.
+     * @param body    the thing to time
+     * @param warmups untimed runs first, at least 1
+     * @return the median wall time in milliseconds
+     */
+    public double medianMillis(Runnable body, int warmups) {
+        for (int i = 0; i < Math.max(1, warmups); i++) {
+            body.run();
+        }
+        double[] samples = new double[mode.repetitions()];
+        for (int i = 0; i < samples.length; i++) {
+            long t0 = System.nanoTime();
+            body.run();
+            samples[i] = (System.nanoTime() - t0) / 1e6;
+        }
+        return Workloads.median(samples);
+    }
+
+    /** Closes every pool the tour created. */
+    @Override
+    public void close() {
+        for (Pool p : pools.values()) {
+            p.close();
+        }
+        pools.clear();
+    }
+}
