@@ -23,7 +23,8 @@ public final class Tour {
                 new ChunkSweepExperiment(),
                 new AmdahlExperiment(),
                 new OversubscriptionExperiment(),
-                new HyperThreadingExperiment());
+                new HyperThreadingExperiment(),
+                new SharedCounterExperiment());
     }
 
     /**
