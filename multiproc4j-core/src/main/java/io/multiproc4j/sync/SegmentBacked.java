@@ -34,6 +34,9 @@ abstract sealed class SegmentBacked implements AutoCloseable, Serializable
 
     /** @return the memory of the primitive; fails clearly after close */
     final MemorySegment memory() {
+        if (segment.isClosed()) {
+            throw new IllegalStateException(kindName(getClass(), segmentName) + " is closed; it cannot be used after close()");
+        }
         return segment.data();
     }
 
