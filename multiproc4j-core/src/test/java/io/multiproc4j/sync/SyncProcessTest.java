@@ -236,4 +236,25 @@ class SyncProcessTest {
             assertThat(actions.get()).isEqualTo(rounds);
         }
     }
+
+    @Test
+    void barrier_abortInTheParent_breaksAWaitingWorker_andResetMakesItUsableAgain() throws Exception {
+        try (ProcessBarrier barrier = ProcessBarrier.create(2)) {
+            CompletableFuture<String> worker = pool.applyAsync((Integer x) -> call(() -> {
+                try {
+                    barrier.await(30, TimeUnit.SECONDS);
+                    return "passed";
+                } catch (java.util.concurrent.BrokenBarrierException e) {
+                    return "broken";
+                }
+            }), 0);
+            Conditions.await("the worker waits", Duration.ofSeconds(30), () -> barrier.numberWaiting() == 1);
+            barrier.abort();
+            assertThat(worker.get(30, TimeUnit.SECONDS)).isEqualTo("broken");
+            barrier.reset();
+            CompletableFuture<Integer> again = pool.applyAsync((Integer x) -> call(() -> barrier.await(30, TimeUnit.SECONDS)), 0);
+            int mine = barrier.await(30, TimeUnit.SECONDS);
+            assertThat(List.of(mine, again.get(30, TimeUnit.SECONDS))).containsExactlyInAnyOrder(0, 1);
+        }
+    }
 }
