@@ -152,6 +152,39 @@ class SharedCounterProcessTest {
     }
 
     @Test
+    void reentrantLock_fromTwoThreadsInEachOfTwoWorkers_nestedHolds_isExact() {
+        try (SharedLong counter = SharedLong.createUnsynchronized(0);
+             io.multiproc4j.sync.ProcessReentrantLock lock = io.multiproc4j.sync.ProcessReentrantLock.create();
+             ProcessBarrier gate = ProcessBarrier.create(2)) {
+            pool.map(i -> {
+                meet(gate);
+                Runnable work = () -> {
+                    for (int k = 0; k < 5_000; k++) {
+                        lock.lock();
+                        lock.lock();
+                        try {
+                            counter.set(counter.get() + 1);
+                        } finally {
+                            lock.unlock();
+                            lock.unlock();
+                        }
+                    }
+                };
+                Thread other = Thread.ofPlatform().start(work);
+                work.run();
+                try {
+                    other.join();
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+                return null;
+            }, range(2), 1);
+            assertThat(counter.get()).isEqualTo(2 * 2 * 5_000L);
+            assertThat(lock.isLocked()).isFalse();
+        }
+    }
+
+    @Test
     void disjointHalvesOfADoubleArray_writtenByTwoWorkers_areAllVisible() {
         int n = 200_000;
         try (SharedDoubleArray data = SharedDoubleArray.create(n)) {
