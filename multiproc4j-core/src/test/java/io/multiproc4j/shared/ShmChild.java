@@ -9,6 +9,8 @@ import io.multiproc4j.sync.ProcessReentrantLock;
  *   <li>{@code create-and-hang NAME}: creates segment NAME, prints {@code READY}, waits for stdin EOF.</li>
  *   <li>{@code create-one}: creates (and closes) a segment, which cleans leftovers; prints {@code DONE}.</li>
  *   <li>{@code lock-and-hang NAME}: attaches lock NAME, locks it, prints {@code LOCKED}, waits.</li>
+ *   <li>{@code lock-mark-and-hang LOCK OWNER}: locks LOCK, marks the SharedLong OWNER with -1 (as
+ *       the stress test's critical section does), prints {@code LOCKED}, waits to be killed.</li>
  *   <li>{@code rlock-twice-and-halt-on-input NAME}: attaches reentrant lock NAME, locks it twice,
  *       prints {@code LOCKED 2}, and halts on the first byte (or EOF) of stdin.</li>
  * </ul>
@@ -39,6 +41,21 @@ public final class ShmChild {
                 System.out.println("LOCKED");
                 System.out.flush();
                 System.in.read();
+            }
+            case "lock-mark-and-hang" -> {
+                ProcessLock lock = ProcessLock.attach(args[1]);
+                try (SharedLong owner = SharedLong.attach(args[2])) {
+                    lock.lock();
+                    if (lock.recoveredFromDeadHolder()) {
+                        owner.set(0); // the previous marker died holding it: repair
+                    }
+                    if (!owner.compareAndSet(0, -1)) {
+                        System.out.println("EXCLUSION BROKEN: owner " + owner.get());
+                    }
+                    System.out.println("LOCKED");
+                    System.out.flush();
+                    System.in.read();
+                }
             }
             case "rlock-twice-and-halt-on-input" -> {
                 ProcessReentrantLock lock = ProcessReentrantLock.attach(args[1]);
