@@ -14,8 +14,9 @@ import java.util.Objects;
  *
  * <h2>Serialization</h2>
  * Only the segment's name and creation nonce, the offset and the flags are written. Reading them
- * back maps the segment in the receiving process ({@code Segment.attachCached}): once per JVM, kept
- * until exit, so a worker running many tasks that capture one handle maps it once. In the process
+ * back maps the segment in the receiving process ({@code Segment.attachCached}): once per JVM while
+ * any handle of it is reachable (the GC unmaps it after), so a worker running many tasks that
+ * capture one handle maps it once. In the process
  * that created the segment, the creator's own mapping is reused.
  *
  * <h2>Lifetime</h2>

@@ -48,9 +48,10 @@ public final class ProcessCondition implements Condition, Serializable {
 
     private RobustCondition condition() {
         RobustCondition c = condition;
+        var mutex = lock.mutex(); // fails clearly once the lock is closed
         if (c == null) {
             // racy, but benign: equal stateless views of the same memory
-            c = new RobustCondition(lock.mutex(), LockLayout.CONDITION_SLOTS_OFFSET + slot * ConditionLayout.SIZE);
+            c = new RobustCondition(mutex, LockLayout.CONDITION_SLOTS_OFFSET + slot * ConditionLayout.SIZE);
             condition = c;
         }
         return c;

@@ -34,6 +34,9 @@ abstract sealed class SegmentBacked implements AutoCloseable, Serializable
 
     /** @return the memory of the primitive; fails clearly after close */
     final MemorySegment memory() {
+        if (segment.isClosed()) {
+            throw new IllegalStateException(kindName(getClass(), segmentName) + " is closed; it cannot be used after close()");
+        }
         return segment.data();
     }
 
@@ -47,8 +50,10 @@ abstract sealed class SegmentBacked implements AutoCloseable, Serializable
     }
 
     /**
-     * Stops using this handle. The creator's handle also removes the primitive: processes that still
-     * hold a handle keep working, new attaches fail. Idempotent.
+     * Stops using this handle. The creator's handle also removes the primitive: other processes that
+     * hold a handle keep working, new attaches fail. In this process the memory is unmapped: threads
+     * still using or waiting on the primitive fail with {@link IllegalStateException}, so close it
+     * when no one here uses it any more. Idempotent.
      */
     @Override
     public void close() {

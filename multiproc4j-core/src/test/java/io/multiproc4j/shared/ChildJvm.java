@@ -71,6 +71,15 @@ public final class ChildJvm implements AutoCloseable {
         }
     }
 
+    /**
+     * Closes the child's stdin (children that wait for input go on).
+     *
+     * @throws IOException when it cannot be closed
+     */
+    public void closeInput() throws IOException {
+        process.getOutputStream().close();
+    }
+
     /** @return the child's pid */
     public long pid() {
         return process.pid();

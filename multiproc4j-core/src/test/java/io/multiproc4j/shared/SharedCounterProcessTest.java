@@ -94,40 +94,50 @@ class SharedCounterProcessTest {
 
     @Test
     void unsynchronizedIncrement_fromTwoWorkers_losesUpdates() {
-        int perTask = 2_000_000;
         try (SharedLong counter = SharedLong.createUnsynchronized(0);
              SharedLongArray progress = SharedLongArray.create(2);
+             SharedLongArray satisfied = SharedLongArray.create(2);
              ProcessBarrier gate = ProcessBarrier.create(2)) {
-            // Each task counts how often it saw the other's progress move while it ran: proof that
-            // the two loops really interleaved (on separate cores or by preemption). Measured here:
-            // 6 to 8 such sightings per task came with 15-30% of the increments lost, so 3 on each
-            // side makes a loss certain in practice; fewer, and the test is skipped, not passed.
-            List<Long> interleavings = pool.map(me -> {
+            // Both tasks keep incrementing until each has seen the other's progress move at least
+            // 20 times while it ran (proof that the two loops really interleaved, on two cores or by
+            // preemption), or 5 s passed. Measured here: 6 to 8 such sightings already came with
+            // 15-30 % of the increments lost, so 20 on each side makes a loss certain in practice;
+            // without them (one core, a starved worker) the test is skipped, not passed.
+            List<long[]> results = pool.map(me -> {
                 meet(gate);
                 int other = 1 - me;
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
                 long seenChanges = 0;
                 long lastSeen = progress.get(other);
-                for (int k = 1; k <= perTask; k++) {
+                long k = 0;
+                for (;;) {
                     counter.incrementAndGet(); // plain read, then plain write
+                    k++;
                     if ((k & 1023) == 0) {
                         progress.set(me, k);
                         long now = progress.get(other);
-                        if (now != lastSeen && now != perTask) {
+                        if (now != lastSeen) {
                             seenChanges++;
+                            lastSeen = now;
                         }
-                        lastSeen = now;
+                        if (seenChanges >= 20) {
+                            satisfied.set(me, 1);
+                        }
+                        if (satisfied.get(0) + satisfied.get(1) == 2 || System.nanoTime() > deadline) {
+                            break;
+                        }
                     }
                 }
-                progress.set(me, perTask);
-                return seenChanges;
+                return new long[] {k, seenChanges};
             }, range(2), 1);
-            long expected = 2L * perTask;
+            long expected = results.get(0)[0] + results.get(1)[0];
             long total = counter.get();
             assertThat(total).isLessThanOrEqualTo(expected).isPositive();
-            Assumptions.assumeTrue(interleavings.get(0) >= 3 && interleavings.get(1) >= 3,
-                    "the two loops did not run interleaved (changes seen " + interleavings
-                            + "): a lost update cannot be made certain on this machine now");
-            assertThat(total).as("racy read-then-write over %s interleavings", interleavings).isLessThan(expected);
+            Assumptions.assumeTrue(results.get(0)[1] >= 20 && results.get(1)[1] >= 20,
+                    "the two loops did not run interleaved (changes seen " + results.get(0)[1] + ", "
+                            + results.get(1)[1] + "): a lost update cannot be made certain on this machine now");
+            assertThat(total).as("racy read-then-write over %d and %d interleavings", results.get(0)[1],
+                    results.get(1)[1]).isLessThan(expected);
         }
     }
 
@@ -148,6 +158,39 @@ class SharedCounterProcessTest {
                 return null;
             }, range(2), 1);
             assertThat(counter.get()).isEqualTo(40_000);
+        }
+    }
+
+    @Test
+    void reentrantLock_fromTwoThreadsInEachOfTwoWorkers_nestedHolds_isExact() {
+        try (SharedLong counter = SharedLong.createUnsynchronized(0);
+             io.multiproc4j.sync.ProcessReentrantLock lock = io.multiproc4j.sync.ProcessReentrantLock.create();
+             ProcessBarrier gate = ProcessBarrier.create(2)) {
+            pool.map(i -> {
+                meet(gate);
+                Runnable work = () -> {
+                    for (int k = 0; k < 5_000; k++) {
+                        lock.lock();
+                        lock.lock();
+                        try {
+                            counter.set(counter.get() + 1);
+                        } finally {
+                            lock.unlock();
+                            lock.unlock();
+                        }
+                    }
+                };
+                Thread other = Thread.ofPlatform().start(work);
+                work.run();
+                try {
+                    other.join();
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+                return null;
+            }, range(2), 1);
+            assertThat(counter.get()).isEqualTo(2 * 2 * 5_000L);
+            assertThat(lock.isLocked()).isFalse();
         }
     }
 

@@ -280,6 +280,35 @@ class ProcessLockTest {
     }
 
     @Test
+    void virtualThreads_blockWithoutPinning_andAreWokenByUnlock() throws Exception {
+        ExecutorService virtualThreads = Executors.newVirtualThreadPerTaskExecutor();
+        try (ProcessLock lock = ProcessLock.create()) {
+            int waiters = 50; // far more than carrier threads: pinned waiters would starve the rest
+            var done = new java.util.concurrent.CountDownLatch(waiters);
+            lock.lock();
+            try {
+                for (int i = 0; i < waiters; i++) {
+                    virtualThreads.submit(() -> {
+                        lock.lock();
+                        lock.unlock();
+                        done.countDown();
+                        return null;
+                    });
+                }
+                Conditions.await("virtual threads blocked", Duration.ofSeconds(10),
+                        () -> lock.info().waitingCount() >= 10);
+                var probe = virtualThreads.submit(() -> "carriers are free");
+                assertThat(probe.get(10, TimeUnit.SECONDS)).isEqualTo("carriers are free");
+            } finally {
+                lock.unlock();
+            }
+            assertThat(done.await(30, TimeUnit.SECONDS)).isTrue();
+        } finally {
+            virtualThreads.shutdownNow();
+        }
+    }
+
+    @Test
     void conditionSlots_areBounded() {
         try (ProcessLock lock = ProcessLock.create()) {
             for (int i = 0; i < 16; i++) {

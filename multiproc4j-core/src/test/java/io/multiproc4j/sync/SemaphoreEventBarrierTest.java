@@ -180,6 +180,28 @@ class SemaphoreEventBarrierTest {
         }
     }
 
+    @Test
+    void everyPrimitive_usedAfterClose_failsNamingIt() {
+        ProcessLock lock = ProcessLock.create();
+        ProcessCondition condition = lock.newCondition();
+        ProcessSemaphore semaphore = ProcessSemaphore.create(1);
+        ProcessEvent event = ProcessEvent.create();
+        ProcessBarrier barrier = ProcessBarrier.create(2);
+        lock.close();
+        semaphore.close();
+        event.close();
+        barrier.close();
+        assertThatThrownBy(lock::lock).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("ProcessLock '" + lock.name() + "' is closed");
+        assertThatThrownBy(condition::signal).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
+        assertThatThrownBy(semaphore::tryAcquire).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("ProcessSemaphore");
+        assertThatThrownBy(event::set).isInstanceOf(IllegalStateException.class).hasMessageContaining("ProcessEvent");
+        assertThatThrownBy(barrier::await).isInstanceOf(IllegalStateException.class).hasMessageContaining("ProcessBarrier");
+        assertThatThrownBy(() -> ProcessLock.attach(lock.name()))
+                .isInstanceOf(io.multiproc4j.shared.SharedMemoryException.class).hasMessageContaining(lock.name());
+    }
+
     private void assertBarrierWorks(ProcessBarrier barrier) throws Exception {
         List<Future<Integer>> all = new ArrayList<>();
         for (int i = 0; i < barrier.parties(); i++) {

@@ -24,7 +24,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Every primitive across real processes: worker JVMs of one shared pool, the test JVM, and helper
- * JVMs that are SIGKILLed while holding a lock.
+ * JVMs that die (SIGKILL, {@code Runtime.halt}) while holding a lock. Pool workers never die here:
+ * the tests rely on both workers being up to run tasks side by side.
  */
 class SyncProcessTest {
     private static final int WORKERS = 2;
@@ -110,16 +111,15 @@ class SyncProcessTest {
     }
 
     @Test
-    void reentrantLock_heldByKilledProcess_isRecoveredToo() throws Exception {
-        try (ProcessReentrantLock lock = ProcessReentrantLock.create()) {
-            // a worker takes it twice and its process is then killed by running halt inside the lock
-            CompletableFuture<Object> dying = pool.applyAsync((Integer x) -> call(() -> {
-                lock.lock();
-                lock.lock();
-                Runtime.getRuntime().halt(137);
-                return null;
-            }), 0);
-            assertThat(dying).failsWithin(Duration.ofSeconds(30));
+    void reentrantLock_heldTwiceByAProcessThatHalts_isRecoveredWithOneHold() throws Exception {
+        String name = "test-deadholder-r-" + UUID.randomUUID();
+        try (ProcessReentrantLock lock = ProcessReentrantLock.create(name)) {
+            try (ChildJvm holder = ChildJvm.start("rlock-twice-and-halt-on-input", name)) {
+                holder.awaitLine("LOCKED 2", Duration.ofSeconds(30));
+                assertThat(lock.info().holdCount()).isEqualTo(2);
+                holder.closeInput(); // Runtime.halt while holding it twice
+                assertThat(holder.awaitExit(Duration.ofSeconds(30))).isEqualTo(137);
+            }
             assertThat(lock.tryLock(10, TimeUnit.SECONDS)).isTrue();
             assertThat(lock.recoveredFromDeadHolder()).isTrue();
             assertThat(lock.getHoldCount()).isEqualTo(1);
@@ -234,6 +234,27 @@ class SyncProcessTest {
             }
             assertThat(zeros.get()).isEqualTo(rounds);
             assertThat(actions.get()).isEqualTo(rounds);
+        }
+    }
+
+    @Test
+    void barrier_abortInTheParent_breaksAWaitingWorker_andResetMakesItUsableAgain() throws Exception {
+        try (ProcessBarrier barrier = ProcessBarrier.create(2)) {
+            CompletableFuture<String> worker = pool.applyAsync((Integer x) -> call(() -> {
+                try {
+                    barrier.await(30, TimeUnit.SECONDS);
+                    return "passed";
+                } catch (java.util.concurrent.BrokenBarrierException e) {
+                    return "broken";
+                }
+            }), 0);
+            Conditions.await("the worker waits", Duration.ofSeconds(30), () -> barrier.numberWaiting() == 1);
+            barrier.abort();
+            assertThat(worker.get(30, TimeUnit.SECONDS)).isEqualTo("broken");
+            barrier.reset();
+            CompletableFuture<Integer> again = pool.applyAsync((Integer x) -> call(() -> barrier.await(30, TimeUnit.SECONDS)), 0);
+            int mine = barrier.await(30, TimeUnit.SECONDS);
+            assertThat(List.of(mine, again.get(30, TimeUnit.SECONDS))).containsExactlyInAnyOrder(0, 1);
         }
     }
 }

@@ -8,6 +8,7 @@ import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * The Linux {@code futex(2)} system call on a 32-bit word in shared memory, called through the FFM
@@ -31,6 +32,11 @@ import java.util.concurrent.TimeUnit;
  * the caller check {@link Thread#interrupted()} and holder liveness. This is not busy-waiting: a
  * blocked thread wakes 20 times a second at most.
  *
+ * <h2>Virtual threads</h2>
+ * A virtual thread sleeping in a system call would pin its carrier thread; virtual threads park
+ * instead and re-read the word with a backoff capped at {@link #VIRTUAL_MAX_PAUSE_NANOS} (see
+ * {@code parkVirtual}): a little latency and a few wake-ups, but carriers stay free.
+ *
  * <p>Linux x86-64 only ({@code SYS_futex} is 202 there).
  */
 @SuppressWarnings("restricted") // the one native call of the library; JVMs need --enable-native-access
@@ -39,6 +45,8 @@ public final class Futex {
     public static final long SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
     /** How many times a waiter re-reads the word with {@link Thread#onSpinWait()} before parking. */
     public static final int SPINS = 100;
+    /** The longest a blocked virtual thread parks before re-reading the word. */
+    public static final long VIRTUAL_MAX_PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
 
     private static final long SYS_FUTEX = 202;
     private static final long FUTEX_WAIT = 0;
@@ -94,6 +102,10 @@ public final class Futex {
             }
             Thread.onSpinWait();
         }
+        if (Thread.currentThread().isVirtual()) {
+            parkVirtual(segment, offset, expected, Math.min(timeoutNanos, SLICE_NANOS));
+            return;
+        }
         long nanos = Math.min(timeoutNanos, SLICE_NANOS);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment timespec = arena.allocate(16, 8);
@@ -106,6 +118,24 @@ public final class Futex {
             assert ignored >= -1;
         } catch (Throwable t) {
             throw new IllegalStateException("futex wait failed", t);
+        }
+    }
+
+    /**
+     * A virtual thread must not sleep in a system call: it would hold its carrier thread. It parks
+     * instead, re-reading the word after 50 µs, then twice as long each time up to 2 ms, so a
+     * blocked virtual thread costs a few hundred cheap wake-ups a second at most.
+     */
+    private static void parkVirtual(MemorySegment segment, long offset, int expected, long nanos) {
+        long deadline = System.nanoTime() + nanos;
+        long pause = 50_000;
+        while ((int) INT.getVolatile(segment, offset) == expected && !Thread.currentThread().isInterrupted()) {
+            long remaining = deadline - System.nanoTime();
+            if (remaining <= 0) {
+                return;
+            }
+            LockSupport.parkNanos(Math.min(pause, remaining));
+            pause = Math.min(pause * 2, VIRTUAL_MAX_PAUSE_NANOS);
         }
     }
 

@@ -221,7 +221,7 @@ public final class Segment {
 
     /**
      * The segment a deserialized handle names: this process's own segment when it created it, else a
-     * mapping shared by every handle of this JVM and kept until exit.
+     * mapping shared by every handle of this JVM, unmapped by the GC once none is reachable.
      *
      * @param name  the segment name
      * @param nonce the creation nonce the handle carries
