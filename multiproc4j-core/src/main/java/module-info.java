@@ -9,4 +9,5 @@ module io.multiproc4j {
     exports io.multiproc4j.spi;
     exports io.multiproc4j.shared;
     exports io.multiproc4j.sync;
+    exports io.multiproc4j.ipc;
 }
