@@ -48,7 +48,7 @@ public final class IpcBench {
     private IpcBench() {}
 
     /**
-     * @param args ignored
+     * @param args {@code --java-only} to skip the Python rows
      * @throws Exception on failure
      */
     public static void main(String[] args) throws Exception {
@@ -165,7 +165,9 @@ public final class IpcBench {
                 rows.add(rate("java ProcessQueue, " + p + " producers → " + p + " consumers (processes)", SMALL, ms));
             }
         }
-        rows.addAll(python());
+        if (!List.of(args).contains("--java-only")) {
+            rows.addAll(python());
+        }
         System.out.println("| what | messages | median ms | rate |");
         System.out.println("| --- | ---: | ---: | ---: |");
         rows.forEach(System.out::println);

@@ -31,8 +31,9 @@ import java.util.Objects;
  *
  * <p>Messages keep their boundaries: three sends are three receives. {@link #send} takes any
  * serializable object (encoded with {@link Codec#standard()}); {@link #sendBytes} sends raw bytes
- * without encoding. {@link #receive()} of a raw-bytes message returns the {@code byte[]};
- * {@link #receiveBytes()} of an object message returns its encoded bytes.
+ * without encoding (so does {@code send} of a {@code byte[]}). {@link #receive()} of a raw-bytes
+ * message returns the {@code byte[]}; {@link #receiveBytes()} of an object message returns its
+ * encoded bytes.
  *
  * <h2>Buffering</h2>
  * Each direction is a ring of {@link Pipe#DEFAULT_BUFFER_BYTES} bytes (or the size given to the
@@ -114,6 +115,11 @@ public final class Connection<T> implements AutoCloseable, Serializable {
      */
     public void send(T message) {
         MessageRing ring = sendRing("send");
+        if (message instanceof byte[] raw) {
+            // A byte[] travels as raw bytes: receive() returns it as is, without encoding.
+            put(ring, RingLayout.TYPE_BYTES, raw, 0, raw.length);
+            return;
+        }
         byte[] bytes;
         try {
             bytes = CODEC.encode(message);

@@ -172,9 +172,11 @@ public sealed class ProcessQueue<E> extends AbstractQueue<E> implements Blocking
     private boolean append(E e, long timeoutNanos) throws InterruptedException {
         Objects.requireNonNull(e, "a ProcessQueue holds no null elements (BlockingQueue's rule)");
         MessageRing r = ring();
-        byte[] bytes = encode(e);
+        // A byte[] travels as raw bytes: no encoding on either side (one copy in, one copy out).
+        int type = e instanceof byte[] ? RingLayout.TYPE_BYTES : RingLayout.TYPE_OBJECT;
+        byte[] bytes = e instanceof byte[] raw ? raw : encode(e);
         try {
-            return r.put(RingLayout.TYPE_OBJECT, bytes, 0, bytes.length, timeoutNanos, MessageRing.NO_CHECK);
+            return r.put(type, bytes, 0, bytes.length, timeoutNanos, MessageRing.NO_CHECK);
         } catch (MessageRing.ClosedException closed) {
             throw new QueueShutdownException("cannot put into " + r.description() + ": it was shut down");
         }
@@ -234,6 +236,9 @@ public sealed class ProcessQueue<E> extends AbstractQueue<E> implements Blocking
 
     @SuppressWarnings("unchecked")
     private E decode(MessageRing.Message message) {
+        if (message.type() == RingLayout.TYPE_BYTES) {
+            return (E) message.bytes();
+        }
         try {
             return (E) CODEC.decode(message.bytes());
         } catch (IOException | ClassNotFoundException e) {

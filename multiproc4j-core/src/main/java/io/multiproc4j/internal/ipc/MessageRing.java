@@ -61,8 +61,12 @@ import java.util.function.Predicate;
 public final class MessageRing {
     private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
     private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
-    /** Lock-free re-reads of {@code count} before a taker sleeps (a few microseconds). */
-    private static final int TAKE_SPINS = 512;
+    /**
+     * How long a taker that found the ring empty re-reads {@code count} without the lock before it
+     * sleeps: a producer in the middle of a burst refills it within microseconds, and a take that
+     * does not sleep spares the producer a wake system call.
+     */
+    private static final long TAKE_SPIN_NANOS = 50_000;
 
     private final MemorySegment memory;
     private final long base;
@@ -211,12 +215,12 @@ public final class MessageRing {
                 int count = (int) INT.getVolatile(memory, base + COUNT_OFFSET);
                 if (count < capacity() && ringBytes - (tail - head) >= need) {
                     writeRecord(tail, type, payload, offset, length);
-                    LONG.setVolatile(memory, base + TAIL_OFFSET, tail + need); // the commit
-                    INT.setVolatile(memory, base + COUNT_OFFSET, count + 1);
+                    LONG.setRelease(memory, base + TAIL_OFFSET, tail + need); // the commit
+                    INT.setRelease(memory, base + COUNT_OFFSET, count + 1);
                     if (joinable) {
                         INT.getAndAdd(memory, base + UNFINISHED_OFFSET, 1);
                     }
-                    INT.getAndAdd(memory, base + NOT_EMPTY_OFFSET, 1);
+                    bump(NOT_EMPTY_OFFSET);
                     appended = true;
                     seen = 0;
                 } else {
@@ -317,8 +321,12 @@ public final class MessageRing {
     }
 
     private void spinUntilNotEmpty() {
-        for (int i = 0; i < TAKE_SPINS; i++) {
+        long start = System.nanoTime();
+        for (int i = 1; ; i++) {
             if ((int) INT.getVolatile(memory, base + COUNT_OFFSET) > 0 || state() != OPEN) {
+                return;
+            }
+            if ((i & 63) == 0 && System.nanoTime() - start > TAKE_SPIN_NANOS) {
                 return;
             }
             Thread.onSpinWait();
@@ -401,9 +409,9 @@ public final class MessageRing {
                 Message record = readRecord(pos);
                 if (matches.test(resolve(record, false))) {
                     // One store removes it: a crash after it leaves count one too high, fixed by the recount.
-                    INT.setVolatile(memory, data + (pos & mask) + 4, TYPE_TOMBSTONE);
-                    INT.getAndAdd(memory, base + COUNT_OFFSET, -1);
-                    INT.getAndAdd(memory, base + NOT_FULL_OFFSET, 1);
+                    INT.setRelease(memory, data + (pos & mask) + 4, TYPE_TOMBSTONE);
+                    INT.setRelease(memory, base + COUNT_OFFSET, (int) INT.getAcquire(memory, base + COUNT_OFFSET) - 1);
+                    bump(NOT_FULL_OFFSET);
                     if ((type & SPILLED) != 0) {
                         spill = spillName(record.bytes());
                     }
@@ -427,10 +435,20 @@ public final class MessageRing {
         skipTombstones();
         long head = (long) LONG.getVolatile(memory, base + HEAD_OFFSET);
         Message record = readRecord(head);
-        LONG.setVolatile(memory, base + HEAD_OFFSET, next(head)); // the commit
-        INT.getAndAdd(memory, base + COUNT_OFFSET, -1);
-        INT.getAndAdd(memory, base + NOT_FULL_OFFSET, 1);
+        LONG.setRelease(memory, base + HEAD_OFFSET, next(head)); // the commit
+        INT.setRelease(memory, base + COUNT_OFFSET, (int) INT.getAcquire(memory, base + COUNT_OFFSET) - 1);
+        bump(NOT_FULL_OFFSET);
         return record;
+    }
+
+    /*
+     * Every store to the ring's words except the sleeper counts and the unfinished count is made
+     * while holding the lock, so a release store suffices (a plain MOV on x86-64): the lock's release
+     * (a full-fence getAndSet) publishes them together, and lock-free readers (size(), the takers'
+     * spin) read them with getVolatile/getAcquire and only use them as hints.
+     */
+    private void bump(long word) {
+        INT.setRelease(memory, base + word, (int) INT.getAcquire(memory, base + word) + 1);
     }
 
     private void afterTake(int taken) {
