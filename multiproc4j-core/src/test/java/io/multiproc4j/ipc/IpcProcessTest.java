@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.multiproc4j.Pool;
+import io.multiproc4j.shared.SharedLong;
 import io.multiproc4j.sync.ProcessEvent;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -45,6 +46,38 @@ class IpcProcessTest {
             assertThat(pipe.left().receive()).isEqualTo("hello");
             pipe.left().send("bye");
             assertThat(reply.get(60, TimeUnit.SECONDS)).isEqualTo("bye");
+        }
+    }
+
+    /** The README's ipc example (keep the two in step), with {@code work(job)} summing into a SharedLong. */
+    @Test
+    void readmeExample_runsAsDocumented() throws Exception {
+        try (Pipe<String> pipe = Pipe.duplex()) {
+            CompletableFuture<String> reply =
+                    pool.applyAsync(end -> { end.send("hello"); return end.receive(); }, pipe.right());
+            assertThat(pipe.left().receive()).isEqualTo("hello");
+            pipe.left().send("bye");
+            assertThat(reply.get(60, TimeUnit.SECONDS)).isEqualTo("bye");
+        }
+        try (JoinableProcessQueue<Integer> jobs = JoinableProcessQueue.create(1_000);
+             SharedLong total = SharedLong.create(0)) {
+            List<CompletableFuture<Object>> consumers = new ArrayList<>();
+            for (int c = 0; c < 4; c++) {
+                consumers.add(pool.applyAsync(q -> {
+                    try {
+                        for (;;) { int job = q.take(); total.addAndGet(job); q.taskDone(); }
+                    } catch (QueueShutdownException | InterruptedException done) {
+                        return null;
+                    }
+                }, jobs));
+            }
+            for (int i = 0; i < 100; i++) jobs.put(i);
+            jobs.join();
+            assertThat(total.get()).isEqualTo(4950);
+            jobs.shutdown();
+            for (CompletableFuture<Object> consumer : consumers) {
+                consumer.get(60, TimeUnit.SECONDS);
+            }
         }
     }
 
