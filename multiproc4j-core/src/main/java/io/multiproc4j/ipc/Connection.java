@@ -163,6 +163,8 @@ public final class Connection<T> implements AutoCloseable, Serializable {
             ring.put(type, bytes, offset, length, -1, this::checkPeerAlive);
         } catch (MessageRing.ClosedException e) {
             throw new ConnectionClosedException(closedMessage("send on"));
+        } catch (IllegalStateException e) {
+            throw closedMeanwhile(e, "send");
         } catch (InterruptedException e) {
             throw interrupted("send");
         }
@@ -238,6 +240,8 @@ public final class Connection<T> implements AutoCloseable, Serializable {
             return ring.take(-1, this::checkPeerAlive);
         } catch (MessageRing.ClosedException e) {
             throw new ConnectionClosedException(closedMessage(action + " on"));
+        } catch (IllegalStateException e) {
+            throw closedMeanwhile(e, action);
         } catch (InterruptedException e) {
             throw interrupted(action);
         }
@@ -332,6 +336,12 @@ public final class Connection<T> implements AutoCloseable, Serializable {
         if (isClosed()) {
             throw new ConnectionClosedException("cannot " + action + " on " + this + ": this end is closed");
         }
+    }
+
+    /** The pipe was closed (and unmapped) by another thread of this process while this one waited. */
+    private RuntimeException closedMeanwhile(IllegalStateException e, String action) {
+        return segment.isClosed() ? new ConnectionClosedException("cannot " + action + " on " + this
+                + ": the pipe was closed in this process meanwhile") : e;
     }
 
     private String closedMessage(String action) {

@@ -79,11 +79,14 @@ public sealed class ProcessQueue<E> extends AbstractQueue<E> implements Blocking
     private final String segmentName;
     private final long nonce;
     private transient Segment segment;
+    private transient boolean ownMapping;
+    private transient volatile boolean closedHere;
     transient MessageRing ring;
 
     ProcessQueue(Segment segment) {
         this.segmentName = segment.name();
         this.nonce = segment.nonce();
+        this.ownMapping = true;
         bind(segment);
     }
 
@@ -179,6 +182,8 @@ public sealed class ProcessQueue<E> extends AbstractQueue<E> implements Blocking
             return r.put(type, bytes, 0, bytes.length, timeoutNanos, MessageRing.NO_CHECK);
         } catch (MessageRing.ClosedException closed) {
             throw new QueueShutdownException("cannot put into " + r.description() + ": it was shut down");
+        } catch (IllegalStateException unmapped) {
+            throw closedMeanwhile(unmapped);
         }
     }
 
@@ -230,6 +235,8 @@ public sealed class ProcessQueue<E> extends AbstractQueue<E> implements Blocking
         } catch (MessageRing.ClosedException closed) {
             throw new QueueShutdownException("cannot take from " + r.description() + ": it was shut down"
                     + (closed.state() == RingLayout.SHUTDOWN ? " and is drained" : " immediately"));
+        } catch (IllegalStateException unmapped) {
+            throw closedMeanwhile(unmapped);
         }
         return message == null ? null : decode(message);
     }
@@ -376,15 +383,24 @@ public sealed class ProcessQueue<E> extends AbstractQueue<E> implements Blocking
         if (segment.isClosed()) {
             return;
         }
+        closedHere = true;
         if (segment.isOwner()) {
             ring.shutdown(false);
+        }
+        // A deserialized handle shares its JVM-wide mapping with every other copy: leave it mapped.
+        if (ownMapping) {
             segment.close();
         }
-        // A borrowed (attached or deserialized) handle shares its JVM-wide mapping: leave it mapped.
-        closedHere = true;
     }
 
-    private transient volatile boolean closedHere;
+    /** Another thread of this process closed the handle while this one waited: its memory is unmapped. */
+    private IllegalStateException closedMeanwhile(IllegalStateException e) {
+        if (closedHere || segment.isClosed()) {
+            return new QueueShutdownException(getClass().getSimpleName() + " '" + segmentName
+                    + "' was closed in this process while this call waited");
+        }
+        return e;
+    }
 
     final MessageRing ring() {
         if (closedHere || segment.isClosed()) {
@@ -402,6 +418,7 @@ public sealed class ProcessQueue<E> extends AbstractQueue<E> implements Blocking
         if (attached.kind() != expected) {
             throw new InvalidObjectException("shared memory '" + segmentName + "' is not a " + getClass().getSimpleName());
         }
+        ownMapping = false;
         bind(attached);
     }
 

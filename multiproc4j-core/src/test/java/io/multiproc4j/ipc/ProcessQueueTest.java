@@ -213,6 +213,20 @@ class ProcessQueueTest {
     }
 
     @Test
+    void creatorClose_wakesATakerBlockedInThisProcess() throws Exception {
+        ProcessQueue<Integer> q = ProcessQueue.create(10);
+        CountDownLatch taking = new CountDownLatch(1);
+        CompletableFuture<Integer> taker = CompletableFuture.supplyAsync(() -> Conditions.call(() -> {
+            taking.countDown();
+            return q.take();
+        }));
+        assertThat(taking.await(10, TimeUnit.SECONDS)).isTrue();
+        q.close();
+        assertThatThrownBy(() -> taker.get(10, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
+                .hasCauseInstanceOf(QueueShutdownException.class);
+    }
+
+    @Test
     void take_isInterruptible_andEatsNothing() throws Exception {
         try (ProcessQueue<Integer> q = ProcessQueue.create(10)) {
             AtomicReference<Throwable> failure = new AtomicReference<>();
