@@ -17,7 +17,10 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * One end of a {@link Pipe}: Python's {@code multiprocessing.connection.Connection}.
@@ -53,7 +56,11 @@ import java.util.Objects;
  *
  * <h2>Threads and processes</h2>
  * An end is safe to use from several threads and processes at once (every message is appended and
- * taken whole under the ring's lock); messages from one sender arrive in order. An end is
+ * taken whole under the ring's lock); messages from one sender arrive in order. A receive takes up
+ * to 64 messages that are already waiting (256 KiB at most) in one go and keeps the rest in this
+ * end object for the next receives: a process killed with such messages loses them, as it would
+ * lose what it had read from an OS pipe, and two processes receiving on one end (which Python
+ * forbids) do not share messages evenly. An end is
  * {@link Serializable}: only the pipe's name, the end and a nonce travel, and the receiving JVM
  * maps the pipe's memory on deserialization.
  *
@@ -65,6 +72,10 @@ public final class Connection<T> implements AutoCloseable, Serializable {
     private static final Codec CODEC = Codec.standard();
     private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
     private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
+    /** The most messages one receive takes from the ring at once (the rest wait in this end). */
+    private static final int RECEIVE_BATCH = 64;
+    /** A batch stops growing once it holds this many bytes. */
+    private static final long RECEIVE_BATCH_BYTES = 256 * 1024;
 
     private final String segmentName;
     private final long nonce;
@@ -74,6 +85,9 @@ public final class Connection<T> implements AutoCloseable, Serializable {
     private transient MessageRing receiveRing;
     private transient boolean duplex;
     private transient Pipe<T> pipe;
+    /** Messages taken from the ring by an earlier receive, not yet returned; guarded by {@link #receiveLock}. */
+    private transient ArrayDeque<MessageRing.Message> received;
+    private transient ReentrantLock receiveLock;
 
     Connection(Segment segment, int end, Pipe<T> pipe) {
         this.segmentName = segment.name();
@@ -85,6 +99,8 @@ public final class Connection<T> implements AutoCloseable, Serializable {
 
     private void bind(Segment attached) {
         this.segment = attached;
+        this.received = new ArrayDeque<>();
+        this.receiveLock = new ReentrantLock();
         MemorySegment memory = attached.data();
         this.duplex = memory.get(ValueLayout.JAVA_INT, PipeLayout.DUPLEX_OFFSET) != 0;
         long ringBytes = memory.get(ValueLayout.JAVA_LONG, PipeLayout.RINGS_OFFSET + RingLayout.RING_BYTES_OFFSET);
@@ -237,13 +253,30 @@ public final class Connection<T> implements AutoCloseable, Serializable {
     private MessageRing.Message take(String action) {
         MessageRing ring = receiveRing(action);
         try {
-            return ring.take(-1, this::checkPeerAlive);
+            receiveLock.lockInterruptibly();
+        } catch (InterruptedException e) {
+            throw interrupted(action);
+        }
+        try {
+            MessageRing.Message early = received.poll();
+            if (early != null) {
+                return early;
+            }
+            // One lock of the ring for up to RECEIVE_BATCH messages: the sender then rarely meets the
+            // receiver on the ring's lock, which is what a busy pipe between two processes pays for.
+            List<MessageRing.Message> batch = ring.take(RECEIVE_BATCH, RECEIVE_BATCH_BYTES, -1, this::checkPeerAlive);
+            for (int i = 1; i < batch.size(); i++) {
+                received.add(batch.get(i));
+            }
+            return batch.get(0);
         } catch (MessageRing.ClosedException e) {
             throw new ConnectionClosedException(closedMessage(action + " on"));
         } catch (IllegalStateException e) {
             throw closedMeanwhile(e, action);
         } catch (InterruptedException e) {
             throw interrupted(action);
+        } finally {
+            receiveLock.unlock();
         }
     }
 
@@ -264,6 +297,14 @@ public final class Connection<T> implements AutoCloseable, Serializable {
      */
     public boolean poll(Duration timeout) {
         MessageRing ring = receiveRing("poll");
+        receiveLock.lock();
+        try {
+            if (!received.isEmpty()) {
+                return true;
+            }
+        } finally {
+            receiveLock.unlock();
+        }
         try {
             return ring.awaitNotEmpty(Math.max(0, timeout.toNanos()), this::checkPeerAlive);
         } catch (ConnectionClosedException e) {

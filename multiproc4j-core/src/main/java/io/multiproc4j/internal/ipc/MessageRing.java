@@ -266,6 +266,23 @@ public final class MessageRing {
      * @throws ClosedException      when the ring is shut down and empty
      */
     public Message take(long timeoutNanos, WaitCheck check) throws InterruptedException {
+        List<Message> taken = take(1, 0, timeoutNanos, check);
+        return taken.isEmpty() ? null : taken.get(0);
+    }
+
+    /**
+     * Takes the oldest message and, while the lock is held anyway, up to {@code max - 1} more that
+     * are already there, as long as their bytes stay under {@code maxBytes}.
+     *
+     * @param max          the most messages to take, {@code >= 1}
+     * @param maxBytes     stop adding messages once this many bytes were taken
+     * @param timeoutNanos 0: do not wait; negative: wait as long as it takes; else the most to wait
+     * @param check        run while sleeping
+     * @return the messages, oldest first; empty when none came before the timeout
+     * @throws InterruptedException when interrupted while waiting (nothing was taken)
+     * @throws ClosedException      when the ring is shut down and empty
+     */
+    public List<Message> take(int max, long maxBytes, long timeoutNanos, WaitCheck check) throws InterruptedException {
         if (timeoutNanos != 0 && Thread.interrupted()) {
             throw new InterruptedException();
         }
@@ -273,20 +290,33 @@ public final class MessageRing {
         long lastCheck = System.nanoTime();
         boolean spun = false;
         for (;;) {
-            Message taken = null;
+            List<Message> taken = null;
             int seen = 0;
             boolean sleep = false;
             lock();
             try {
                 if ((int) INT.getVolatile(memory, base + COUNT_OFFSET) > 0) {
-                    taken = takeLocked();
+                    Message first = takeLocked();
+                    if (max == 1) {
+                        taken = List.of(first);
+                    } else {
+                        taken = new ArrayList<>();
+                        taken.add(first);
+                        long bytes = first.bytes().length;
+                        while (taken.size() < max && bytes < maxBytes
+                                && (int) INT.getVolatile(memory, base + COUNT_OFFSET) > 0) {
+                            Message next = takeLocked();
+                            taken.add(next);
+                            bytes += next.bytes().length;
+                        }
+                    }
                 } else {
                     int state = state();
                     if (state != OPEN) {
                         throw closed(state, false);
                     }
                     if (timeoutNanos == 0) {
-                        return null;
+                        return List.of();
                     }
                     if (spun) {
                         seen = (int) INT.getVolatile(memory, base + NOT_EMPTY_OFFSET);
@@ -298,8 +328,8 @@ public final class MessageRing {
                 unlock();
             }
             if (taken != null) {
-                afterTake(1);
-                return resolve(taken, true);
+                afterTake(taken.size());
+                return resolveAll(taken);
             }
             if (!sleep) {
                 spun = true;
@@ -310,7 +340,7 @@ public final class MessageRing {
                 long remaining = deadline - System.nanoTime();
                 if (remaining <= 0) {
                     passOnWake(NOT_EMPTY_OFFSET, NOT_EMPTY_WAITERS_OFFSET);
-                    return null;
+                    return List.of();
                 }
                 Futex.await(memory, base + NOT_EMPTY_OFFSET, seen, remaining);
             } finally {
@@ -318,6 +348,17 @@ public final class MessageRing {
             }
             lastCheck = afterWait(check, lastCheck, NOT_EMPTY_OFFSET, NOT_EMPTY_WAITERS_OFFSET);
         }
+    }
+
+    private List<Message> resolveAll(List<Message> taken) {
+        if (taken.size() == 1) {
+            return List.of(resolve(taken.get(0), true));
+        }
+        List<Message> resolved = new ArrayList<>(taken.size());
+        for (Message message : taken) {
+            resolved.add(resolve(message, true));
+        }
+        return resolved;
     }
 
     private void spinUntilNotEmpty() {
@@ -349,14 +390,11 @@ public final class MessageRing {
         } finally {
             unlock();
         }
-        if (!taken.isEmpty()) {
-            afterTake(taken.size());
+        if (taken.isEmpty()) {
+            return taken;
         }
-        List<Message> resolved = new ArrayList<>(taken.size());
-        for (Message message : taken) {
-            resolved.add(resolve(message, true));
-        }
-        return resolved;
+        afterTake(taken.size());
+        return resolveAll(taken);
     }
 
     /** @return the oldest message without taking it, or null when empty */
