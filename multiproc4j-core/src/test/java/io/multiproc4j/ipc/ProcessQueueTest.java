@@ -221,6 +221,7 @@ class ProcessQueueTest {
             return q.take();
         }));
         assertThat(taking.await(10, TimeUnit.SECONDS)).isTrue();
+        Conditions.await("the taker sleeps", Duration.ofSeconds(10), () -> q.ring.sleepingTakers() > 0);
         q.close();
         assertThatThrownBy(() -> taker.get(10, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
                 .hasCauseInstanceOf(QueueShutdownException.class);

@@ -558,6 +558,11 @@ public final class MessageRing {
         return Math.max(0, (int) INT.getVolatile(memory, base + COUNT_OFFSET));
     }
 
+    /** @return threads (of all processes) registered as sleeping until a message comes; diagnostics and tests */
+    public int sleepingTakers() {
+        return (int) INT.getVolatile(memory, base + NOT_EMPTY_WAITERS_OFFSET);
+    }
+
     /** @return the most live messages */
     public int capacity() {
         return memory.get(ValueLayout.JAVA_INT, base + CAPACITY_OFFSET);
