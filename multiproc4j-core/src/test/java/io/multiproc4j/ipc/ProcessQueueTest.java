@@ -186,6 +186,24 @@ class ProcessQueueTest {
         }
     }
 
+    /** OPEN → SHUTDOWN → SHUTDOWN_IMMEDIATE, never back. */
+    @Test
+    void shutdownStates_walkForwardOnly() throws Exception {
+        try (ProcessQueue<Integer> q = ProcessQueue.create(10)) {
+            assertThat(q.isShutdown()).isFalse();
+            q.put(1);
+            q.put(2);
+            q.shutdown();
+            assertThat(q.isShutdown()).isTrue();
+            assertThat(q.size()).as("a draining shutdown keeps the items").isEqualTo(2);
+            q.shutdown(true);
+            assertThat(q.size()).as("immediate drops them").isZero();
+            q.shutdown(false);
+            assertThat(q.isShutdown()).isTrue();
+            assertThatThrownBy(q::take).isInstanceOf(QueueShutdownException.class).hasMessageContaining("immediately");
+        }
+    }
+
     @Test
     void closedQueue_failsClearly() {
         ProcessQueue<Integer> q = ProcessQueue.create(10);

@@ -37,9 +37,11 @@ import java.util.function.Predicate;
  * Items of one producer therefore stay in order, and so do the items of one pipe direction.
  * Blocking is futex-based: a waiter reads the sequence word <em>under the lock</em>, registers as
  * a sleeper, unlocks and sleeps while the word is unchanged. A put can only happen after that
- * unlock and bumps the word, so the kernel's compare-and-sleep never misses it. A takers that
- * finds the ring empty first spins briefly on {@code count} without the lock: a hand-off between
- * two busy processes then costs no system call.
+ * unlock and bumps the word, so the kernel's compare-and-sleep never misses it. A taker that
+ * finds the ring empty first spins briefly ({@value #TAKE_SPIN_NANOS} ns) on {@code count} without
+ * the lock: a hand-off between two busy processes then costs no system call. A taker may take
+ * several messages under one lock ({@link #take(int, long, long, WaitCheck)}; pipe ends do, queues
+ * do not, since other consumers must be able to get the rest).
  *
  * <h2>Crash handling</h2>
  * A put or take becomes visible by exactly one store (tail or head) made while holding the lock.
