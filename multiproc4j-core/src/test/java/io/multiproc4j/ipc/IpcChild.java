@@ -13,6 +13,8 @@ import java.util.Base64;
  * The main of helper JVMs started by ipc tests ({@link IpcChildJvm}). Modes:
  * <ul>
  *   <li>{@code consume NAME}: takes from queue NAME forever, printing {@code TOOK n} after each take.</li>
+ *   <li>{@code produce-forever NAME SPILL}: puts 0, 1, 2, ... into queue NAME forever (every 8th
+ *       with a SPILL-byte array beside it), after printing {@code STARTED}.</li>
  *   <li>{@code lock-and-hang NAME}: takes the queue's ring lock and writes half a record past the
  *       tail (a put caught mid-copy), prints {@code LOCKED}, waits to be killed.</li>
  *   <li>{@code produce-and-exit NAME N}: puts 0..N-1 into queue NAME, prints {@code PUT}, exits.</li>
@@ -36,6 +38,16 @@ public final class IpcChild {
                     Integer taken = queue.take();
                     System.out.println("TOOK " + taken);
                     System.out.flush();
+                }
+            }
+            case "produce-forever" -> {
+                ProcessQueue<Object> queue = ProcessQueue.attach(args[1]);
+                System.out.println("STARTED");
+                System.out.flush();
+                byte[] spilled = new byte[Integer.parseInt(args[2])];
+                for (int i = 0; ; i++) {
+                    // Every 8th item is large enough for a spill file: kills land in both kinds of put.
+                    queue.put(i % 8 == 7 ? new Object[] {i, spilled} : i);
                 }
             }
             case "lock-and-hang" -> {

@@ -62,6 +62,39 @@ class IpcCrashTest {
     }
 
     @Test
+    void producerKilledWhilePutting_queueStaysConsistent_repeatedly() throws Exception {
+        try (ProcessQueue<Object> queue = ProcessQueue.create(100_000, 1 << 16)) {
+            for (int round = 0; round < 3; round++) {
+                try (IpcChildJvm producer = IpcChildJvm.start("produce-forever", queue.name(), "20000")) {
+                    producer.awaitLine("STARTED", START);
+                    // Take while it puts, so the kill lands amid puts, takes and spill files alike.
+                    int seen = 0;
+                    while (seen < 200) {
+                        Object item = queue.poll(30, TimeUnit.SECONDS);
+                        assertThat(item).as("the producer stopped producing").isNotNull();
+                        seen++;
+                    }
+                    producer.killAndCollect();
+                }
+                List<Object> rest = new ArrayList<>();
+                queue.drainTo(rest);
+                assertThat(queue.size()).isZero();
+                int previous = -1;
+                for (Object item : rest) {
+                    int seq = item instanceof Object[] pair ? (Integer) pair[0] : (Integer) item;
+                    if (item instanceof Object[] pair) {
+                        assertThat((byte[]) pair[1]).hasSize(20000);
+                    }
+                    assertThat(seq).as("one producer's items stay in order").isGreaterThan(previous);
+                    previous = seq;
+                }
+                queue.put("alive " + round);
+                assertThat(queue.poll(10, TimeUnit.SECONDS)).isEqualTo("alive " + round);
+            }
+        }
+    }
+
+    @Test
     void holderKilledMidPut_halfWrittenRecordIsIgnored_lockIsTakenOver() throws Exception {
         try (ProcessQueue<String> queue = ProcessQueue.create(10)) {
             queue.put("before");
