@@ -1,5 +1,6 @@
 package io.multiproc4j.ipc;
 
+import io.multiproc4j.internal.ipc.Attachments;
 import io.multiproc4j.internal.ipc.MessageRing;
 import io.multiproc4j.internal.ipc.PipeLayout;
 import io.multiproc4j.internal.ipc.RingLayout;
@@ -16,6 +17,7 @@ import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
+import java.lang.ref.Reference;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.List;
@@ -81,6 +83,8 @@ public final class Connection<T> implements AutoCloseable, Serializable {
     private final long nonce;
     private final int end;
     private transient Segment segment;
+    /** Keeps a deserialized end's mapping alive (see {@code Attachments}); null for the creator's ends. */
+    private transient Attachments.Attachment attachment;
     private transient MessageRing sendRing;
     private transient MessageRing receiveRing;
     private transient boolean duplex;
@@ -183,6 +187,8 @@ public final class Connection<T> implements AutoCloseable, Serializable {
             throw closedMeanwhile(e, "send");
         } catch (InterruptedException e) {
             throw interrupted("send");
+        } finally {
+            Reference.reachabilityFence(this); // a deserialized end's mapping lives as long as the end
         }
     }
 
@@ -277,6 +283,7 @@ public final class Connection<T> implements AutoCloseable, Serializable {
             throw interrupted(action);
         } finally {
             receiveLock.unlock();
+            Reference.reachabilityFence(this);
         }
     }
 
@@ -311,6 +318,8 @@ public final class Connection<T> implements AutoCloseable, Serializable {
             return true; // the peer died: a receive throws at once
         } catch (InterruptedException e) {
             throw interrupted("poll");
+        } finally {
+            Reference.reachabilityFence(this);
         }
     }
 
@@ -342,13 +351,17 @@ public final class Connection<T> implements AutoCloseable, Serializable {
             return;
         }
         MemorySegment memory = segment.data();
-        if (INT.compareAndSet(memory, PipeLayout.closedOffset(end), 0, 1)) {
-            if (sendRing != null) {
-                sendRing.shutdown(false);
+        try {
+            if (INT.compareAndSet(memory, PipeLayout.closedOffset(end), 0, 1)) {
+                if (sendRing != null) {
+                    sendRing.shutdown(false);
+                }
+                if (receiveRing != null) {
+                    receiveRing.shutdown(true);
+                }
             }
-            if (receiveRing != null) {
-                receiveRing.shutdown(true);
-            }
+        } finally {
+            Reference.reachabilityFence(this);
         }
         if (pipe != null) {
             pipe.endClosed();
@@ -423,7 +436,8 @@ public final class Connection<T> implements AutoCloseable, Serializable {
         if (end != 0 && end != 1) {
             throw new java.io.InvalidObjectException("pipe end must be 0 or 1, was " + end);
         }
-        bind(Segment.attachCached(segmentName, nonce));
+        attachment = Attachments.attach(segmentName, nonce);
+        bind(attachment.segment());
         takeUp();
     }
 

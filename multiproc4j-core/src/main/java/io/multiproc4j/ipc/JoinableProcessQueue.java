@@ -3,6 +3,7 @@ package io.multiproc4j.ipc;
 import io.multiproc4j.internal.ipc.RingLayout;
 import io.multiproc4j.internal.shm.Segment;
 import java.io.Serial;
+import java.lang.ref.Reference;
 import java.time.Duration;
 
 /**
@@ -71,7 +72,11 @@ public final class JoinableProcessQueue<E> extends ProcessQueue<E> {
      * @throws InterruptedException when interrupted while waiting
      */
     public void join() throws InterruptedException {
-        ring().join(-1);
+        try {
+            ring().join(-1);
+        } finally {
+            Reference.reachabilityFence(this);
+        }
     }
 
     /**
@@ -80,6 +85,10 @@ public final class JoinableProcessQueue<E> extends ProcessQueue<E> {
      * @throws InterruptedException when interrupted while waiting
      */
     public boolean join(Duration timeout) throws InterruptedException {
-        return ring().join(Math.max(0, timeout.toNanos()));
+        try {
+            return ring().join(Math.max(0, timeout.toNanos()));
+        } finally {
+            Reference.reachabilityFence(this);
+        }
     }
 }

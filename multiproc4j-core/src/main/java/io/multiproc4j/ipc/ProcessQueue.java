@@ -1,5 +1,6 @@
 package io.multiproc4j.ipc;
 
+import io.multiproc4j.internal.ipc.Attachments;
 import io.multiproc4j.internal.ipc.MessageRing;
 import io.multiproc4j.internal.ipc.RingLayout;
 import io.multiproc4j.internal.shm.Segment;
@@ -10,6 +11,7 @@ import java.io.NotSerializableException;
 import java.io.ObjectInputStream;
 import java.io.Serial;
 import java.io.Serializable;
+import java.lang.ref.Reference;
 import java.util.AbstractQueue;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -79,6 +81,8 @@ public sealed class ProcessQueue<E> extends AbstractQueue<E> implements Blocking
     private final String segmentName;
     private final long nonce;
     private transient Segment segment;
+    /** Keeps a deserialized handle's mapping alive (see {@code Attachments}); null otherwise. */
+    private transient Attachments.Attachment attachment;
     private transient boolean ownMapping;
     private transient volatile boolean closedHere;
     transient MessageRing ring;
@@ -184,6 +188,8 @@ public sealed class ProcessQueue<E> extends AbstractQueue<E> implements Blocking
             throw new QueueShutdownException("cannot put into " + r.description() + ": it was shut down");
         } catch (IllegalStateException unmapped) {
             throw closedMeanwhile(unmapped);
+        } finally {
+            Reference.reachabilityFence(this); // a deserialized handle's mapping lives as long as the handle
         }
     }
 
@@ -237,6 +243,8 @@ public sealed class ProcessQueue<E> extends AbstractQueue<E> implements Blocking
                     + (closed.state() == RingLayout.SHUTDOWN ? " and is drained" : " immediately"));
         } catch (IllegalStateException unmapped) {
             throw closedMeanwhile(unmapped);
+        } finally {
+            Reference.reachabilityFence(this);
         }
         return message == null ? null : decode(message);
     }
@@ -257,8 +265,12 @@ public sealed class ProcessQueue<E> extends AbstractQueue<E> implements Blocking
     /** @return the head without removing it, or null when empty */
     @Override
     public E peek() {
-        MessageRing.Message message = ring().peek();
-        return message == null ? null : decode(message);
+        try {
+            MessageRing.Message message = ring().peek();
+            return message == null ? null : decode(message);
+        } finally {
+            Reference.reachabilityFence(this);
+        }
     }
 
     @Override
@@ -275,11 +287,15 @@ public sealed class ProcessQueue<E> extends AbstractQueue<E> implements Blocking
         if (maxElements <= 0) {
             return 0;
         }
-        List<MessageRing.Message> taken = ring().drain(maxElements);
-        for (MessageRing.Message message : taken) {
-            c.add(decode(message));
+        try {
+            List<MessageRing.Message> taken = ring().drain(maxElements);
+            for (MessageRing.Message message : taken) {
+                c.add(decode(message));
+            }
+            return taken.size();
+        } finally {
+            Reference.reachabilityFence(this);
         }
-        return taken.size();
     }
 
     // ------------------------------------------------------------------------------------ inspection
@@ -304,8 +320,12 @@ public sealed class ProcessQueue<E> extends AbstractQueue<E> implements Blocking
     @Override
     public Iterator<E> iterator() {
         List<E> snapshot = new ArrayList<>();
-        for (MessageRing.Message message : ring().snapshot()) {
-            snapshot.add(decode(message));
+        try {
+            for (MessageRing.Message message : ring().snapshot()) {
+                snapshot.add(decode(message));
+            }
+        } finally {
+            Reference.reachabilityFence(this);
         }
         Iterator<E> it = snapshot.iterator();
         return new Iterator<>() {
@@ -339,7 +359,11 @@ public sealed class ProcessQueue<E> extends AbstractQueue<E> implements Blocking
         if (o == null) {
             return false;
         }
-        return ring().removeFirst(message -> o.equals(decode(message)));
+        try {
+            return ring().removeFirst(message -> o.equals(decode(message)));
+        } finally {
+            Reference.reachabilityFence(this);
+        }
     }
 
     @Override
@@ -361,7 +385,11 @@ public sealed class ProcessQueue<E> extends AbstractQueue<E> implements Blocking
      *                  at once; false: let takers drain it first
      */
     public void shutdown(boolean immediate) {
-        ring().shutdown(immediate);
+        try {
+            ring().shutdown(immediate);
+        } finally {
+            Reference.reachabilityFence(this);
+        }
     }
 
     /** @return whether {@link #shutdown} was called (by any process) */
@@ -413,7 +441,8 @@ public sealed class ProcessQueue<E> extends AbstractQueue<E> implements Blocking
     @Serial
     private void readObject(ObjectInputStream in) throws IOException, ClassNotFoundException {
         in.defaultReadObject();
-        Segment attached = Segment.attachCached(segmentName, nonce);
+        attachment = Attachments.attach(segmentName, nonce);
+        Segment attached = attachment.segment();
         int expected = this instanceof JoinableProcessQueue ? RingLayout.KIND_JOINABLE_QUEUE : RingLayout.KIND_QUEUE;
         if (attached.kind() != expected) {
             throw new InvalidObjectException("shared memory '" + segmentName + "' is not a " + getClass().getSimpleName());

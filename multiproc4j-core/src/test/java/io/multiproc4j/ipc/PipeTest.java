@@ -3,6 +3,7 @@ package io.multiproc4j.ipc;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.multiproc4j.internal.ipc.Attachments;
 import io.multiproc4j.internal.shm.Segment;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -196,6 +197,40 @@ class PipeTest {
     void badBufferSize_isRefused() {
         assertThatThrownBy(() -> Pipe.duplex(1000)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("power of two");
+    }
+
+    /** A long-lived worker receives many short-lived pipes: their mappings must not pile up. */
+    @Test
+    void deserializedEnds_releaseTheirMapping_onceUnreachable() throws Exception {
+        int before = Attachments.cached();
+        List<Pipe<String>> pipes = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < 20; i++) {
+                Pipe<String> pipe = Pipe.duplex(4096);
+                pipes.add(pipe);
+                Connection<String> copy = roundTrip(pipe.right());
+                copy.send("via copy " + i);
+                assertThat(pipe.left().receive()).isEqualTo("via copy " + i);
+            }
+            assertThat(Attachments.cached()).isGreaterThanOrEqualTo(before + 20);
+            Conditions.await("mappings of unreachable ends released", Duration.ofSeconds(20), () -> {
+                System.gc();
+                return Attachments.cached() <= before;
+            });
+        } finally {
+            pipes.forEach(Pipe::close);
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <T> T roundTrip(T handle) throws Exception {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
+            out.writeObject(handle);
+        }
+        try (ObjectInputStream in = new ObjectInputStream(new ByteArrayInputStream(bytes.toByteArray()))) {
+            return (T) in.readObject();
+        }
     }
 
     @Test
