@@ -608,6 +608,10 @@ public final class MessageRing {
             try {
                 // The word was read before count: a put after that read changed it, and the wait returns.
                 Futex.await(memory, base + NOT_EMPTY_OFFSET, seen, remaining);
+                if (size() > 0) {
+                    // This waiter only looks: the wake it may have consumed belongs to a taker.
+                    passOnWake(NOT_EMPTY_OFFSET, NOT_EMPTY_WAITERS_OFFSET);
+                }
             } finally {
                 INT.getAndAdd(memory, base + NOT_EMPTY_WAITERS_OFFSET, -1);
             }
