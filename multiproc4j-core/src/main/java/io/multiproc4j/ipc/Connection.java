@@ -52,7 +52,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * {@link #close()} closes this end for every process that holds it. The other end then receives
  * what was already sent, and after that {@link ConnectionClosedException} (its cause is an
  * {@link java.io.EOFException}); its sends fail at once with the same exception. A peer
- * process that dies without closing is noticed by a waiting receive or send within about 50 ms,
+ * process that dies without closing is noticed by a waiting receive or send within about 0.1 s,
  * with the same exception naming the dead pid. Using the wrong direction of a one-way end is an
  * {@link IllegalStateException}.
  *
