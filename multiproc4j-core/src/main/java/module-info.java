@@ -11,4 +11,5 @@ module io.multiproc4j {
     exports io.multiproc4j.sync;
     exports io.multiproc4j.manager;
     exports io.multiproc4j.diagnostics;
+    exports io.multiproc4j.ipc;
 }

@@ -28,6 +28,7 @@ class ModuleExportsTest {
         assertThat(exported).containsExactly(
                 "io.multiproc4j",
                 "io.multiproc4j.diagnostics",
+                "io.multiproc4j.ipc",
                 "io.multiproc4j.manager",
                 "io.multiproc4j.shared",
                 "io.multiproc4j.spi",

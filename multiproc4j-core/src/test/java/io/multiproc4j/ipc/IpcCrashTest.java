@@ -1,0 +1,152 @@
+package io.multiproc4j.ipc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.ByteArrayOutputStream;
+import java.io.ObjectOutputStream;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Processes that die in the middle of using a queue or a pipe: SIGKILLed child JVMs
+ * ({@link IpcChild}), and the queue or pipe must stay usable for everyone else.
+ */
+@Timeout(120)
+class IpcCrashTest {
+    private static final Duration START = Duration.ofSeconds(30);
+
+    @Test
+    void consumerKilledMidTake_losesAtMostItsInFlightItem_andQueueKeepsWorking() throws Exception {
+        int n = 20_000;
+        try (ProcessQueue<Integer> queue = ProcessQueue.create(n)) {
+            for (int i = 0; i < n; i++) {
+                queue.put(i);
+            }
+            List<String> printed;
+            try (IpcChildJvm consumer = IpcChildJvm.start("consume", queue.name())) {
+                consumer.awaitLine("TOOK 2000", START);
+                printed = consumer.killAndCollect();
+            }
+            Set<Integer> seen = new HashSet<>();
+            int takenByChild = 0;
+            for (String line : printed) {
+                if (line.startsWith("TOOK ")) {
+                    assertThat(seen.add(Integer.parseInt(line.substring(5)))).as("taken twice: " + line).isTrue();
+                    takenByChild++;
+                }
+            }
+            assertThat(takenByChild).isGreaterThan(2000);
+            int left = queue.size();
+            List<Integer> rest = new ArrayList<>();
+            queue.drainTo(rest);
+            assertThat(rest).hasSize(left).isSorted();
+            for (Integer x : rest) {
+                assertThat(seen.add(x)).as("both taken by the child and still queued: " + x).isTrue();
+            }
+            assertThat(seen.size()).as("at most the one item the child took but did not print is gone")
+                    .isBetween(n - 1, n);
+            queue.put(-1);
+            assertThat(queue.poll(10, TimeUnit.SECONDS)).isEqualTo(-1);
+            assertThat(queue.size()).isZero();
+        }
+    }
+
+    @Test
+    void producerKilledWhilePutting_queueStaysConsistent_repeatedly() throws Exception {
+        try (ProcessQueue<Object> queue = ProcessQueue.create(100_000, 1 << 16)) {
+            for (int round = 0; round < 3; round++) {
+                try (IpcChildJvm producer = IpcChildJvm.start("produce-forever", queue.name(), "20000")) {
+                    producer.awaitLine("STARTED", START);
+                    // Take while it puts, so the kill lands amid puts, takes and spill files alike.
+                    int seen = 0;
+                    while (seen < 200) {
+                        Object item = queue.poll(30, TimeUnit.SECONDS);
+                        assertThat(item).as("the producer stopped producing").isNotNull();
+                        seen++;
+                    }
+                    producer.killAndCollect();
+                }
+                List<Object> rest = new ArrayList<>();
+                queue.drainTo(rest);
+                assertThat(queue.size()).isZero();
+                int previous = -1;
+                for (Object item : rest) {
+                    int seq = item instanceof Object[] pair ? (Integer) pair[0] : (Integer) item;
+                    if (item instanceof Object[] pair) {
+                        assertThat((byte[]) pair[1]).hasSize(20000);
+                    }
+                    assertThat(seq).as("one producer's items stay in order").isGreaterThan(previous);
+                    previous = seq;
+                }
+                queue.put("alive " + round);
+                assertThat(queue.poll(10, TimeUnit.SECONDS)).isEqualTo("alive " + round);
+            }
+        }
+    }
+
+    @Test
+    void holderKilledMidPut_halfWrittenRecordIsIgnored_lockIsTakenOver() throws Exception {
+        try (ProcessQueue<String> queue = ProcessQueue.create(10)) {
+            queue.put("before");
+            try (IpcChildJvm child = IpcChildJvm.start("lock-and-hang", queue.name())) {
+                child.awaitLine("LOCKED", START);
+                CompletableFuture<Void> putter = CompletableFuture.runAsync(() -> Conditions.call(() -> {
+                    queue.put("after");
+                    return null;
+                }));
+                child.killAndCollect();
+                putter.get(30, TimeUnit.SECONDS);
+            }
+            assertThat(queue.size()).isEqualTo(2);
+            assertThat(queue.take()).isEqualTo("before");
+            assertThat(queue.take()).isEqualTo("after");
+            assertThat(queue.poll()).isNull();
+            queue.put("again");
+            assertThat(queue.take()).isEqualTo("again");
+        }
+    }
+
+    @Test
+    void producerExits_itsItemsStayInTheQueue() throws Exception {
+        try (ProcessQueue<Integer> queue = ProcessQueue.create(1_000)) {
+            try (IpcChildJvm producer = IpcChildJvm.start("produce-and-exit", queue.name(), "500")) {
+                producer.awaitLine("PUT", START);
+                assertThat(producer.awaitExit(START)).isZero();
+            }
+            List<Integer> got = new ArrayList<>();
+            assertThat(queue.drainTo(got)).isEqualTo(500);
+            assertThat(got).isSorted().hasSize(500).startsWith(0).endsWith(499);
+        }
+    }
+
+    @Test
+    void peerProcessKilled_blockedReceiveEndsWithEof_namingIt() throws Exception {
+        try (Pipe<String> pipe = Pipe.duplex()) {
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+            try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
+                out.writeObject(pipe.right());
+            }
+            long pid;
+            CompletableFuture<String> receiver;
+            try (IpcChildJvm holder = IpcChildJvm.start("hold-end", Base64.getEncoder().encodeToString(bytes.toByteArray()))) {
+                holder.awaitLine("HOLDING", START);
+                pid = holder.pid();
+                receiver = CompletableFuture.supplyAsync(() -> pipe.left().receive());
+                holder.killAndCollect();
+            }
+            assertThatThrownBy(() -> receiver.get(30, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
+                    .cause().isInstanceOf(ConnectionClosedException.class)
+                    .hasMessageContaining("pid " + pid).hasMessageContaining("died");
+        }
+    }
+}
