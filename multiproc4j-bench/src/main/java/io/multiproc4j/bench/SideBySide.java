@@ -1,7 +1,9 @@
 package io.multiproc4j.bench;
 
 import io.multiproc4j.Pool;
+import io.multiproc4j.ProcessPoolExecutor;
 import io.multiproc4j.SerializableFunction;
+import io.multiproc4j.TaskExecutor;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -15,6 +17,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ForkJoinTask;
 import java.util.concurrent.TimeUnit;
@@ -179,6 +182,29 @@ public final class SideBySide {
                 py.get("create_first_result_ms"), false, "<= 150 ms", start <= 150));
         progress.println("bench: pool start done");
 
+        try (TaskExecutor executor = ProcessPoolExecutor.create(2)) {
+            double submitUs = executorRoundTripMicros(executor, mode);
+            rows.add(row("executor-roundtrip", "ProcessPoolExecutor(2).submit(() -> ...).get() vs ProcessPoolExecutor.submit().result()",
+                    "µs", submitUs, py.get("cf_roundtrip_us"), false, "<= 20 µs", submitUs <= 20));
+            List<Callable<Integer>> tasks = new ArrayList<>(mode.tinyTasks());
+            for (int i = 0; i < mode.tinyTasks(); i++) {
+                int n = i;
+                tasks.add((Callable<Integer> & java.io.Serializable) () -> Workloads.light(n));
+            }
+            double invokeMs = medianMillis(mode, () -> {
+                try {
+                    executor.invokeAll(tasks);
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            double perSecond = mode.tinyTasks() / (invokeMs / 1000);
+            rows.add(row("executor-invokeall", String.format(Locale.ROOT,
+                            "invokeAll of %,d tiny tasks vs executor.map(chunksize=1)", mode.tinyTasks()), "tasks/s",
+                    perSecond, py.get("cf_tiny_tasks_per_s"), true, ">= 200,000 tasks/s", perSecond >= 200_000));
+        }
+        progress.println("bench: executor done");
+
         double ratio = threadPoolOverhead(mode, vector);
         rows.add(row("threads-vs-fj", "Pool.threads(2).map time / bare ForkJoinPool(2) on the same chunks", "ratio",
                 ratio, null, false, "<= 1.2", ratio <= 1.2));
@@ -200,6 +226,23 @@ public final class SideBySide {
             long t0 = System.nanoTime();
             for (int i = 0; i < mode.roundTrips(); i++) {
                 pool.applyAsync(Workloads.LIGHT, i).get();
+            }
+            samples[s] = (System.nanoTime() - t0) / 1e3 / mode.roundTrips();
+        }
+        return Workloads.median(samples);
+    }
+
+    static double executorRoundTripMicros(TaskExecutor executor, Mode mode) throws Exception {
+        for (int i = 0; i < Math.min(2_000, mode.roundTrips()); i++) {
+            int n = i;
+            executor.submit(() -> Workloads.light(n)).get();
+        }
+        double[] samples = new double[Math.max(3, mode.repetitions())];
+        for (int s = 0; s < samples.length; s++) {
+            long t0 = System.nanoTime();
+            for (int i = 0; i < mode.roundTrips(); i++) {
+                int n = i;
+                executor.submit(() -> Workloads.light(n)).get();
             }
             samples[s] = (System.nanoTime() - t0) / 1e3 / mode.roundTrips();
         }

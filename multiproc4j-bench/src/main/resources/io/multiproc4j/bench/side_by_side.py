@@ -91,6 +91,9 @@ def main():
                 executor.submit(light, i).result()
             per_call.append((time.perf_counter() - t) / roundtrips)
         out("cf_roundtrip_us", statistics.median(per_call) * 1e6)
+        small = list(range(tiny_tasks))
+        t = timed(lambda: list(executor.map(light, small, chunksize=1)), reps)
+        out("cf_tiny_tasks_per_s", tiny_tasks / t)
     starts = []
     for _ in range(max(3, reps)):
         t = time.perf_counter()

@@ -61,6 +61,12 @@ public final class StandardCodec implements Codec {
 
     @Override
     public byte[] encode(Object value) throws IOException {
+        if (value instanceof List<?> list && listTag(list) != JDK) {
+            byte[] packed = packed(listTag(list), list);
+            if (packed != null) {
+                return packed; // exact size, one pass: the hot path of a map's chunks and results
+            }
+        }
         var bytes = new ByteArrayOutputStream(64);
         var out = new DataOutputStream(bytes);
         if (!writeFast(out, value)) {
@@ -131,7 +137,9 @@ public final class StandardCodec implements Codec {
                 if (tag == JDK) {
                     return false;
                 }
-                if (writePacked(out, tag, list)) {
+                byte[] packed = packed(tag, list);
+                if (packed != null) {
+                    out.write(packed);
                     return true;
                 }
                 out.writeByte(tag);
@@ -149,23 +157,26 @@ public final class StandardCodec implements Codec {
         return true;
     }
 
-    /** Writes a list holding one box type only (no nulls) in bulk; false if it is not such a list. */
-    private static boolean writePacked(DataOutputStream out, byte kind, List<?> list) throws IOException {
+    /** Encodes a list holding one box type only (no nulls) in bulk; null if it is not such a list. */
+    private static byte[] packed(byte kind, List<?> list) {
         int n = list.size();
         if (n < 8) {
-            return false;
+            return null;
         }
         Class<?> type = list.getFirst() == null ? null : list.getFirst().getClass();
         if (type != Integer.class && type != Long.class && type != Double.class) {
-            return false;
+            return null;
         }
         for (Object element : list) {
             if (element == null || element.getClass() != type) {
-                return false;
+                return null;
             }
         }
         int width = type == Integer.class ? 4 : 8;
-        var buffer = ByteBuffer.allocate(n * width);
+        var buffer = ByteBuffer.allocate(1 + 1 + 4 + n * width);
+        buffer.put(type == Integer.class ? INT_LIST : type == Long.class ? LONG_LIST : DOUBLE_LIST);
+        buffer.put(kind);
+        buffer.putInt(n);
         if (type == Integer.class) {
             for (Object element : list) buffer.putInt((Integer) element);
         } else if (type == Long.class) {
@@ -173,11 +184,7 @@ public final class StandardCodec implements Codec {
         } else {
             for (Object element : list) buffer.putDouble((Double) element);
         }
-        out.writeByte(type == Integer.class ? INT_LIST : type == Long.class ? LONG_LIST : DOUBLE_LIST);
-        out.writeByte(kind);
-        out.writeInt(n);
-        out.write(buffer.array());
-        return true;
+        return buffer.array();
     }
 
     private static List<Object> readPacked(DataInputStream in, byte tag) throws IOException {

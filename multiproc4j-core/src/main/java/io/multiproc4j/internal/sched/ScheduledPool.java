@@ -248,7 +248,15 @@ public final class ScheduledPool implements Pool {
         return (int) Math.max(1, (n + per - 1) / per);
     }
 
+    /**
+     * A random-access list is used as it is (chunks copy their part of it): the caller must not change
+     * it until the call has submitted its chunks. Anything else is read into a list first, as Python does.
+     */
+    @SuppressWarnings("unchecked")
     private static List<Object> materialize(Iterable<?> inputs) {
+        if (inputs instanceof List<?> list && list instanceof java.util.RandomAccess) {
+            return (List<Object>) list;
+        }
         List<Object> all = inputs instanceof Collection<?> c ? new ArrayList<>(c.size()) : new ArrayList<>();
         for (Object input : inputs) {
             all.add(input);
