@@ -35,7 +35,7 @@ class TourCommandTest {
     void tour_printsEveryExperimentWithItsReading() {
         assertThat(tour.exitCode()).as(tour.err()).isZero();
         assertThat(tour.out()).contains("x + 1 over 20,000 integers", "heavy(x)", "Chunk size", "Amdahl's law",
-                "Oversubscription", "Hyper-threading", "Shared counter");
+                "Oversubscription", "Hyper-threading", "Shared counter", "Queue vs pipe");
         assertThat(tour.out()).contains("updates were lost", "atomic incrementAndGet");
         assertThat(tour.out()).contains("sequential loop", "Pool.threads", "Pool.processes", "Karp-Flatt");
         // every table is followed by a sentence (one per section, ending in a full stop)

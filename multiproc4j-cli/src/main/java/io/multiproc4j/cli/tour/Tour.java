@@ -24,7 +24,8 @@ public final class Tour {
                 new AmdahlExperiment(),
                 new OversubscriptionExperiment(),
                 new HyperThreadingExperiment(),
-                new SharedCounterExperiment());
+                new SharedCounterExperiment(),
+                new QueueVsPipeExperiment());
     }
 
     /**
