@@ -149,8 +149,11 @@ public final class PoolBuilder {
     }
 
     /**
-     * Options for worker JVMs, after (so overriding) the defaults: {@code -XX:+UseSerialGC
-     * -XX:+ExitOnOutOfMemoryError -XX:-UsePerfData -Xss512k}.
+     * Options for worker JVMs, after (so overriding) the defaults, which make a small and quick
+     * worker: {@code -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError -XX:+DisplayVMOutputToStderr
+     * -XX:-UsePerfData -Xss512k -XX:ReservedCodeCacheSize=64m --enable-native-access=ALL-UNNAMED}.
+     * {@code ExitOnOutOfMemoryError} and {@code DisplayVMOutputToStderr} let the pool tell that a worker died
+     * of {@code OutOfMemoryError} (its stderr tail says so).
      *
      * @param options such as {@code -Xmx1g}
      * @return this builder
