@@ -345,10 +345,14 @@ public final class ProcessEngine implements Engine {
                 active++;
             }
         }
+        int room = options.workers() - active;
+        if (room <= 0) {
+            return;
+        }
         int live = 0;
         for (Dispatch d : pending) {
-            if (!d.batch.isCancelled()) {
-                live++;
+            if (!d.batch.isCancelled() && ++live >= starting + room) {
+                break; // enough to know: every spawn we may still make is needed (keeps this O(workers))
             }
         }
         while (live > starting && active < options.workers() && broken == null) {
