@@ -216,16 +216,6 @@ public final class ProcessEngine implements Engine {
         }
     }
 
-    /** @return the pids of the live worker JVMs (for diagnostics and tests) */
-    public List<Long> workerPids() {
-        lock.lock();
-        try {
-            return slots.stream().map(s -> s.process.pid()).toList();
-        } finally {
-            lock.unlock();
-        }
-    }
-
     // ───────────────────────────── submitting ─────────────────────────────
 
     @Override

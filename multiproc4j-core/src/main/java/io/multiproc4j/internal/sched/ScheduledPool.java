@@ -50,11 +50,6 @@ public final class ScheduledPool implements Pool {
         this.codec = Objects.requireNonNull(codec, "codec");
     }
 
-    /** @return the engine (for diagnostics and tests) */
-    public Engine engine() {
-        return engine;
-    }
-
     @Override
     public int workers() {
         return engine.workers();
