@@ -211,16 +211,18 @@ public interface Pool extends AutoCloseable {
      * Applies a two-argument function to argument pairs: {@code starmap((a, b) -> a * b,
      * List.of(List.of(2, 3), List.of(4, 5)))} gives {@code [6, 20]}.
      *
+     * The argument type comes from the pairs, so the lambda needs no declared types; pairs of two
+     * different types give their common supertype (declare the lambda's types, or cast).
+     *
      * @param fn       the function
      * @param argPairs lists of exactly two arguments each
-     * @param <A>      the first argument's type
-     * @param <B>      the second argument's type
+     * @param <T>      the arguments' type
      * @param <R>      the result type
      * @return the results in input order
      * @throws IllegalArgumentException when an element is not a list of two
      */
-    <A, B, R> List<R> starmap(SerializableBiFunction<? super A, ? super B, ? extends R> fn,
-                              Iterable<? extends List<?>> argPairs);
+    <T, R> List<R> starmap(SerializableBiFunction<? super T, ? super T, ? extends R> fn,
+                           Iterable<? extends List<? extends T>> argPairs);
 
     /**
      * Runs one task.

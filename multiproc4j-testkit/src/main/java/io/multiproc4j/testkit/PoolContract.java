@@ -230,8 +230,10 @@ public abstract class PoolContract {
 
     @Test
     void starmap_appliesPairs() {
-        List<Integer> products = pool.starmap((Integer a, Integer b) -> a * b, List.of(List.of(2, 3), List.of(4, 5)));
+        List<Integer> products = pool.starmap((a, b) -> a * b, List.of(List.of(2, 3), List.of(4, 5)));
         assertThat(products).containsExactly(6, 20);
+        List<String> mixed = pool.starmap((Object s, Object n) -> s + "=" + n, List.of(List.of("a", 1), List.of("b", 2)));
+        assertThat(mixed).containsExactly("a=1", "b=2");
     }
 
     @Test

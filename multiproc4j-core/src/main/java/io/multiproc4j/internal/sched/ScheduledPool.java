@@ -102,8 +102,8 @@ public final class ScheduledPool implements Pool {
     }
 
     @Override
-    public <A, B, R> List<R> starmap(SerializableBiFunction<? super A, ? super B, ? extends R> fn,
-                                     Iterable<? extends List<?>> argPairs) {
+    public <T, R> List<R> starmap(SerializableBiFunction<? super T, ? super T, ? extends R> fn,
+                                  Iterable<? extends List<? extends T>> argPairs) {
         Objects.requireNonNull(fn, "fn");
         Objects.requireNonNull(argPairs, "argPairs");
         int i = 0;
@@ -114,7 +114,7 @@ public final class ScheduledPool implements Pool {
             }
             i++;
         }
-        return map(new StarCall<A, B, R>(fn), argPairs);
+        return map(new StarCall<T, T, R>(fn), argPairs);
     }
 
     @Override
