@@ -43,8 +43,8 @@ import java.util.concurrent.CompletableFuture;
  *   <li>RUNNING: accepts calls.</li>
  *   <li>CLOSING: {@link #close()} was called; calls are refused with {@link IllegalStateException};
  *       accepted chunks finish, then workers stop.</li>
- *   <li>TERMINATED: no worker is left. {@link #terminate()} gets here at once: work not finished
- *       fails with {@link java.util.concurrent.CancellationException}.</li>
+ *   <li>TERMINATED: no worker is left. {@link #terminate()} gets here as soon as its workers are
+ *       gone: work not finished fails with {@link java.util.concurrent.CancellationException}.</li>
  *   <li>BROKEN: workers could not be started; every waiter and every later call gets
  *       {@link BrokenPoolException} with the reason.</li>
  * </ul>
@@ -274,9 +274,17 @@ public interface Pool extends AutoCloseable {
 
     /**
      * Stops now: work not finished fails with {@link java.util.concurrent.CancellationException},
-     * worker JVMs are killed, worker threads interrupted. Returns once workers have been told to stop.
+     * worker JVMs are killed, worker threads interrupted. Returns once the workers have stopped
+     * (killed JVMs exit within milliseconds; it waits at most 10 seconds, for a thread that ignores
+     * its interrupt): {@link #state()} is {@link PoolState#TERMINATED} only when no worker is left.
      */
     void terminate();
+
+    /**
+     * @return what this pool has done so far: workers started and exited (by cause), recycled,
+     *     chunks and tasks done, failed, retried; a snapshot, cheap to take
+     */
+    PoolStats stats();
 
     /**
      * Waits until the pool is {@link PoolState#TERMINATED} (or broken and cleaned up).

@@ -70,4 +70,11 @@ public interface Engine {
 
     /** @return why workers cannot be started, or {@code null} while they can */
     BrokenPoolException brokenReason();
+
+    /**
+     * @return what this engine has done so far; an engine that does not count returns zeros
+     */
+    default io.multiproc4j.PoolStats stats() {
+        return new io.multiproc4j.PoolStats(0, java.util.Map.of(), 0, 0, 0, 0, 0);
+    }
 }

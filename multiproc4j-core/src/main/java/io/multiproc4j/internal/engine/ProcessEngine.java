@@ -7,36 +7,25 @@ import io.multiproc4j.TaskTimeoutException;
 import io.multiproc4j.WorkerCrashedException;
 import io.multiproc4j.WorkerOutput;
 import io.multiproc4j.internal.codec.RemoteFailure;
+import io.multiproc4j.internal.supervise.ExitCause;
+import io.multiproc4j.internal.supervise.Supervisor;
 import io.multiproc4j.internal.supervise.WorkerProcess;
+import io.multiproc4j.internal.supervise.WorkerProcess.State;
 import io.multiproc4j.internal.transport.FrameChannel;
-import io.multiproc4j.internal.transport.FrameChannel.Frame;
-import io.multiproc4j.internal.transport.FrameChannel.PayloadWriter;
-import io.multiproc4j.internal.transport.FrameType;
+import io.multiproc4j.internal.transport.WorkerLayout;
+import io.multiproc4j.internal.transport.WorkerLink;
+import io.multiproc4j.internal.transport.WorkerMessage;
 import io.multiproc4j.spi.Batch;
 import io.multiproc4j.spi.Codec;
 import io.multiproc4j.spi.Engine;
-import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
-import java.nio.channels.ServerSocketChannel;
-import java.nio.channels.SocketChannel;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CancellationException;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -46,35 +35,51 @@ import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * Runs batches on worker JVMs of this machine.
+ * Runs batches on worker JVMs of this machine: the engine's lifecycle, the pending work and the
+ * assignment policy. Starting and watching worker JVMs is {@link Supervisor}'s; the bytes on the
+ * wire are {@link WorkerMessage}'s; writing and reading sockets is {@link WorkerLink}'s.
  *
  * <pre>
- *  execute(batch) ─► encode inputs (caller's thread) ─► pending ─► assign ─► slot.outbox ─► flush ─► socket
- *                                                                     ▲                               │
- *        deliver / fail ◄── reader thread per worker ◄── RESULTS / FAILED ◄───────────────────────────┘
- *        death (process exit) ─► fail the running batch (or retry it), requeue the prefetched ones, respawn
+ *  execute(batch) ─► encode inputs (caller's thread) ─► pending ─► assign ─► link.send (queued) ─► sender thread ─► socket
+ *                                                                    ▲                                           │
+ *        deliver / fail ◄── reader thread per worker ◄── RESULTS / FAILED / RECALLED ◄──────────────────────────┘
+ *        exit (from supervision) ─► fail the running batch (or retry it), requeue the prefetched ones, respawn
  * </pre>
  *
+ * <h2>Lifecycle</h2>
+ * <pre>
+ *   RUNNING ──shutdown()──► SHUTDOWN ──nothing pending or held: SHUTDOWN to each worker──┐
+ *      │                       │                                                         │ the last worker
+ *      │                       │                                                         ▼ exits
+ *      ├──shutdownNow()────────┼──► STOP ──(every worker killed)── the last worker exits ──► TERMINATED
+ *      └──workers cannot start (broken)──┘
+ * </pre>
+ * RUNNING accepts batches. SHUTDOWN refuses new ones and runs the accepted ones. STOP fails
+ * everything unfinished (with the broken reason when broken, else CancellationException) and kills
+ * every worker. TERMINATED: no worker process is alive, the socket directory is gone. Only the
+ * methods named here move the state, always under {@code lock}; getters read it.
+ *
+ * <h2>Assignment</h2>
+ * Idle workers pull from one queue: every ready worker gets one batch before any gets a second
+ * (prefetch hides the round trip), and a worker that is idle while the queue is empty takes back
+ * a batch another worker holds but has not started (RECALL), so no batch waits behind a busy
+ * worker while another is idle — the one that became ready last included. n workers run n tasks
+ * at once, cold or warm.
+ *
  * <h2>Concurrency</h2>
- * One {@code lock} guards the pending queue, the slots and their bookkeeping. Nothing blocks on
- * I/O while holding it: frames are written by {@link #flush} under the slot's own {@code sendLock},
- * in the order the batches were assigned (outbox order = inflight order), so the head of a slot's
- * inflight queue is always the batch its worker is running. Results are delivered outside the lock,
- * by the slot's reader thread alone, so a batch's deliveries are ordered.
+ * One {@code lock} guards the pending queue, the slots and their bookkeeping; messages are queued
+ * to a worker's link under it (never blocking), so a worker receives batches in assignment order
+ * and its function table (decided here, at assignment) agrees with the worker's. User threads never
+ * touch a socket: an interrupted caller cannot close a worker's channel. Results are delivered
+ * outside the lock, by the worker's reader thread alone, so a batch's deliveries are ordered.
  *
  * <h2>Crash handling</h2>
- * A worker's death is one event: its process exit ({@link Process#onExit()}), handled after its
- * reader thread has read every frame it sent, so results written just before dying are not lost.
- * Only the head batch fails (or is retried); prefetched batches it never started go back to the
- * front of the queue. A worker killed for a timeout fails its head with {@link TaskTimeoutException}.
- * Workers that die before connecting count as start failures: as many in a row as the pool has
- * workers, or an initializer that throws, break the engine.
- *
- * <h2>Shutdown</h2>
- * RUNNING → SHUTDOWN (no new batches; workers get SHUTDOWN once nothing is pending or running) →
- * TERMINATED (every process has exited); RUNNING/SHUTDOWN → STOP (everything unfinished fails, every
- * worker is killed) → TERMINATED. A JVM shutdown hook kills the workers of every live engine, and
- * workers halt by themselves when the pool's JVM dies (EOF on their socket).
+ * A worker's death is one event from supervision, after its reader has read every frame it sent.
+ * Its {@link ExitCause} decides: TASK_TIMEOUT fails the running batch with
+ * {@link TaskTimeoutException}, CANCELLED with CancellationException, CRASHED retries it or fails it
+ * with {@link WorkerCrashedException}; batches it held but never started go back to the front of
+ * the queue. Workers that die before they are ready count as start failures: as many in a row as
+ * the pool has workers, or an initializer that throws, break the engine.
  */
 public final class ProcessEngine implements Engine {
 
@@ -102,8 +107,6 @@ public final class ProcessEngine implements Engine {
                           WorkerOutput workerOutput, Duration startTimeout, Codec codec,
                           boolean onDemand, int prefetch, Duration idleTimeout, boolean breakOnCrash) {}
 
-    /** Functions a worker keeps decoded. */
-    private static final int FUNCTIONS_PER_WORKER = 64;
     /**
      * Beyond the prefetch depth, a pool keeps feeding a worker small batches until it holds this many
      * tasks: with chunk size 1, two batches in flight would cap throughput at two round trips.
@@ -113,34 +116,24 @@ public final class ProcessEngine implements Engine {
     private static final int MAX_INPUT_BYTES = FrameChannel.MAX_FRAME - (64 << 20);
     /** The most batches a worker holds at once, however small. */
     private static final int MAX_BATCHES_PER_WORKER = 256;
+    /** How long a worker told to shut down may take to finish its task before it is killed. */
+    private static final long SHUTDOWN_GRACE_SECONDS = 10;
 
-    private static final Set<ProcessEngine> LIVE = ConcurrentHashMap.newKeySet();
-    private static final ExecutorService VIRTUAL = Executors.newVirtualThreadPerTaskExecutor();
-
-    static {
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            for (ProcessEngine engine : LIVE) {
-                engine.killAll();
-            }
-        }, "multiproc4j-shutdown"));
-    }
-
-    private enum RunState { RUNNING, SHUTDOWN, STOP, TERMINATED }
+    /** The engine's lifecycle; see the class overview. */
+    enum RunState { RUNNING, SHUTDOWN, STOP, TERMINATED }
 
     private final Options options;
     private final Codec codec;
-    private final Path directory;
-    private final Path socketPath;
-    private final ServerSocketChannel server;
     private final byte[] initializerBytes;
     private final ScheduledExecutorService timer;
     private final AtomicLong dispatchIds = new AtomicLong();
+    private final EngineCounters counters = new EngineCounters();
+    private Supervisor supervisor;
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition terminatedCondition = lock.newCondition();
     // guarded by lock:
     private final ArrayDeque<Dispatch> pending = new ArrayDeque<>();
-    private final Map<String, Slot> unconnected = new java.util.HashMap<>();
     private final List<Slot> slots = new ArrayList<>();
     private RunState runState = RunState.RUNNING;
     private BrokenPoolException broken;
@@ -151,11 +144,6 @@ public final class ProcessEngine implements Engine {
         this.options = options;
         this.codec = options.codec();
         this.initializerBytes = options.initializer() == null ? null : codec.encode(options.initializer());
-        SocketFiles.removeLeftovers();
-        this.directory = SocketFiles.createPrivateDirectory();
-        this.socketPath = directory.resolve("pool.sock");
-        this.server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-        server.bind(UnixDomainSocketAddress.of(socketPath));
         var scheduler = new ScheduledThreadPoolExecutor(1, r -> Thread.ofPlatform().daemon()
                 .name("multiproc4j-timer").unstarted(r));
         scheduler.setRemoveOnCancelPolicy(true);
@@ -173,10 +161,9 @@ public final class ProcessEngine implements Engine {
         try {
             engine = new ProcessEngine(options);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot set up the pool's socket: " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot encode the initializer: " + e.getMessage(), e);
         }
-        LIVE.add(engine);
-        Thread.ofPlatform().daemon().name("multiproc4j-acceptor").start(engine::acceptLoop);
+        engine.supervisor = Supervisor.open(engine.new Events());
         if (options.taskTimeout() != null) {
             long period = Math.clamp(options.taskTimeout().toMillis() / 10, 5, 100);
             engine.timer.scheduleWithFixedDelay(engine::checkTimeouts, period, period, TimeUnit.MILLISECONDS);
@@ -216,6 +203,21 @@ public final class ProcessEngine implements Engine {
         }
     }
 
+    /** @return where the lifecycle is (for tests that walk it) */
+    RunState runState() {
+        lock.lock();
+        try {
+            return runState;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public io.multiproc4j.PoolStats stats() {
+        return counters.snapshot();
+    }
+
     // ───────────────────────────── submitting ─────────────────────────────
 
     @Override
@@ -236,7 +238,6 @@ public final class ProcessEngine implements Engine {
             batch.fail(0, new TaskFailedException(cause.getMessage(), cause, batch.firstIndex(), null));
             return;
         }
-        List<Slot> toFlush;
         lock.lock();
         try {
             if (broken != null) {
@@ -247,11 +248,10 @@ public final class ProcessEngine implements Engine {
                 throw new RejectedExecutionException("the pool is shut down and takes no new work");
             }
             pending.addLast(d);
-            toFlush = assignLocked();
+            assignLocked();
         } finally {
             lock.unlock();
         }
-        flushAll(toFlush);
     }
 
     /** Finds the input that cannot be encoded and fails the batch there, naming its class. */
@@ -274,11 +274,12 @@ public final class ProcessEngine implements Engine {
         batch.fail(0, new TaskFailedException(cause.getMessage(), cause, batch.firstIndex(), null));
     }
 
-    /** Hands pending batches to workers with room; returns the slots whose outbox grew. */
-    private List<Slot> assignLocked() {
-        List<Slot> grown = new ArrayList<>();
+    // ───────────────────────────── assignment ─────────────────────────────
+
+    /** Hands pending batches to workers with room, and takes back unstarted ones for idle workers. */
+    private void assignLocked() {
         if (runState == RunState.STOP || runState == RunState.TERMINATED) {
-            return grown;
+            return;
         }
         // One pass per depth: every idle worker gets one batch before any gets a second (prefetch).
         boolean anyTook = true;
@@ -296,26 +297,20 @@ public final class ProcessEngine implements Engine {
                 if (d == null) {
                     break;
                 }
-                if (slot.inflight.isEmpty()) {
-                    slot.headSince = System.nanoTime();
-                }
-                slot.inflight.addLast(d);
-                slot.outbox.addLast(d);
-                slot.inflightTasks += d.remaining();
-                slot.state = WorkerProcess.State.BUSY;
-                if (!grown.contains(slot)) {
-                    grown.add(slot);
-                }
+                sendLocked(slot, d);
             }
+        }
+        if (pending.isEmpty()) {
+            recallForIdleLocked();
         }
         if (options.onDemand()) {
             spawnForPendingLocked();
         }
-        return grown;
     }
 
     private boolean canTake(Slot slot, int depth) {
-        if ((slot.state != WorkerProcess.State.READY && slot.state != WorkerProcess.State.BUSY)
+        State state = slot.process.state();
+        if ((state != State.READY && state != State.BUSY) || slot.link == null || slot.recalling != null
                 || slot.inflight.size() >= depth || !slot.hasAllowance(options.maxTasksPerChild())) {
             return false;
         }
@@ -323,15 +318,91 @@ public final class ProcessEngine implements Engine {
                 && slot.inflightTasks < SMALL_BATCH_TASKS;
     }
 
+    /** Queues the batch to the worker, deciding here what the worker's function table holds. */
+    private void sendLocked(Slot slot, Dispatch d) {
+        if (slot.inflight.isEmpty()) {
+            slot.headSince = System.nanoTime();
+        }
+        slot.inflight.addLast(d);
+        slot.inflightTasks += d.remaining();
+        if (slot.process.state() == State.READY) {
+            slot.process.moveTo(State.BUSY);
+        }
+        long fnId = d.batch.functionId();
+        byte[] fnBytes = null;
+        long forget = -1;
+        d.carriedFunction = false;
+        if (slot.knownFunctions.get(fnId) == null) {
+            fnBytes = functionBytes(d.batch);
+            d.carriedFunction = true;
+            slot.knownFunctions.put(fnId, Boolean.TRUE);
+            if (slot.knownFunctions.size() > WorkerLayout.FUNCTIONS_PER_WORKER) {
+                var eldest = slot.knownFunctions.entrySet().iterator();
+                forget = eldest.next().getKey();
+                eldest.remove();
+            }
+        }
+        slot.link.send(new WorkerMessage.BatchMessage(d.id, fnId, fnBytes, forget, d.inputBytes));
+        counters.batchSent(slot.process, d.remaining());
+    }
+
+    /** The function's bytes in this engine's codec: the pool's encoding of it, or ours. */
+    @SuppressWarnings("deprecation")
+    private byte[] functionBytes(Batch batch) {
+        byte[] bytes = batch.encodedFunction();
+        if (bytes != null) {
+            return bytes;
+        }
+        try {
+            return codec.encode(batch.function());
+        } catch (IOException e) {
+            throw new UncheckedIOException("the function cannot be encoded: " + e, e);
+        }
+    }
+
+    /**
+     * The queue is empty: each idle worker takes back one batch that a busy worker holds but may not
+     * have started (the last one sent it), so it does not wait behind that worker's running task.
+     */
+    private void recallForIdleLocked() {
+        int idle = 0;
+        int recalling = 0;
+        for (Slot slot : slots) {
+            if (slot.recalling != null) {
+                recalling++;
+            }
+            if (slot.inflight.isEmpty() && slot.process.state() == State.READY && slot.link != null
+                    && slot.hasAllowance(options.maxTasksPerChild())) {
+                idle++;
+            }
+        }
+        while (idle > recalling) {
+            Slot donor = null;
+            for (Slot slot : slots) {
+                if (slot.recalling == null && slot.link != null && slot.inflight.size() >= 2
+                        && (donor == null || slot.inflight.size() > donor.inflight.size())) {
+                    donor = slot;
+                }
+            }
+            if (donor == null) {
+                return;
+            }
+            donor.recalling = donor.inflight.peekLast();
+            donor.link.send(new WorkerMessage.Recall(donor.recalling.id));
+            recalling++;
+        }
+    }
+
     /** On demand: one more worker for each pending batch that no starting worker will take, up to the maximum. */
     private void spawnForPendingLocked() {
         int starting = 0;
         int active = 0;
         for (Slot slot : slots) {
-            if (slot.state == WorkerProcess.State.STARTING) {
+            State state = slot.process.state();
+            if (state == State.STARTING) {
                 starting++;
             }
-            if (slot.state != WorkerProcess.State.RETIRING) {
+            if (state != State.RETIRING) {
                 active++;
             }
         }
@@ -362,77 +433,6 @@ public final class ProcessEngine implements Engine {
         return null;
     }
 
-    private void flushAll(List<Slot> grown) {
-        for (Slot slot : grown) {
-            flush(slot);
-        }
-    }
-
-    /** Writes the slot's outbox in order. Whoever holds sendLock drains it; others need not wait. */
-    private void flush(Slot slot) {
-        if (!slot.sendLock.tryLock()) {
-            // The holder drains the outbox in a loop, and re-checks it after unlocking.
-            return;
-        }
-        try {
-            while (true) {
-                Dispatch d;
-                lock.lock();
-                try {
-                    d = slot.outbox.pollFirst();
-                } finally {
-                    lock.unlock();
-                }
-                if (d == null) {
-                    break;
-                }
-                writeBatch(slot, d);
-            }
-            slot.process.channel().flush(); // one system call for the run of batches
-        } catch (IOException e) {
-            // The worker is dying; its death requeues or fails what it held.
-        } finally {
-            slot.sendLock.unlock();
-        }
-        lock.lock();
-        boolean more;
-        try {
-            more = !slot.outbox.isEmpty();
-        } finally {
-            lock.unlock();
-        }
-        if (more) {
-            flush(slot);
-        }
-    }
-
-    /** Called under the slot's sendLock: the function cache record follows the worker's order. */
-    private void writeBatch(Slot slot, Dispatch d) {
-        long fnId = d.batch.functionId();
-        byte[] fnBytes = null;
-        long forget = -1;
-        if (slot.knownFunctions.get(fnId) == null) {
-            fnBytes = d.batch.encodedFunction();
-            slot.knownFunctions.put(fnId, Boolean.TRUE);
-            if (slot.knownFunctions.size() > FUNCTIONS_PER_WORKER) {
-                var eldest = slot.knownFunctions.entrySet().iterator();
-                forget = eldest.next().getKey();
-                eldest.remove();
-            }
-        }
-        try {
-            var w = new PayloadWriter();
-            w.writeLong(d.id);
-            w.writeLong(fnId);
-            w.bytes(fnBytes);
-            w.writeLong(forget);
-            w.bytes(d.inputBytes);
-            slot.process.channel().sendBuffered(FrameType.BATCH, w.toByteArray());
-        } catch (IOException e) {
-            // The worker is dying; its death requeues or fails what it held.
-        }
-    }
-
     @Override
     public void interrupt(Batch batch) {
         Dispatch queued = null;
@@ -454,7 +454,7 @@ public final class ProcessEngine implements Engine {
                         // prefetched batches behind it go back to the queue when it dies. A batch
                         // prefetched behind another is left to run: its results are dropped.
                         slot.cancelled = running;
-                        slot.process.kill();
+                        slot.process.kill(ExitCause.CANCELLED);
                     }
                 }
             }
@@ -472,116 +472,89 @@ public final class ProcessEngine implements Engine {
         String name = "worker-" + (++workerCounter);
         WorkerProcess process;
         try {
-            process = WorkerProcess.spawn(name, socketPath, options.jvmOptions(), options.workerOutput());
-        } catch (UncheckedIOException e) {
-            breakLocked("cannot start worker JVMs: " + e.getMessage(), e);
+            process = supervisor.spawn(WorkerProcess.poolWorker(name, options.jvmOptions(), options.workerOutput()),
+                    options.startTimeout());
+        } catch (UncheckedIOException | IllegalStateException e) {
+            breakLocked("cannot start worker JVMs: " + e.getMessage(), e).forEach(Runnable::run);
             return;
         }
-        Slot slot = new Slot(process);
-        slots.add(slot);
-        unconnected.put(process.key(), slot);
-        process.process().onExit().thenRunAsync(() -> onExit(slot), VIRTUAL);
-        timer.schedule(() -> startTimedOut(slot), options.startTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        slots.add(new Slot(process));
+        counters.workerStarted(process);
     }
 
-    private void startTimedOut(Slot slot) {
-        lock.lock();
-        try {
-            if (slot.state == WorkerProcess.State.STARTING) {
-                slot.startTimedOut = true;
-                slot.process.kill();
+    private Slot slotOf(WorkerProcess process) {
+        for (Slot slot : slots) {
+            if (slot.process == process) {
+                return slot;
             }
-        } finally {
-            lock.unlock();
         }
+        return null;
     }
 
-    private void acceptLoop() {
-        while (true) {
-            SocketChannel socket;
-            try {
-                socket = server.accept();
-            } catch (IOException e) {
-                return; // closed at termination
-            }
-            // A platform thread per worker: a blocked read wakes faster than a virtual thread's.
-            Thread.ofPlatform().daemon().name("multiproc4j-reader").start(() -> serve(socket));
-        }
-    }
-
-    /** Handshake, then the reader loop of one worker, on its own virtual thread. */
-    private void serve(SocketChannel socket) {
-        var channel = new FrameChannel(socket);
-        Slot slot;
-        try {
-            Frame hello = channel.receive();
-            DataInputStream in = hello.reader();
-            String key = HexFormat.of().formatHex(FrameChannel.readBytes(in));
+    /** Supervision's events, on its threads. */
+    private final class Events implements Supervisor.Listener {
+        @Override
+        public void connected(WorkerProcess child, FrameChannel channel) {
+            var link = new WorkerLink(channel, child.name());
+            Slot slot;
             lock.lock();
             try {
-                slot = hello.type() == FrameType.HELLO ? unconnected.remove(key) : null;
-                if (slot != null) {
-                    slot.reader = Thread.currentThread();
-                    slot.process.connected(channel);
+                slot = slotOf(child);
+                if (slot == null || runState == RunState.STOP || runState == RunState.TERMINATED) {
+                    child.kill(ExitCause.KILLED);
+                    link.close();
+                    return;
                 }
+                link.send(new WorkerMessage.Setup(codec.getClass().getName(), child.name(),
+                        options.taskTimeout() != null, options.maxMemoryPerChild(), initializerBytes));
+                slot.link = link;
             } finally {
                 lock.unlock();
             }
-            if (slot == null) {
-                channel.close(); // not one of ours: wrong or reused key
-                return;
-            }
-            var setup = new PayloadWriter();
-            setup.writeUTF(codec.getClass().getName());
-            setup.writeUTF(slot.process.name());
-            setup.writeBoolean(options.taskTimeout() != null);
-            setup.writeLong(options.maxMemoryPerChild());
-            setup.bytes(initializerBytes);
-            channel.send(FrameType.SETUP, setup.toByteArray());
-        } catch (IOException | RuntimeException e) {
-            closeQuietly(channel);
-            return;
+            link.readLoop(message -> onMessage(slot, message));
+            // EOF: its exit, reported by supervision, settles what it held
         }
-        try {
-            while (true) {
-                Frame frame = channel.receive();
-                switch (frame.type()) {
-                    case READY -> onReady(slot);
-                    case INIT_FAILED -> onInitFailed(slot, frame);
-                    case RESULTS -> onResults(slot, frame);
-                    case FAILED -> onFailed(slot, frame);
-                    case RETIRING -> onRetiring(slot);
-                    default -> throw new IOException("unexpected frame " + frame.type() + " from " + slot.process);
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            // EOF: the worker exited (its exit is handled by onExit) or broke the protocol.
-            slot.process.kill();
+
+        @Override
+        public void exited(WorkerProcess child, Supervisor.Exit exit) {
+            onExit(child, exit);
+        }
+    }
+
+    private void onMessage(Slot slot, WorkerMessage message) throws IOException {
+        switch (message) {
+            case WorkerMessage.Ready ready -> onReady(slot);
+            case WorkerMessage.InitFailed(byte[] failure) -> onInitFailed(slot, failure);
+            case WorkerMessage.Results results -> onResults(slot, results);
+            case WorkerMessage.Failed failed -> onFailed(slot, failed);
+            case WorkerMessage.Retiring retiring -> onRetiring(slot);
+            case WorkerMessage.Recalled recalled -> onRecalled(slot, recalled);
+            default -> throw new IOException("unexpected " + message.type() + " from " + slot.process);
         }
     }
 
     private void onReady(Slot slot) {
-        List<Slot> toFlush;
         lock.lock();
         try {
-            if (slot.state != WorkerProcess.State.STARTING) {
+            if (slot.process.state() != State.STARTING) {
                 return;
             }
-            slot.state = WorkerProcess.State.READY;
+            slot.process.moveTo(State.READY);
+            slot.everReady = true;
             slot.idleSince = System.nanoTime();
             startFailures = 0;
             if (runState == RunState.SHUTDOWN) {
                 shutdownIfQuiescentLocked();
             }
-            toFlush = assignLocked();
+            assignLocked();
         } finally {
             lock.unlock();
         }
-        flushAll(toFlush);
     }
 
-    private void onInitFailed(Slot slot, Frame frame) throws IOException {
-        Throwable cause = RemoteFailure.decode(frame.payload(), codec);
+    private void onInitFailed(Slot slot, byte[] failure) throws IOException {
+        Throwable cause = RemoteFailure.decode(failure, codec);
+        slot.process.expectExit(ExitCause.INIT_FAILED);
         List<Runnable> failures;
         lock.lock();
         try {
@@ -592,18 +565,15 @@ public final class ProcessEngine implements Engine {
         failures.forEach(Runnable::run);
     }
 
-    private void onResults(Slot slot, Frame frame) throws IOException {
-        DataInputStream in = frame.reader();
-        long id = in.readLong();
-        int offset = in.readInt();
-        byte[] bytes = FrameChannel.readBytes(in);
-        List<?> results;
-        Dispatch d = find(slot, id);
+    private void onResults(Slot slot, WorkerMessage.Results message) {
+        Dispatch d = find(slot, message.batchId());
         if (d == null) {
             return; // failed already by terminate()
         }
+        int offset = message.offset();
+        List<?> results;
         try {
-            results = (List<?>) codec.decode(bytes);
+            results = (List<?>) codec.decode(message.results());
         } catch (IOException | ClassNotFoundException | RuntimeException e) {
             long index = d.batch.firstIndex() + d.base + offset;
             var cause = new IllegalStateException("the result of task " + index + " could not be decoded in the pool: " + e, e);
@@ -620,6 +590,7 @@ public final class ProcessEngine implements Engine {
             complete = d.done >= d.inputs.size();
             if (complete) {
                 slot.inflight.remove(d);
+                counters.batchDone(slot.process, d, results.size(), false);
             }
         } finally {
             lock.unlock();
@@ -630,15 +601,13 @@ public final class ProcessEngine implements Engine {
         }
     }
 
-    private void onFailed(Slot slot, Frame frame) throws IOException {
-        DataInputStream in = frame.reader();
-        long id = in.readLong();
-        int offset = in.readInt();
-        Throwable cause = RemoteFailure.decode(FrameChannel.readBytes(in), codec);
-        Dispatch d = find(slot, id);
+    private void onFailed(Slot slot, WorkerMessage.Failed message) throws IOException {
+        Throwable cause = RemoteFailure.decode(message.failure(), codec);
+        Dispatch d = find(slot, message.batchId());
         if (d == null) {
             return;
         }
+        int offset = message.offset();
         long index = d.batch.firstIndex() + d.base + offset;
         finishFailed(slot, d, offset, new TaskFailedException("task " + index + " failed on " + slot.process.ref()
                 + ": " + cause, cause, index, slot.process.ref()));
@@ -660,6 +629,7 @@ public final class ProcessEngine implements Engine {
             slot.tasksDone += offset + 1 - d.done;
             slot.inflightTasks -= d.inputs.size() - d.done;
             slot.headSince = System.nanoTime();
+            counters.batchDone(slot.process, d, offset - d.done, true);
         } finally {
             lock.unlock();
         }
@@ -667,23 +637,62 @@ public final class ProcessEngine implements Engine {
         afterBatch(slot);
     }
 
-    /** The worker passed its memory limit between batches and is exiting without starting another. */
-    private void onRetiring(Slot slot) {
+    /** The worker answered RECALL: a batch it had not started comes back to the queue. */
+    private void onRecalled(Slot slot, WorkerMessage.Recalled message) {
         lock.lock();
         try {
-            slot.selfRetired = true;
-            retireLocked(slot);
+            Dispatch d = slot.recalling;
+            slot.recalling = null;
+            if (message.recalled() && d != null && d.id == message.batchId() && slot.inflight.remove(d)) {
+                slot.inflightTasks -= d.remaining();
+                if (d.carriedFunction) {
+                    slot.knownFunctions.remove(d.batch.functionId()); // the worker never decoded it
+                }
+                pending.addFirst(d);
+                counters.recalled();
+            }
+            if (slot.inflight.isEmpty() && slot.process.state() == State.BUSY) {
+                slot.process.moveTo(State.READY);
+                slot.idleSince = System.nanoTime();
+            }
+            if (slot.process.state() == State.RETIRING && slot.inflight.isEmpty()) {
+                sendShutdownLocked(slot);
+            }
+            if (runState == RunState.SHUTDOWN) {
+                shutdownIfQuiescentLocked();
+            }
+            assignLocked();
         } finally {
             lock.unlock();
         }
     }
 
-    private void retireLocked(Slot slot) {
-        if (slot.state == WorkerProcess.State.RETIRING || slot.state == WorkerProcess.State.DEAD) {
+    /** The worker passed its memory limit between batches and is exiting without starting another. */
+    private void onRetiring(Slot slot) {
+        lock.lock();
+        try {
+            slot.process.expectExit(ExitCause.MEMORY_LIMIT);
+            slot.selfRetired = true;
+            retireLocked(slot, ExitCause.MEMORY_LIMIT);
+            slot.shutdownSent = true; // it exits by itself
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** No more work for this worker; a replacement starts while the pool still needs workers. */
+    private void retireLocked(Slot slot, ExitCause why) {
+        State state = slot.process.state();
+        if (state != State.READY && state != State.BUSY) {
             return;
         }
-        slot.state = WorkerProcess.State.RETIRING;
-        if (runState == RunState.RUNNING || runState == RunState.SHUTDOWN && !pending.isEmpty()) {
+        slot.process.moveTo(State.RETIRING);
+        slot.retireCause = why;
+        if (why == ExitCause.RECYCLED || why == ExitCause.MEMORY_LIMIT) {
+            counters.recycled(slot.process, why);
+        }
+        if (why != ExitCause.IDLE && why != ExitCause.SHUTDOWN
+                && (runState == RunState.RUNNING || runState == RunState.SHUTDOWN && !pending.isEmpty())) {
             slot.replaced = true;
             spawnLocked();
         }
@@ -691,50 +700,41 @@ public final class ProcessEngine implements Engine {
 
     /** Recycles the worker if it has done its share of tasks, then hands out more work. */
     private void afterBatch(Slot slot) {
-        List<Slot> toFlush;
-        boolean tellShutdown = false;
         lock.lock();
         try {
-            if (slot.state == WorkerProcess.State.BUSY && slot.inflight.isEmpty()) {
-                slot.state = WorkerProcess.State.READY;
+            if (slot.process.state() == State.BUSY && slot.inflight.isEmpty()) {
+                slot.process.moveTo(State.READY);
                 slot.idleSince = System.nanoTime();
             }
             if (options.maxTasksPerChild() > 0 && slot.tasksDone >= options.maxTasksPerChild()) {
-                retireLocked(slot);
+                retireLocked(slot, ExitCause.RECYCLED);
             }
-            if (slot.state == WorkerProcess.State.RETIRING && slot.inflight.isEmpty() && !slot.shutdownSent) {
-                slot.shutdownSent = true;
-                tellShutdown = true;
+            if (slot.process.state() == State.RETIRING && slot.inflight.isEmpty()) {
+                sendShutdownLocked(slot);
             }
             if (runState == RunState.SHUTDOWN) {
                 shutdownIfQuiescentLocked();
             }
-            toFlush = assignLocked();
+            assignLocked();
         } finally {
             lock.unlock();
         }
-        if (tellShutdown) {
-            sendShutdown(slot);
-        }
-        flushAll(toFlush);
     }
 
-    private void sendShutdown(Slot slot) {
-        FrameChannel channel = slot.process.channel();
-        if (channel == null) {
-            slot.process.kill();
+    /** Asks a worker holding nothing to exit; a worker stuck in user code is killed after a grace period. */
+    private void sendShutdownLocked(Slot slot) {
+        if (slot.shutdownSent) {
             return;
         }
-        slot.sendLock.lock();
-        try {
-            channel.send(FrameType.SHUTDOWN, new byte[0]);
-        } catch (IOException e) {
-            slot.process.kill();
-        } finally {
-            slot.sendLock.unlock();
+        slot.shutdownSent = true;
+        slot.process.expectExit(slot.retireCause != null ? slot.retireCause : ExitCause.SHUTDOWN);
+        if (slot.link == null) {
+            slot.process.kill(ExitCause.KILLED);
+            return;
         }
-        // A worker stuck in user code ignores SHUTDOWN until its task ends; shutdown is bounded.
-        timer.schedule(slot.process::kill, 10, TimeUnit.SECONDS);
+        slot.link.send(WorkerMessage.Shutdown.INSTANCE);
+        WorkerProcess process = slot.process;
+        timer.schedule(() -> process.kill(ExitCause.KILLED), SHUTDOWN_GRACE_SECONDS, TimeUnit.SECONDS);
     }
 
     private void checkTimeouts() {
@@ -746,7 +746,7 @@ public final class ProcessEngine implements Engine {
                 Dispatch head = slot.inflight.peekFirst();
                 if (head != null && slot.timedOut == null && now - slot.headSince > timeout.toNanos()) {
                     slot.timedOut = head;
-                    slot.process.kill();
+                    slot.process.kill(ExitCause.TASK_TIMEOUT);
                 }
             }
         } finally {
@@ -758,85 +758,71 @@ public final class ProcessEngine implements Engine {
     private void retireIdle() {
         long limit = options.idleTimeout().toNanos();
         long now = System.nanoTime();
-        List<Slot> idle = new ArrayList<>();
         lock.lock();
         try {
             for (Slot slot : slots) {
-                if (slot.state == WorkerProcess.State.READY && slot.inflight.isEmpty() && !slot.shutdownSent
+                if (slot.process.state() == State.READY && slot.inflight.isEmpty() && !slot.shutdownSent
                         && now - slot.idleSince > limit) {
-                    slot.state = WorkerProcess.State.RETIRING;
-                    slot.replaced = true;
-                    slot.shutdownSent = true;
-                    idle.add(slot);
+                    retireLocked(slot, ExitCause.IDLE);
+                    sendShutdownLocked(slot);
                 }
             }
         } finally {
             lock.unlock();
         }
-        idle.forEach(this::sendShutdown);
     }
 
     /** A worker's process exited: the one place where deaths are handled. */
-    private void onExit(Slot slot) {
-        Thread reader = slot.reader;
-        if (reader != null) {
-            try {
-                reader.join(Duration.ofSeconds(2)); // read what it sent before dying
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
-        int exitCode = slot.process.process().exitValue();
-        List<String> tail = slot.process.stderrTail(300);
-        slot.process.drainStdout();
+    private void onExit(WorkerProcess process, Supervisor.Exit exit) {
         List<Runnable> failures = new ArrayList<>();
-        List<Slot> toFlush;
         lock.lock();
         try {
-            boolean everReady = slot.state != WorkerProcess.State.STARTING;
-            slot.state = WorkerProcess.State.DEAD;
+            Slot slot = slotOf(process);
+            if (slot == null) {
+                return;
+            }
             slots.remove(slot);
-            unconnected.remove(slot.process.key());
-            if (!everReady) {
-                onStartFailureLocked(slot, exitCode, tail, failures);
+            counters.workerExited(process, exit);
+            if (!slot.everReady) {
+                onStartFailureLocked(slot, exit, failures);
             } else if (runState != RunState.STOP && runState != RunState.TERMINATED) {
-                boolean abrupt = !slot.selfRetired && !slot.shutdownSent && slot.timedOut == null
-                        && slot.cancelled == null && !slot.inflight.isEmpty();
-                failOrRetryHeldLocked(slot, exitCode, tail, failures);
+                boolean abrupt = exit.cause() == ExitCause.CRASHED && !slot.inflight.isEmpty();
+                failOrRetryHeldLocked(slot, exit, failures);
                 if (abrupt && options.breakOnCrash()) {
-                    failures.addAll(breakLocked("a worker died abruptly (" + slot.process + ", exit code " + exitCode
+                    failures.addAll(breakLocked("a worker died abruptly (" + process + ", exit code " + exit.exitCode()
                             + ") and this executor's crash policy breaks it; create a new one", null));
                 }
                 boolean needed = runState == RunState.RUNNING || !pending.isEmpty() || anyInflightLocked();
-                if (!slot.replaced && needed) {
+                if (!slot.replaced && needed && exit.cause() != ExitCause.IDLE) {
                     spawnLocked();
                 }
             }
             if (runState == RunState.SHUTDOWN) {
                 shutdownIfQuiescentLocked();
             }
-            toFlush = assignLocked();
+            assignLocked();
             terminateIfDoneLocked();
         } finally {
             lock.unlock();
         }
         failures.forEach(Runnable::run);
-        flushAll(toFlush);
     }
 
-    private void onStartFailureLocked(Slot slot, int exitCode, List<String> tail, List<Runnable> failures) {
+    private void onStartFailureLocked(Slot slot, Supervisor.Exit exit, List<Runnable> failures) {
         if (runState != RunState.RUNNING && runState != RunState.SHUTDOWN) {
             return;
         }
-        if (slot.killedOnPurpose) {
+        if (exit.cause() == ExitCause.KILLED || exit.cause() == ExitCause.INIT_FAILED) {
             return;
         }
+        // It held nothing: work goes to workers that are ready.
+        requeueHeldLocked(slot);
         startFailures++;
-        String why = slot.startTimedOut
-                ? "did not connect within " + options.startTimeout().toMillis() + " ms"
-                : "exited with code " + exitCode + " before connecting";
+        String why = exit.cause() == ExitCause.START_TIMEOUT
+                ? "did not start within " + options.startTimeout().toMillis() + " ms"
+                : "exited with code " + exit.exitCode() + " before it was ready";
         String reason = slot.process + " " + why
-                + (tail.isEmpty() ? "" : "; its stderr:\n  " + String.join("\n  ", tail));
+                + (exit.stderrTail().isEmpty() ? "" : "; its stderr:\n  " + String.join("\n  ", exit.stderrTail()));
         if (startFailures >= Math.max(1, options.workers())) {
             failures.addAll(breakLocked("worker JVMs cannot start: " + reason, null));
         } else {
@@ -844,34 +830,40 @@ public final class ProcessEngine implements Engine {
         }
     }
 
-    private void failOrRetryHeldLocked(Slot slot, int exitCode, List<String> tail, List<Runnable> failures) {
+    private void failOrRetryHeldLocked(Slot slot, Supervisor.Exit exit, List<Runnable> failures) {
         Dispatch head = slot.selfRetired ? null : slot.inflight.pollFirst();
         if (head != null) {
             long index = head.batch.firstIndex() + head.base + head.done;
             int offset = head.base + head.done;
-            if (slot.timedOut == head) {
+            if (exit.cause() == ExitCause.TASK_TIMEOUT && slot.timedOut == head) {
                 var failure = new TaskTimeoutException(index, slot.process.ref(), options.taskTimeout());
                 failures.add(() -> head.batch.fail(offset, failure));
-            } else if (slot.cancelled == head) {
+            } else if (exit.cause() == ExitCause.CANCELLED && slot.cancelled == head) {
                 var failure = new CancellationException("cancelled while running; its worker was killed and replaced");
                 failures.add(() -> head.batch.fail(offset, failure));
             } else if (head.attempts < options.retries() && !head.batch.isCancelled()) {
                 head.attempts++;
                 head.dropDone(codec);
                 pending.addFirst(head);
+                counters.retried();
             } else {
-                var failure = new WorkerCrashedException(index, slot.process.ref(), exitCode, tail);
+                var failure = new WorkerCrashedException(index, slot.process.ref(), exit.exitCode(), exit.stderrTail());
+                counters.crashed(slot.process, head);
                 failures.add(() -> head.batch.fail(offset, failure));
             }
         }
-        // Batches it had been sent but never started go back to the front, in their order.
+        requeueHeldLocked(slot);
+    }
+
+    /** Batches it had been sent but never started go back to the front, in their order. */
+    private void requeueHeldLocked(Slot slot) {
         var rest = new ArrayList<>(slot.inflight);
         for (int i = rest.size() - 1; i >= 0; i--) {
             pending.addFirst(rest.get(i));
         }
         slot.inflight.clear();
-        slot.outbox.clear();
         slot.inflightTasks = 0;
+        slot.recalling = null;
     }
 
     private boolean anyInflightLocked() {
@@ -896,8 +888,7 @@ public final class ProcessEngine implements Engine {
             failures.add(() -> d.batch.fail(d.base + d.done, why));
         }
         for (Slot slot : slots) {
-            slot.killedOnPurpose = true;
-            slot.process.kill();
+            slot.process.kill(ExitCause.KILLED);
         }
         terminateIfDoneLocked();
         return failures;
@@ -909,8 +900,8 @@ public final class ProcessEngine implements Engine {
         for (Slot slot : slots) {
             all.addAll(slot.inflight);
             slot.inflight.clear();
-            slot.outbox.clear();
             slot.inflightTasks = 0;
+            slot.recalling = null;
         }
         return all;
     }
@@ -937,12 +928,11 @@ public final class ProcessEngine implements Engine {
             return;
         }
         for (Slot slot : slots) {
-            if (slot.state == WorkerProcess.State.STARTING) {
-                slot.killedOnPurpose = true;
-                slot.process.kill();
-            } else if (!slot.shutdownSent) {
-                slot.shutdownSent = true;
-                VIRTUAL.execute(() -> sendShutdown(slot));
+            if (slot.process.state() == State.STARTING) {
+                slot.process.kill(ExitCause.KILLED);
+            } else {
+                retireLocked(slot, ExitCause.SHUTDOWN);
+                sendShutdownLocked(slot);
             }
         }
     }
@@ -965,8 +955,7 @@ public final class ProcessEngine implements Engine {
             pending.clear();
             unfinished = drainAllLocked();
             for (Slot slot : slots) {
-                slot.killedOnPurpose = true;
-                slot.process.kill();
+                slot.process.kill(ExitCause.KILLED);
             }
             terminateIfDoneLocked();
         } finally {
@@ -982,10 +971,8 @@ public final class ProcessEngine implements Engine {
     private void terminateIfDoneLocked() {
         if ((runState == RunState.SHUTDOWN || runState == RunState.STOP) && slots.isEmpty()) {
             runState = RunState.TERMINATED;
-            LIVE.remove(this);
             timer.shutdownNow();
-            closeQuietly(server);
-            SocketFiles.delete(directory);
+            supervisor.close();
             terminatedCondition.signalAll();
         }
     }
@@ -1017,53 +1004,32 @@ public final class ProcessEngine implements Engine {
         }
     }
 
-    private void killAll() {
-        lock.lock();
-        try {
-            for (Slot slot : slots) {
-                slot.killedOnPurpose = true;
-                slot.process.kill();
-            }
-        } finally {
-            lock.unlock();
-        }
-        SocketFiles.delete(directory);
-    }
-
-    private static void closeQuietly(java.io.Closeable closeable) {
-        try {
-            closeable.close();
-        } catch (IOException e) {
-            // nothing to do
-        }
-    }
-
     /** The engine's view of one worker. Fields are guarded by the engine's lock unless noted. */
     private static final class Slot {
         final WorkerProcess process;
-        WorkerProcess.State state = WorkerProcess.State.STARTING;
-        /** Batches sent or to be sent, in send order: the head is the one running. */
+        /** Its connection; null until it connected. Written under the lock, read by its reader. */
+        volatile WorkerLink link;
+        /** Batches sent, in send order: the head is the one running. */
         final ArrayDeque<Dispatch> inflight = new ArrayDeque<>();
-        /** Batches assigned but not yet written; drained by {@link #flush}. */
-        final ArrayDeque<Dispatch> outbox = new ArrayDeque<>();
-        final ReentrantLock sendLock = new ReentrantLock();
-        /** Function ids the worker holds, eldest first. Guarded by sendLock. */
+        /** Function ids the worker holds, eldest first (decided at assignment, in send order). */
         final LinkedHashMap<Long, Boolean> knownFunctions = new LinkedHashMap<>(16, 0.75f, true);
         long tasksDone;
         long inflightTasks;
         long headSince;
+        /** The batch it was killed for running past the timeout. */
         Dispatch timedOut;
         /** The running batch it was killed to cancel. */
         Dispatch cancelled;
+        /** The batch asked back with RECALL; it gets nothing new until the answer. */
+        Dispatch recalling;
         /** When it last became idle (nanoTime). */
         long idleSince = System.nanoTime();
+        boolean everReady;
         boolean replaced;
         boolean shutdownSent;
-        boolean startTimedOut;
+        ExitCause retireCause;
         /** It said RETIRING: it started nothing it held, so all of it is requeued. */
         boolean selfRetired;
-        boolean killedOnPurpose;
-        volatile Thread reader;
 
         Slot(WorkerProcess process) {
             this.process = process;
@@ -1085,7 +1051,7 @@ public final class ProcessEngine implements Engine {
     }
 
     /** A batch on its way through this engine; retries run what its first worker did not finish. */
-    private static final class Dispatch {
+    static final class Dispatch {
         final long id;
         final Batch batch;
         List<Object> inputs;
@@ -1095,6 +1061,8 @@ public final class ProcessEngine implements Engine {
         /** Results received, counted from {@code inputs.get(0)}. */
         int done;
         int attempts;
+        /** Its last send carried the function's bytes (the worker did not hold it). */
+        boolean carriedFunction;
 
         Dispatch(long id, Batch batch, List<Object> inputs, int base) {
             this.id = id;

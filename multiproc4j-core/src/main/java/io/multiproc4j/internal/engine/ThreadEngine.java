@@ -1,6 +1,7 @@
 package io.multiproc4j.internal.engine;
 
 import io.multiproc4j.BrokenPoolException;
+import io.multiproc4j.PoolStats;
 import io.multiproc4j.SerializableRunnable;
 import io.multiproc4j.TaskFailedException;
 import io.multiproc4j.WorkerRef;
@@ -17,7 +18,9 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Runs batches on threads of this JVM: a fixed set of platform threads, or a virtual thread per
@@ -39,7 +42,13 @@ public final class ThreadEngine implements Engine {
     private final Object initLock = new Object();
     private boolean virtualInitDone;
 
-    private ThreadEngine(ExecutorService executor, int workers, SerializableRunnable initializer) {
+    private final LongAdder threadsStarted;
+    private final LongAdder batchesDone = new LongAdder();
+    private final LongAdder tasksDone = new LongAdder();
+    private final LongAdder batchesFailed = new LongAdder();
+
+    private ThreadEngine(ExecutorService executor, int workers, SerializableRunnable initializer, LongAdder threadsStarted) {
+        this.threadsStarted = threadsStarted;
         this.executor = executor;
         this.workers = workers;
         this.initializer = initializer;
@@ -52,9 +61,12 @@ public final class ThreadEngine implements Engine {
      */
     public static ThreadEngine platform(int threads, SerializableRunnable initializer) {
         var counter = new AtomicInteger();
-        var executor = new ThreadPoolExecutor(threads, threads, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(),
-                r -> Thread.ofPlatform().daemon().name("multiproc4j-thread-" + counter.incrementAndGet()).unstarted(r));
-        return new ThreadEngine(executor, threads, initializer);
+        var started = new LongAdder();
+        var executor = new ThreadPoolExecutor(threads, threads, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(), r -> {
+            started.increment();
+            return Thread.ofPlatform().daemon().name("multiproc4j-thread-" + counter.incrementAndGet()).unstarted(r);
+        });
+        return new ThreadEngine(executor, threads, initializer, started);
     }
 
     /**
@@ -63,7 +75,12 @@ public final class ThreadEngine implements Engine {
      */
     public static ThreadEngine virtual(SerializableRunnable initializer) {
         var factory = Thread.ofVirtual().name("multiproc4j-virtual-", 1).factory();
-        return new ThreadEngine(Executors.newThreadPerTaskExecutor(factory), Integer.MAX_VALUE, initializer);
+        var started = new LongAdder();
+        ThreadFactory counting = r -> {
+            started.increment();
+            return factory.newThread(r);
+        };
+        return new ThreadEngine(Executors.newThreadPerTaskExecutor(counting), Integer.MAX_VALUE, initializer, started);
     }
 
     @Override
@@ -120,6 +137,9 @@ public final class ThreadEngine implements Engine {
                         if (!results.isEmpty()) {
                             batch.deliver(0, results);
                         }
+                        tasksDone.add(results.size());
+                        batchesDone.increment();
+                        batchesFailed.increment();
                         long index = batch.firstIndex() + i;
                         WorkerRef worker = new WorkerRef(Thread.currentThread().getName(), PID);
                         batch.fail(i, new TaskFailedException("task " + index + " failed on " + worker + ": " + t,
@@ -130,6 +150,8 @@ public final class ThreadEngine implements Engine {
                 if (stopped) {
                     batch.fail(0, new CancellationException("the pool was terminated before this task finished"));
                 } else {
+                    tasksDone.add(results.size());
+                    batchesDone.increment();
                     batch.deliver(0, results);
                 }
             } finally {
@@ -209,6 +231,12 @@ public final class ThreadEngine implements Engine {
     @Override
     public boolean awaitTermination(Duration timeout) throws InterruptedException {
         return executor.awaitTermination(timeout.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public PoolStats stats() {
+        return new PoolStats(threadsStarted.sum(), java.util.Map.of(), 0, batchesDone.sum(), tasksDone.sum(),
+                batchesFailed.sum(), 0);
     }
 
     @Override

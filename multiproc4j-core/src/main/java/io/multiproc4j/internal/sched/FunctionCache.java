@@ -13,9 +13,24 @@ import java.util.Map;
  * captures nothing) is found by identity, without encoding. One with state is encoded at every call,
  * since its state may have changed, and found by its bytes. Both maps are small LRUs; a miss only
  * costs a decode in each worker.
+ *
+ * <p>One table per codec: bytes are only valid for the codec that made them, so two pools with
+ * different codecs never share an encoding. The tables are held weakly by their codec: once no pool
+ * uses a codec, its table, and the lambdas and class loaders it holds, can be collected.
  */
 final class FunctionCache {
     private static final int SIZE = 256;
+    private static final Map<Codec, FunctionCache> BY_CODEC = new java.util.WeakHashMap<>();
+
+    /**
+     * @param codec a codec
+     * @return its function table
+     */
+    static FunctionCache of(Codec codec) {
+        synchronized (BY_CODEC) {
+            return BY_CODEC.computeIfAbsent(codec, c -> new FunctionCache());
+        }
+    }
 
     private static final ClassValue<Boolean> STATELESS = new ClassValue<>() {
         @Override

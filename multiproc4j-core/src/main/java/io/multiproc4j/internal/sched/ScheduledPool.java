@@ -3,6 +3,7 @@ package io.multiproc4j.internal.sched;
 import io.multiproc4j.BrokenPoolException;
 import io.multiproc4j.Pool;
 import io.multiproc4j.PoolState;
+import io.multiproc4j.PoolStats;
 import io.multiproc4j.SerializableBiFunction;
 import io.multiproc4j.SerializableFunction;
 import io.multiproc4j.spi.Codec;
@@ -55,17 +56,22 @@ public final class ScheduledPool implements Pool {
         return engine.workers();
     }
 
+    /** A pure getter: TERMINATED only once the engine says no worker is left. */
     @Override
     public PoolState state() {
+        PoolState asked;
         synchronized (stateLock) {
-            if (engine.brokenReason() != null && state != PoolState.TERMINATED) {
-                return PoolState.BROKEN;
-            }
-            if (state == PoolState.CLOSING && engine.isTerminated()) {
-                state = PoolState.TERMINATED;
-            }
-            return state;
+            asked = state;
         }
+        if (asked != PoolState.RUNNING && engine.isTerminated()) {
+            return PoolState.TERMINATED;
+        }
+        return engine.brokenReason() != null ? PoolState.BROKEN : asked;
+    }
+
+    @Override
+    public PoolStats stats() {
+        return engine.stats();
     }
 
     // ───────────────────────────── calls ─────────────────────────────
@@ -194,8 +200,6 @@ public final class ScheduledPool implements Pool {
         return spec(engine, codec, fn);
     }
 
-    private static final FunctionCache FUNCTIONS = new FunctionCache();
-
     /** Encodes a call's function (once per distinct function), refusing one that cannot travel, saying why. */
     @SuppressWarnings("unchecked")
     static FunctionSpec spec(Engine engine, Codec codec, SerializableFunction<?, ?> fn) {
@@ -203,7 +207,7 @@ public final class ScheduledPool implements Pool {
             return new FunctionSpec((SerializableFunction<Object, Object>) fn, null, FUNCTION_IDS.incrementAndGet());
         }
         try {
-            return FUNCTIONS.spec(fn, codec);
+            return FunctionCache.of(codec).spec(fn, codec);
         } catch (NotSerializableException e) {
             throw new IllegalArgumentException("the function cannot be sent to worker JVMs: it captures a "
                     + e.getMessage() + ", which is not Serializable. Make that class implement "
@@ -297,22 +301,37 @@ public final class ScheduledPool implements Pool {
                 interrupted = true;
             }
         }
-        synchronized (stateLock) {
-            state = PoolState.TERMINATED;
-        }
         if (interrupted) {
             Thread.currentThread().interrupt();
         }
     }
 
+    /** How long terminate() waits for workers to stop: killed JVMs exit in milliseconds. */
+    private static final Duration TERMINATE_WAIT = Duration.ofSeconds(10);
+
     @Override
     public void terminate() {
         synchronized (stateLock) {
-            state = PoolState.TERMINATED;
+            state = PoolState.CLOSING;
         }
         var cancelled = new CancellationException("the pool was terminated before this task started");
         for (var batch : engine.shutdownNow()) {
             batch.fail(0, cancelled);
+        }
+        // Wait for the workers to be gone, so state() says TERMINATED when this returns; a thread
+        // that ignores its interrupt may outlive the wait, and state() then says CLOSING until it ends.
+        boolean interrupted = Thread.interrupted();
+        long deadline = System.nanoTime() + TERMINATE_WAIT.toNanos();
+        while (true) {
+            try {
+                engine.awaitTermination(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
     }
 

@@ -10,28 +10,88 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * One worker JVM as its pool sees it: the process, its output pumps, the one-time key it must
- * prove, and (once it has connected) its frame channel.
+ * One supervised child JVM: the process, its output pumps, the one-time key it must prove, its
+ * state, and (once it has connected) its frame channel. Started by {@link Supervisor#spawn}; the
+ * pool's workers and the manager's server JVM are both children of this kind.
  *
- * <p>States, driven by the engine: STARTING (spawned, not yet connected) → READY (connected,
- * initializer done, idle) ⇄ BUSY (holds batches) → RETIRING (gets no more work; exits when its
- * batches are done) → DEAD (the process has exited). Any state can go to DEAD.
+ * <h2>States</h2>
+ * <pre>
+ *   STARTING ──handshake done──► READY ◄──► BUSY ──► RETIRING ──► DEAD
+ *      │                           │                   ▲           ▲
+ *      │                           └───────────────────┘           │
+ *      └──────────────── process exit (from any state) ────────────┘
+ * </pre>
+ * STARTING: spawned, not yet ready (handshake, initializer). READY: idle. BUSY: holds work.
+ * RETIRING: gets no more work and exits once its work is done (recycled, idle, memory limit,
+ * shutdown). DEAD: the process has exited; {@link #exitCause()} says why. Its owner moves it
+ * through READY, BUSY and RETIRING ({@link #moveTo}); supervision alone moves it to DEAD.
+ *
+ * <h2>Exit cause</h2>
+ * Whoever ends a child says why first ({@link #expectExit} before asking it to stop,
+ * {@link #kill(ExitCause)} before killing it); the first reason given wins. An exit without one is
+ * a start failure before READY and a crash after.
  */
 public final class WorkerProcess {
-    /** Where a worker is in its life. */
+    /** Where a child is in its life. */
     public enum State { STARTING, READY, BUSY, RETIRING, DEAD }
 
+    /** Environment variable holding the supervisor's socket path. */
+    public static final String ENV_SOCKET = "MULTIPROC4J_SOCKET";
+    /** Environment variable holding the one-time key, hex. */
+    public static final String ENV_KEY = "MULTIPROC4J_KEY";
+
     private static final SecureRandom RANDOM = new SecureRandom();
-    private static final String MAIN = WorkerMain.class.getName();
+
+    /**
+     * What to start.
+     *
+     * @param name       the child's name, such as {@code worker-3}; prefixes its output
+     * @param mainClass  the class to run; it connects with {@link SupervisedChild#connect}
+     * @param moduleName the module of {@code mainClass} when it runs as a named module, else null
+     * @param jvmOptions the user's options for the child JVM
+     * @param output     what to do with its output
+     * @param environment more environment variables for it (never a secret on its command line)
+     */
+    public record LaunchSpec(String name, String mainClass, String moduleName, List<String> jvmOptions,
+                             WorkerOutput output, Map<String, String> environment) {
+        /** Checks and copies the lists. */
+        public LaunchSpec {
+            Objects.requireNonNull(name, "name");
+            Objects.requireNonNull(mainClass, "mainClass");
+            jvmOptions = List.copyOf(jvmOptions);
+            Objects.requireNonNull(output, "output");
+            environment = Map.copyOf(environment);
+        }
+
+        /**
+         * @param name       the child's name
+         * @param main       its main class, run in its own module when that module is named
+         * @param jvmOptions the user's JVM options
+         * @param output     what to do with its output
+         * @return the spec
+         */
+        public static LaunchSpec of(String name, Class<?> main, List<String> jvmOptions, WorkerOutput output) {
+            Module module = main.getModule();
+            return new LaunchSpec(name, main.getName(), module.isNamed() ? module.getName() : null, jvmOptions,
+                    output, Map.of());
+        }
+    }
 
     private final String name;
     private final String key;
     private final Process process;
     private final OutputPump stdout;
     private final OutputPump stderr;
+    private final AtomicReference<ExitCause> intent = new AtomicReference<>();
+    private volatile State state = State.STARTING;
     private volatile FrameChannel channel;
+    private volatile Thread connectionThread;
+    private volatile ExitCause exitCause;
 
     private WorkerProcess(String name, String key, Process process, WorkerOutput output) {
         this.name = name;
@@ -43,37 +103,50 @@ public final class WorkerProcess {
     }
 
     /**
-     * Starts a worker JVM. The socket path and key travel in its environment, never on its command
-     * line, where any user of the machine could read them.
+     * Starts a child JVM that will connect to {@code socket}. The socket path and key travel in its
+     * environment, never on its command line, where any user of the machine could read them. Use
+     * {@link Supervisor#spawn}, which also watches the start and the exit.
      *
-     * @param name       the worker's name, such as {@code worker-3}
-     * @param socket     the pool's socket
-     * @param jvmOptions the user's options for the worker JVM
-     * @param output     what to do with its output
-     * @return the started worker
+     * @param spec   what to start
+     * @param socket the supervisor's socket
+     * @return the started child
+     * @throws UncheckedIOException when the JVM cannot be started
      */
-    public static WorkerProcess spawn(String name, Path socket, List<String> jvmOptions, WorkerOutput output) {
+    static WorkerProcess spawn(LaunchSpec spec, Path socket) {
         byte[] keyBytes = new byte[32];
         RANDOM.nextBytes(keyBytes);
         String key = HexFormat.of().formatHex(keyBytes);
-        Module module = WorkerMain.class.getModule();
-        var builder = new ProcessBuilder(JvmCommand.forMain(jvmOptions, MAIN, module.isNamed() ? module.getName() : null));
-        builder.environment().put(WorkerMain.ENV_SOCKET, socket.toString());
-        builder.environment().put(WorkerMain.ENV_KEY, key);
+        var builder = new ProcessBuilder(JvmCommand.forMain(spec.jvmOptions(), spec.mainClass(), spec.moduleName()));
+        builder.environment().putAll(spec.environment());
+        builder.environment().put(ENV_SOCKET, socket.toString());
+        builder.environment().put(ENV_KEY, key);
         try {
-            return new WorkerProcess(name, key, builder.start(), output);
+            return new WorkerProcess(spec.name(), key, builder.start(), spec.output());
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot start a worker JVM (" + builder.command().getFirst() + "): " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot start a JVM for " + spec.mainClass() + " ("
+                    + builder.command().getFirst() + "): " + e.getMessage(), e);
         }
     }
 
-    /** @return the worker's name */
+    /**
+     * The launch spec of a pool worker.
+     *
+     * @param name       the worker's name
+     * @param jvmOptions the user's JVM options
+     * @param output     what to do with its output
+     * @return the spec
+     */
+    public static LaunchSpec poolWorker(String name, List<String> jvmOptions, WorkerOutput output) {
+        return LaunchSpec.of(name, WorkerMain.class, jvmOptions, output);
+    }
+
+    /** @return the child's name */
     public String name() {
         return name;
     }
 
     /** @return the key it must prove, hex */
-    public String key() {
+    String key() {
         return key;
     }
 
@@ -92,18 +165,80 @@ public final class WorkerProcess {
         return new WorkerRef(name, process.pid());
     }
 
+    /** @return its state */
+    public State state() {
+        return state;
+    }
+
+    /**
+     * Moves it through its life as its owner sees it: STARTING → READY, READY ⇄ BUSY,
+     * READY/BUSY → RETIRING. DEAD is supervision's alone.
+     *
+     * @param next the new state
+     * @throws IllegalStateException for a move the state machine does not have
+     */
+    public void moveTo(State next) {
+        State now = state;
+        boolean allowed = switch (next) {
+            case READY -> now == State.STARTING || now == State.BUSY;
+            case BUSY -> now == State.READY;
+            case RETIRING -> now == State.READY || now == State.BUSY;
+            case STARTING, DEAD -> false;
+        };
+        if (!allowed) {
+            throw new IllegalStateException(this + ": no move from " + now + " to " + next);
+        }
+        state = next;
+    }
+
+    /** Supervision saw the process exit. */
+    void died(ExitCause cause) {
+        exitCause = cause;
+        state = State.DEAD;
+    }
+
+    /** @return why it exited, or null while it lives */
+    public ExitCause exitCause() {
+        return exitCause;
+    }
+
+    /** @return the reason given before it exits, or null if none was */
+    public ExitCause intent() {
+        return intent.get();
+    }
+
+    /**
+     * Records why it is about to exit, before it is asked to (the first reason given wins).
+     *
+     * @param cause why
+     * @return {@code true} when this was the first reason given
+     */
+    public boolean expectExit(ExitCause cause) {
+        return intent.compareAndSet(null, cause);
+    }
+
     /** @return its channel, or {@code null} before it connected */
     public FrameChannel channel() {
         return channel;
     }
 
-    /** @param channel the channel it connected with */
-    public void connected(FrameChannel channel) {
+    void connected(FrameChannel channel, Thread thread) {
         this.channel = channel;
+        this.connectionThread = thread;
     }
 
-    /** Kills the process (SIGKILL); its exit is then reported as usual. */
-    public void kill() {
+    /** @return the thread that reads its connection, or null before it connected */
+    Thread connectionThread() {
+        return connectionThread;
+    }
+
+    /**
+     * Kills the process (SIGKILL) for a reason; its exit is then reported as usual.
+     *
+     * @param cause why (ignored if a reason was given already)
+     */
+    public void kill(ExitCause cause) {
+        expectExit(cause);
         process.destroyForcibly();
     }
 

@@ -18,12 +18,18 @@ import java.nio.channels.SocketChannel;
  *
  * <pre>
  *  ┌──────────────┬──────────┬───────────────────────────┐
- *  │ int length n │ byte type│ n - 1 bytes of payload    │
+ *  │ int length n │ byte code│ n - 1 bytes of payload    │
  *  └──────────────┴──────────┴───────────────────────────┘
  * </pre>
  *
- * One thread reads; writers are serialized by {@link #send}, which writes a whole frame at once.
- * Frames above {@link #MAX_FRAME} are refused on both sides.
+ * The framing is the same for every protocol that runs over it: the pool's worker protocol
+ * ({@link WorkerLayout}, codes from {@link FrameType}) and the supervision handshake of any child JVM
+ * (the manager's server JVM included). The code byte means what the protocol says.
+ *
+ * <p>One thread reads; writers are serialized, each writing a whole frame at once. Frames above
+ * {@link #MAX_FRAME} are refused on both sides. A pool's channels are used by its transport threads
+ * only ({@link WorkerLink}): a {@link SocketChannel} closes when a thread blocked on it is
+ * interrupted, so a user's thread must never write to one.
  */
 public final class FrameChannel implements Closeable {
     /** The largest frame accepted: 1 GiB. */
@@ -87,12 +93,55 @@ public final class FrameChannel implements Closeable {
     }
 
     private void write(FrameType type, byte[] payload, int offset, int length) throws IOException {
+        writeCode(type.ordinal(), payload, offset, length);
+    }
+
+    private void writeCode(int code, byte[] payload, int offset, int length) throws IOException {
         if (length + 1 > MAX_FRAME) {
             throw new IOException("frame of " + length + " bytes is larger than the limit of " + MAX_FRAME);
         }
         out.writeInt(length + 1);
-        out.writeByte(type.ordinal());
+        out.writeByte(code);
         out.write(payload, offset, length);
+    }
+
+    /**
+     * Writes one frame of another protocol (its own codes) and flushes it.
+     *
+     * @param code    the frame's code, 0..255
+     * @param payload the payload
+     * @throws IOException when the peer is gone
+     */
+    public synchronized void sendCode(int code, byte[] payload) throws IOException {
+        writeCode(code, payload, 0, payload.length);
+        out.flush();
+    }
+
+    /** Writes a frame's body straight into the channel's buffer, without building a payload array first. */
+    @FunctionalInterface
+    public interface Body {
+        /**
+         * @param out the channel's stream; exactly the announced number of bytes must be written
+         * @throws IOException when the peer is gone
+         */
+        void writeTo(DataOutputStream out) throws IOException;
+    }
+
+    /**
+     * Writes one frame whose body writes itself, without flushing ({@link #flush()} must follow).
+     *
+     * @param code   the frame's code
+     * @param length the body's exact length
+     * @param body   writes the body
+     * @throws IOException when the peer is gone, or the frame is too large
+     */
+    public synchronized void sendBuffered(int code, long length, Body body) throws IOException {
+        if (length + 1 > MAX_FRAME) {
+            throw new IOException("frame of " + length + " bytes is larger than the limit of " + MAX_FRAME);
+        }
+        out.writeInt((int) length + 1);
+        out.writeByte(code);
+        body.writeTo(out);
     }
 
     /**
@@ -107,10 +156,10 @@ public final class FrameChannel implements Closeable {
         if (length < 1 || length > MAX_FRAME) {
             throw new StreamCorruptedException("frame length " + length + " out of range");
         }
-        FrameType type = FrameType.of(in.readUnsignedByte());
+        int code = in.readUnsignedByte();
         byte[] payload = new byte[length - 1];
         in.readFully(payload);
-        return new Frame(type, payload);
+        return new Frame(code, payload);
     }
 
     @Override
@@ -121,10 +170,15 @@ public final class FrameChannel implements Closeable {
     /**
      * A received frame.
      *
-     * @param type    its type
+     * @param code    its code byte
      * @param payload its payload
      */
-    public record Frame(FrameType type, byte[] payload) {
+    public record Frame(int code, byte[] payload) {
+        /** @return its type in the pool's worker protocol */
+        public FrameType type() {
+            return FrameType.of(code);
+        }
+
         /** @return a reader over the payload */
         public DataInputStream reader() {
             return new DataInputStream(new java.io.ByteArrayInputStream(payload));

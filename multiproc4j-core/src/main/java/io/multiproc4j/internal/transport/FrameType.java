@@ -1,21 +1,12 @@
 package io.multiproc4j.internal.transport;
 
 /**
- * The messages between a pool and a worker JVM. See {@link FrameChannel} for the framing.
- *
- * <pre>
- *  parent ─► worker                          worker ─► parent
- *  SETUP     codec, worker name, stream      HELLO        key (proves the worker), pid
- *            flag, memory limit, initializer READY        initializer done
- *  BATCH     id, fn id, [fn bytes],          INIT_FAILED  failure
- *            fn id to forget, inputs         RESULTS      id, offset, encoded list
- *  SHUTDOWN  finish queued batches, exit     FAILED       id, offset, failure
- *                                            RETIRING     past its memory limit: runs no more
- *                                                         batches and exits; requeue what it held
- * </pre>
+ * The codes of the messages between a pool and a worker JVM: the frame's code byte is the ordinal.
+ * Their fields and byte layout are drawn in {@link WorkerLayout}; {@link WorkerMessage} encodes and
+ * decodes them, on both ends.
  */
 public enum FrameType {
-    HELLO, SETUP, READY, INIT_FAILED, BATCH, RESULTS, FAILED, RETIRING, SHUTDOWN;
+    HELLO, SETUP, READY, INIT_FAILED, BATCH, RESULTS, FAILED, RETIRING, SHUTDOWN, RECALL, RECALLED;
 
     private static final FrameType[] VALUES = values();
 

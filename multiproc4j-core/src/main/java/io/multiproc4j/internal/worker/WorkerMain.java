@@ -3,19 +3,18 @@ package io.multiproc4j.internal.worker;
 import io.multiproc4j.SerializableFunction;
 import io.multiproc4j.SerializableRunnable;
 import io.multiproc4j.internal.codec.RemoteFailure;
+import io.multiproc4j.internal.supervise.SupervisedChild;
+import io.multiproc4j.internal.supervise.WorkerProcess;
 import io.multiproc4j.internal.transport.FrameChannel;
 import io.multiproc4j.internal.transport.FrameChannel.Frame;
-import io.multiproc4j.internal.transport.FrameChannel.PayloadWriter;
-import io.multiproc4j.internal.transport.FrameType;
+import io.multiproc4j.internal.transport.WorkerLayout;
+import io.multiproc4j.internal.transport.WorkerMessage;
+import io.multiproc4j.internal.transport.WorkerMessage.BatchMessage;
+import io.multiproc4j.internal.transport.WorkerMessage.Setup;
 import io.multiproc4j.spi.Codec;
-import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.NotSerializableException;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
-import java.nio.channels.SocketChannel;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -25,33 +24,39 @@ import java.util.concurrent.LinkedBlockingQueue;
  * The main class of a worker JVM.
  *
  * <pre>
- *  connect to $MULTIPROC4J_SOCKET ─► HELLO(key from $MULTIPROC4J_KEY, pid) ─► SETUP ─► run initializer
+ *  connect ({@link SupervisedChild}: HELLO with the key from the environment) ─► SETUP ─► run initializer
  *      ─► READY ─► loop: BATCH ─► run each input ─► RESULTS / FAILED
  * </pre>
+ * Messages are {@link WorkerMessage} records; their bytes are drawn in {@link WorkerLayout}.
  *
  * <h2>Threads</h2>
  * The lifeline thread reads every frame and queues batches, so the socket never backs up and the
  * parent's death (EOF, whatever killed it, SIGKILL included) is seen at once, even while a task
- * runs: the worker then halts. The main thread runs batches in the order they arrived.
+ * runs: the worker then halts. It also answers RECALL: a batch still queued is taken out and given
+ * back, so an idle worker elsewhere can run it. The main thread runs batches in the order they
+ * arrived.
  *
  * <h2>Functions</h2>
- * Decoded functions are kept by id. The parent decides what this cache holds: it sends a
+ * Decoded functions are kept by id. The parent decides what this table holds: it sends a
  * function's bytes the first time, and names a function to forget when its own bounded record of
- * this worker's cache evicts one. Frames arrive in the order the parent wrote them, so both sides agree.
+ * this worker's table evicts one. Frames arrive in the order the parent wrote them, so both sides
+ * agree; a recalled batch's "forget" is queued in its place, so it still happens in order.
  */
 public final class WorkerMain {
     /** Environment variable holding the socket path. */
-    public static final String ENV_SOCKET = "MULTIPROC4J_SOCKET";
+    public static final String ENV_SOCKET = WorkerProcess.ENV_SOCKET;
     /** Environment variable holding the one-time key, hex. */
-    public static final String ENV_KEY = "MULTIPROC4J_KEY";
+    public static final String ENV_KEY = WorkerProcess.ENV_KEY;
 
-    private static final Frame SHUTDOWN = new Frame(FrameType.SHUTDOWN, new byte[0]);
+    /** A recalled batch's instruction to forget a function, kept in order in the inbox. */
+    private record Forget(long functionId) {}
 
     private final FrameChannel channel;
     private Codec codec;
     private boolean streamResults;
     private long maxResidentBytes;
-    private final LinkedBlockingQueue<Frame> inbox = new LinkedBlockingQueue<>();
+    /** {@link BatchMessage}, {@link Forget} or {@link WorkerMessage.Shutdown}, in arrival order. */
+    private final LinkedBlockingQueue<Object> inbox = new LinkedBlockingQueue<>();
     private final Map<Long, SerializableFunction<Object, Object>> functions = new HashMap<>();
 
     private WorkerMain(FrameChannel channel) {
@@ -63,67 +68,76 @@ public final class WorkerMain {
      * @throws Exception when the worker cannot connect; the pool sees it exit
      */
     public static void main(String[] args) throws Exception {
-        String socket = System.getenv(ENV_SOCKET);
-        String key = System.getenv(ENV_KEY);
-        if (socket == null || key == null) {
-            System.err.println("multiproc4j worker: " + ENV_SOCKET + " and " + ENV_KEY
-                    + " must be set; workers are started by a Pool, not by hand");
-            System.exit(2);
-        }
-        SocketChannel sc = SocketChannel.open(StandardProtocolFamily.UNIX);
-        sc.connect(UnixDomainSocketAddress.of(socket));
-        var channel = new FrameChannel(sc);
-        var hello = new PayloadWriter();
-        hello.bytes(HexFormat.of().parseHex(key));
-        hello.writeLong(ProcessHandle.current().pid());
-        channel.send(FrameType.HELLO, hello.toByteArray());
-        new WorkerMain(channel).run();
+        new WorkerMain(SupervisedChild.connect("worker")).run();
     }
 
     private void run() throws Exception {
-        Frame setup = channel.receive();
-        if (setup.type() != FrameType.SETUP) {
-            throw new IOException("expected SETUP, got " + setup.type());
+        if (!(WorkerMessage.decode(channel.receive()) instanceof Setup setup)) {
+            throw new IOException("expected SETUP first");
         }
-        DataInputStream in = setup.reader();
-        String codecClass = in.readUTF();
-        String name = in.readUTF();
-        streamResults = in.readBoolean();
-        maxResidentBytes = in.readLong();
-        byte[] initializer = FrameChannel.readBytes(in);
-        Thread.currentThread().setName(name);
-        codec = (Codec) Class.forName(codecClass, true, Thread.currentThread().getContextClassLoader())
+        streamResults = setup.streamResults();
+        maxResidentBytes = setup.maxResidentBytes();
+        Thread.currentThread().setName(setup.workerName());
+        codec = (Codec) Class.forName(setup.codecClass(), true, Thread.currentThread().getContextClassLoader())
                 .getConstructor().newInstance();
-        startLifeline();
-        if (initializer != null) {
+        SupervisedChild.startLifeline(channel, this::onFrame);
+        if (setup.initializer() != null) {
             try {
-                ((SerializableRunnable) codec.decode(initializer)).run();
+                ((SerializableRunnable) codec.decode(setup.initializer())).run();
             } catch (Throwable t) {
-                channel.send(FrameType.INIT_FAILED, RemoteFailure.encode(t, codec));
+                send(new WorkerMessage.InitFailed(RemoteFailure.encode(t, codec)), true);
                 System.exit(1);
             }
         }
-        channel.send(FrameType.READY, new byte[0]);
+        send(WorkerMessage.Ready.INSTANCE, true);
         while (true) {
-            Frame frame = nextFrame();
-            if (frame == SHUTDOWN) {
+            Object next = nextMessage();
+            if (next == WorkerMessage.Shutdown.INSTANCE) {
                 channel.flush();
                 System.out.flush();
                 System.err.flush();
                 System.exit(0);
             }
+            if (next instanceof Forget(long id)) {
+                functions.remove(id);
+                continue;
+            }
             // Results of earlier batches leave before user code runs again: if it kills this JVM,
             // the pool must see them, or it would blame the wrong batch for the death.
             channel.flush();
-            runBatch(frame.reader());
+            runBatch((BatchMessage) next);
             if (inbox.isEmpty()) {
                 channel.flush();
             }
             if (maxResidentBytes > 0 && residentBytes() > maxResidentBytes) {
                 // Checked between batches, so nothing queued has started: the pool requeues it all.
-                channel.send(FrameType.RETIRING, new byte[0]);
+                send(WorkerMessage.Retiring.INSTANCE, true);
                 System.exit(0);
             }
+        }
+    }
+
+    /** On the lifeline thread: queue work, answer RECALL at once. */
+    private void onFrame(Frame frame) throws IOException, InterruptedException {
+        switch (WorkerMessage.decode(frame)) {
+            case BatchMessage batch -> inbox.put(batch);
+            case WorkerMessage.Shutdown shutdown -> inbox.put(shutdown);
+            case WorkerMessage.Recall(long id) -> {
+                BatchMessage[] taken = new BatchMessage[1];
+                boolean recalled = inbox.removeIf(o -> o instanceof BatchMessage b && b.batchId() == id && (taken[0] = b) != null);
+                if (recalled && taken[0].forget() >= 0) {
+                    inbox.put(new Forget(taken[0].forget()));
+                }
+                send(new WorkerMessage.Recalled(id, recalled), true);
+            }
+            case WorkerMessage other -> throw new IOException("unexpected " + other.type() + " from the pool");
+        }
+    }
+
+    private void send(WorkerMessage message, boolean flush) throws IOException {
+        message.write(channel);
+        if (flush) {
+            channel.flush();
         }
     }
 
@@ -134,12 +148,12 @@ public final class WorkerMain {
      */
     private static final long SPIN_NANOS = Runtime.getRuntime().availableProcessors() >= 4 ? 20_000 : 0;
 
-    private Frame nextFrame() throws InterruptedException {
+    private Object nextMessage() throws InterruptedException {
         long spinUntil = System.nanoTime() + SPIN_NANOS;
         do {
-            Frame frame = inbox.poll();
-            if (frame != null) {
-                return frame;
+            Object message = inbox.poll();
+            if (message != null) {
+                return message;
             }
             Thread.onSpinWait();
         } while (System.nanoTime() < spinUntil);
@@ -160,31 +174,13 @@ public final class WorkerMain {
         return -1;
     }
 
-    /** Reads frames for the main thread; EOF means the parent is gone, and so must we be. */
-    private void startLifeline() {
-        Thread lifeline = new Thread(() -> {
-            try {
-                while (true) {
-                    Frame frame = channel.receive();
-                    inbox.put(frame.type() == FrameType.SHUTDOWN ? SHUTDOWN : frame);
-                }
-            } catch (IOException | InterruptedException | RuntimeException e) {
-                // EOF or a broken socket: the parent died or dropped us. Nobody wants our results;
-                // halt without shutdown hooks so that a task stuck in user code cannot keep us alive.
-                Runtime.getRuntime().halt(0);
-            }
-        }, "multiproc4j-lifeline");
-        lifeline.setDaemon(true);
-        lifeline.start();
-    }
-
     @SuppressWarnings("unchecked")
-    private void runBatch(DataInputStream in) throws IOException {
-        long batchId = in.readLong();
-        long functionId = in.readLong();
-        byte[] functionBytes = FrameChannel.readBytes(in);
-        long forget = in.readLong();
-        byte[] inputBytes = FrameChannel.readBytes(in);
+    private void runBatch(BatchMessage batch) throws IOException {
+        long batchId = batch.batchId();
+        long functionId = batch.functionId();
+        byte[] functionBytes = batch.function();
+        long forget = batch.forget();
+        byte[] inputBytes = batch.inputs();
         if (forget >= 0) {
             functions.remove(forget);
         }
@@ -266,27 +262,12 @@ public final class WorkerMain {
                     + FrameChannel.MAX_FRAME + ": return smaller results or use a smaller chunkSize"));
             return 0;
         }
-        var w = new PayloadWriter();
-        w.writeLong(batchId);
-        w.writeInt(offset);
-        w.bytes(encoded);
-        if (streamResults) {
-            channel.send(FrameType.RESULTS, w.toByteArray()); // the pool's timeout clock reads progress
-        } else {
-            channel.sendBuffered(FrameType.RESULTS, w.toByteArray());
-        }
+        // streamed: the pool's timeout clock reads progress
+        send(new WorkerMessage.Results(batchId, offset, encoded), streamResults);
         return results.size();
     }
 
     private void sendFailure(long batchId, int offset, Throwable failure) throws IOException {
-        var w = new PayloadWriter();
-        w.writeLong(batchId);
-        w.writeInt(offset);
-        w.bytes(RemoteFailure.encode(failure, codec));
-        if (streamResults) {
-            channel.send(FrameType.FAILED, w.toByteArray());
-        } else {
-            channel.sendBuffered(FrameType.FAILED, w.toByteArray());
-        }
+        send(new WorkerMessage.Failed(batchId, offset, RemoteFailure.encode(failure, codec)), streamResults);
     }
 }

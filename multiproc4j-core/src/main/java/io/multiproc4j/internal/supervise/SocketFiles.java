@@ -1,4 +1,4 @@
-package io.multiproc4j.internal.engine;
+package io.multiproc4j.internal.supervise;
 
 import java.io.IOException;
 import java.nio.file.DirectoryStream;

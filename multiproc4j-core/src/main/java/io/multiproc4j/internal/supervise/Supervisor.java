@@ -1,0 +1,265 @@
+package io.multiproc4j.internal.supervise;
+
+import io.multiproc4j.internal.supervise.WorkerProcess.LaunchSpec;
+import io.multiproc4j.internal.transport.FrameChannel;
+import io.multiproc4j.internal.transport.FrameChannel.Frame;
+import io.multiproc4j.internal.transport.FrameType;
+import io.multiproc4j.internal.transport.WorkerMessage;
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Starts child JVMs and watches them from spawn to exit: the pool's workers, the manager's server
+ * JVM, and any other main class that speaks the handshake ({@link SupervisedChild}).
+ *
+ * <pre>
+ *  spawn(spec) ─► JVM with $MULTIPROC4J_SOCKET, $MULTIPROC4J_KEY ─► connects to this supervisor's socket
+ *      ─► HELLO(key, pid) ─► key matches a STARTING child ─► listener.connected(child, channel)
+ *             (on the connection's own thread: the owner reads the child's messages there until EOF)
+ *  start timeout: still STARTING ─► kill(START_TIMEOUT)
+ *  process exit ─► wait for the connection thread to read everything ─► DEAD ─► listener.exited(child, exit)
+ * </pre>
+ *
+ * <h2>Concurrency</h2>
+ * One acceptor thread per supervisor; one platform thread per connected child (a blocked read
+ * wakes faster than a virtual thread's); exits are reported on virtual threads. The listener is
+ * called without any lock of ours held.
+ *
+ * <h2>Crash handling</h2>
+ * A child's exit is one event, reported once, after its connection thread has read every frame the
+ * child sent (bounded wait), so results written just before dying are not lost. Its cause is the
+ * first reason recorded ({@link WorkerProcess#expectExit}), else START_FAILED or CRASHED.
+ *
+ * <h2>Shutdown</h2>
+ * {@link #close()} stops accepting and removes the socket directory; it does not kill children
+ * (their owner decides). A JVM shutdown hook kills the children of every open supervisor; children
+ * halt by themselves when this JVM dies (EOF on their connection, the lifeline).
+ */
+public final class Supervisor implements Closeable {
+
+    /** What an owner does with its children's events. */
+    public interface Listener {
+        /**
+         * A child proved its key. Called on the child's connection thread, which belongs to the
+         * owner until the connection ends: it typically reads the child's messages in a loop here.
+         *
+         * @param child   the child
+         * @param channel its connected channel
+         */
+        void connected(WorkerProcess child, FrameChannel channel);
+
+        /**
+         * A child's process exited (it is DEAD now). Called once per child, on a virtual thread.
+         *
+         * @param child the child
+         * @param exit  how it ended
+         */
+        void exited(WorkerProcess child, Exit exit);
+    }
+
+    /**
+     * How a child ended.
+     *
+     * @param cause      why
+     * @param exitCode   its exit code (128 + signal for a signal)
+     * @param stderrTail its last lines of standard error
+     * @param connected  whether it had completed the handshake
+     */
+    public record Exit(ExitCause cause, int exitCode, List<String> stderrTail, boolean connected) {
+        /** Copies the tail. */
+        public Exit {
+            stderrTail = List.copyOf(stderrTail);
+        }
+    }
+
+    private static final Set<Supervisor> OPEN = ConcurrentHashMap.newKeySet();
+    private static final ExecutorService VIRTUAL =
+            Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("multiproc4j-exit-", 1).factory());
+    private static final ScheduledExecutorService TIMER;
+
+    static {
+        var timer = new ScheduledThreadPoolExecutor(1, r -> Thread.ofPlatform().daemon()
+                .name("multiproc4j-start-timer").unstarted(r));
+        timer.setRemoveOnCancelPolicy(true);
+        TIMER = timer;
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            for (Supervisor supervisor : OPEN) {
+                supervisor.killAll();
+            }
+        }, "multiproc4j-shutdown"));
+    }
+
+    private final Listener listener;
+    private final Path directory;
+    private final Path socketPath;
+    private final ServerSocketChannel server;
+    private final Map<String, WorkerProcess> unconnected = new ConcurrentHashMap<>();
+    private final Set<WorkerProcess> alive = ConcurrentHashMap.newKeySet();
+    private volatile boolean closed;
+
+    private Supervisor(Listener listener) throws IOException {
+        this.listener = listener;
+        SocketFiles.removeLeftovers();
+        this.directory = SocketFiles.createPrivateDirectory();
+        this.socketPath = directory.resolve("s.sock");
+        this.server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        server.bind(UnixDomainSocketAddress.of(socketPath));
+    }
+
+    /**
+     * Opens a supervisor: a private directory (mode 700) with a Unix-domain socket, and its acceptor.
+     *
+     * @param listener what to do with the children's events
+     * @return the supervisor
+     * @throws UncheckedIOException when the socket cannot be set up
+     */
+    public static Supervisor open(Listener listener) {
+        Supervisor supervisor;
+        try {
+            supervisor = new Supervisor(listener);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot set up a socket for child JVMs: " + e.getMessage(), e);
+        }
+        OPEN.add(supervisor);
+        Thread.ofPlatform().daemon().name("multiproc4j-acceptor").start(supervisor::acceptLoop);
+        return supervisor;
+    }
+
+    /** @return the socket children connect to */
+    public Path socket() {
+        return socketPath;
+    }
+
+    /**
+     * Starts a child JVM and watches it: a start timeout, and its exit.
+     *
+     * @param spec         what to start
+     * @param startTimeout how long it may stay STARTING (handshake and whatever its owner waits for)
+     * @return the child, STARTING
+     * @throws UncheckedIOException  when the JVM cannot be started
+     * @throws IllegalStateException after {@link #close()}
+     */
+    public WorkerProcess spawn(LaunchSpec spec, Duration startTimeout) {
+        if (closed) {
+            throw new IllegalStateException("this supervisor is closed");
+        }
+        WorkerProcess child = WorkerProcess.spawn(spec, socketPath);
+        unconnected.put(child.key(), child);
+        alive.add(child);
+        child.process().onExit().thenRunAsync(() -> onExit(child), VIRTUAL);
+        TIMER.schedule(() -> {
+            if (child.state() == WorkerProcess.State.STARTING) {
+                child.kill(ExitCause.START_TIMEOUT);
+            }
+        }, startTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        return child;
+    }
+
+    /** @return the children whose process has not exited yet */
+    public int aliveCount() {
+        return alive.size();
+    }
+
+    private void acceptLoop() {
+        while (true) {
+            SocketChannel socket;
+            try {
+                socket = server.accept();
+            } catch (IOException e) {
+                return; // closed
+            }
+            Thread.ofPlatform().daemon().name("multiproc4j-connection").start(() -> handshake(socket));
+        }
+    }
+
+    private void handshake(SocketChannel socket) {
+        var channel = new FrameChannel(socket);
+        WorkerProcess child = null;
+        try {
+            Frame frame = channel.receive();
+            if (frame.code() == FrameType.HELLO.ordinal()
+                    && WorkerMessage.decode(frame) instanceof WorkerMessage.Hello hello && hello.key() != null) {
+                child = unconnected.remove(HexFormat.of().formatHex(hello.key()));
+            }
+        } catch (IOException | RuntimeException e) {
+            child = null;
+        }
+        if (child == null) {
+            closeQuietly(channel); // not one of ours: a wrong or reused key
+            return;
+        }
+        Thread.currentThread().setName("multiproc4j-reader-" + child.name());
+        child.connected(channel, Thread.currentThread());
+        try {
+            listener.connected(child, channel);
+        } catch (RuntimeException e) {
+            child.kill(ExitCause.KILLED);
+        } finally {
+            closeQuietly(channel);
+        }
+    }
+
+    private void onExit(WorkerProcess child) {
+        Thread reader = child.connectionThread();
+        if (reader != null && reader != Thread.currentThread()) {
+            try {
+                reader.join(Duration.ofSeconds(2)); // read what it sent before dying
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        unconnected.remove(child.key());
+        int exitCode = child.process().exitValue();
+        List<String> tail = child.stderrTail(300);
+        child.drainStdout();
+        ExitCause cause = child.intent();
+        boolean connected = reader != null;
+        if (cause == null) {
+            cause = child.state() == WorkerProcess.State.STARTING ? ExitCause.START_FAILED : ExitCause.CRASHED;
+        }
+        child.died(cause);
+        alive.remove(child);
+        listener.exited(child, new Exit(cause, exitCode, tail, connected));
+    }
+
+    private void killAll() {
+        for (WorkerProcess child : alive) {
+            child.kill(ExitCause.KILLED);
+        }
+        SocketFiles.delete(directory);
+    }
+
+    /** Stops accepting and removes the socket directory. Children are left to their owner. */
+    @Override
+    public void close() {
+        closed = true;
+        OPEN.remove(this);
+        closeQuietly(server);
+        SocketFiles.delete(directory);
+    }
+
+    private static void closeQuietly(Closeable closeable) {
+        try {
+            closeable.close();
+        } catch (IOException e) {
+            // nothing to do
+        }
+    }
+}

@@ -1,0 +1,288 @@
+package io.multiproc4j.internal.transport;
+
+import io.multiproc4j.internal.transport.FrameChannel.Frame;
+import io.multiproc4j.internal.transport.FrameChannel.PayloadWriter;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.StreamCorruptedException;
+
+/**
+ * One message between a pool and a worker JVM, as a record; {@link #write} and {@link #decode} are
+ * the only code that knows the bytes, and both ends use them. The layout is drawn in
+ * {@link WorkerLayout}.
+ */
+public sealed interface WorkerMessage {
+
+    /** @return its frame code */
+    FrameType type();
+
+    /**
+     * Writes it into the channel's buffer; the caller flushes.
+     *
+     * @param channel the channel
+     * @throws IOException when the peer is gone
+     */
+    void write(FrameChannel channel) throws IOException;
+
+    /**
+     * @param frame a received frame
+     * @return its message
+     * @throws IOException on a malformed frame
+     */
+    static WorkerMessage decode(Frame frame) throws IOException {
+        DataInputStream in = frame.reader();
+        FrameType type;
+        try {
+            type = frame.type();
+        } catch (IllegalArgumentException e) {
+            throw new StreamCorruptedException(e.getMessage());
+        }
+        WorkerMessage message = switch (type) {
+            case HELLO -> new Hello(FrameChannel.readBytes(in), in.readLong());
+            case SETUP -> new Setup(in.readUTF(), in.readUTF(), in.readBoolean(), in.readLong(), FrameChannel.readBytes(in));
+            case READY -> Ready.INSTANCE;
+            case INIT_FAILED -> new InitFailed(FrameChannel.readBytes(in));
+            case BATCH -> new BatchMessage(in.readLong(), in.readLong(), FrameChannel.readBytes(in), in.readLong(),
+                    FrameChannel.readBytes(in));
+            case RESULTS -> new Results(in.readLong(), in.readInt(), FrameChannel.readBytes(in));
+            case FAILED -> new Failed(in.readLong(), in.readInt(), FrameChannel.readBytes(in));
+            case RETIRING -> Retiring.INSTANCE;
+            case SHUTDOWN -> Shutdown.INSTANCE;
+            case RECALL -> new Recall(in.readLong());
+            case RECALLED -> new Recalled(in.readLong(), in.readBoolean());
+        };
+        if (in.available() > 0) {
+            throw new StreamCorruptedException(type + " frame has " + in.available() + " bytes too many");
+        }
+        return message;
+    }
+
+    private static int length(byte[] bytes) {
+        return 4 + (bytes == null ? 0 : bytes.length);
+    }
+
+    private static void bytes(DataOutputStream out, byte[] bytes) throws IOException {
+        if (bytes == null) {
+            out.writeInt(-1);
+        } else {
+            out.writeInt(bytes.length);
+            out.write(bytes);
+        }
+    }
+
+    private static void writeSmall(FrameChannel channel, FrameType type, PayloadWriter payload) throws IOException {
+        channel.sendBuffered(type, payload.toByteArray());
+    }
+
+    /**
+     * @param key the one-time key from the worker's environment
+     * @param pid the worker's pid
+     */
+    record Hello(byte[] key, long pid) implements WorkerMessage {
+        @Override
+        public FrameType type() {
+            return FrameType.HELLO;
+        }
+
+        @Override
+        public void write(FrameChannel channel) throws IOException {
+            var w = new PayloadWriter();
+            w.bytes(key);
+            w.writeLong(pid);
+            writeSmall(channel, type(), w);
+        }
+    }
+
+    /**
+     * @param codecClass       the codec's class name; the worker makes its own
+     * @param workerName       the worker's name
+     * @param streamResults    send each result at once (a task timeout reads progress)
+     * @param maxResidentBytes retire past this resident size; 0 = never
+     * @param initializer      the encoded initializer, or null
+     */
+    record Setup(String codecClass, String workerName, boolean streamResults, long maxResidentBytes,
+                 byte[] initializer) implements WorkerMessage {
+        @Override
+        public FrameType type() {
+            return FrameType.SETUP;
+        }
+
+        @Override
+        public void write(FrameChannel channel) throws IOException {
+            var w = new PayloadWriter();
+            w.writeUTF(codecClass);
+            w.writeUTF(workerName);
+            w.writeBoolean(streamResults);
+            w.writeLong(maxResidentBytes);
+            w.bytes(initializer);
+            writeSmall(channel, type(), w);
+        }
+    }
+
+    /** The initializer ran; the worker takes batches. */
+    enum Ready implements WorkerMessage {
+        INSTANCE;
+
+        @Override
+        public FrameType type() {
+            return FrameType.READY;
+        }
+
+        @Override
+        public void write(FrameChannel channel) throws IOException {
+            channel.sendBuffered(type(), new byte[0]);
+        }
+    }
+
+    /** @param failure the initializer's failure, encoded by {@code RemoteFailure} */
+    record InitFailed(byte[] failure) implements WorkerMessage {
+        @Override
+        public FrameType type() {
+            return FrameType.INIT_FAILED;
+        }
+
+        @Override
+        public void write(FrameChannel channel) throws IOException {
+            var w = new PayloadWriter();
+            w.bytes(failure);
+            writeSmall(channel, type(), w);
+        }
+    }
+
+    /**
+     * A chunk to run. Written straight into the channel's buffer: the inputs may be megabytes.
+     *
+     * @param batchId    the parent's id of this dispatch
+     * @param functionId the function's id in the worker's function table
+     * @param function   the function's bytes, or null when the worker holds it
+     * @param forget     a function id to drop from the table first, or -1
+     * @param inputs     the encoded inputs
+     */
+    record BatchMessage(long batchId, long functionId, byte[] function, long forget, byte[] inputs)
+            implements WorkerMessage {
+        @Override
+        public FrameType type() {
+            return FrameType.BATCH;
+        }
+
+        @Override
+        public void write(FrameChannel channel) throws IOException {
+            long length = 8 + 8 + length(function) + 8 + length(inputs);
+            channel.sendBuffered(type().ordinal(), length, out -> {
+                out.writeLong(batchId);
+                out.writeLong(functionId);
+                bytes(out, function);
+                out.writeLong(forget);
+                bytes(out, inputs);
+            });
+        }
+    }
+
+    /**
+     * @param batchId the batch
+     * @param offset  the index within the batch of the first result
+     * @param results the encoded list of results
+     */
+    record Results(long batchId, int offset, byte[] results) implements WorkerMessage {
+        @Override
+        public FrameType type() {
+            return FrameType.RESULTS;
+        }
+
+        @Override
+        public void write(FrameChannel channel) throws IOException {
+            channel.sendBuffered(type().ordinal(), 8 + 4 + length(results), out -> {
+                out.writeLong(batchId);
+                out.writeInt(offset);
+                bytes(out, results);
+            });
+        }
+    }
+
+    /**
+     * @param batchId the batch
+     * @param offset  the index within the batch of the input that failed
+     * @param failure the failure, encoded by {@code RemoteFailure}
+     */
+    record Failed(long batchId, int offset, byte[] failure) implements WorkerMessage {
+        @Override
+        public FrameType type() {
+            return FrameType.FAILED;
+        }
+
+        @Override
+        public void write(FrameChannel channel) throws IOException {
+            channel.sendBuffered(type().ordinal(), 8 + 4 + length(failure), out -> {
+                out.writeLong(batchId);
+                out.writeInt(offset);
+                bytes(out, failure);
+            });
+        }
+    }
+
+    /** Past its memory limit: runs nothing more and exits. */
+    enum Retiring implements WorkerMessage {
+        INSTANCE;
+
+        @Override
+        public FrameType type() {
+            return FrameType.RETIRING;
+        }
+
+        @Override
+        public void write(FrameChannel channel) throws IOException {
+            channel.sendBuffered(type(), new byte[0]);
+        }
+    }
+
+    /** Finish what is queued, then exit. */
+    enum Shutdown implements WorkerMessage {
+        INSTANCE;
+
+        @Override
+        public FrameType type() {
+            return FrameType.SHUTDOWN;
+        }
+
+        @Override
+        public void write(FrameChannel channel) throws IOException {
+            channel.sendBuffered(type(), new byte[0]);
+        }
+    }
+
+    /** @param batchId the batch to give back if it has not started */
+    record Recall(long batchId) implements WorkerMessage {
+        @Override
+        public FrameType type() {
+            return FrameType.RECALL;
+        }
+
+        @Override
+        public void write(FrameChannel channel) throws IOException {
+            var w = new PayloadWriter();
+            w.writeLong(batchId);
+            writeSmall(channel, type(), w);
+        }
+    }
+
+    /**
+     * @param batchId   the batch named by RECALL
+     * @param recalled  {@code true} when it had not started and never will here; {@code false} when
+     *                  it has started (its results come as usual)
+     */
+    record Recalled(long batchId, boolean recalled) implements WorkerMessage {
+        @Override
+        public FrameType type() {
+            return FrameType.RECALLED;
+        }
+
+        @Override
+        public void write(FrameChannel channel) throws IOException {
+            var w = new PayloadWriter();
+            w.writeLong(batchId);
+            w.writeBoolean(recalled);
+            writeSmall(channel, type(), w);
+        }
+    }
+}
