@@ -15,10 +15,13 @@ public interface Batch {
     SerializableFunction<Object, Object> function();
 
     /**
-     * @return the function encoded by the pool's codec, once per call (engines that ship tasks send
-     *     these bytes; {@code null} for engines that do not)
+     * @return the function encoded by the pool's codec, once per call, or {@code null}: an engine
+     *     that ships tasks then encodes {@link #function()} with its own codec (the process engine
+     *     does, once per function id and worker)
      */
-    byte[] encodedFunction();
+    default byte[] encodedFunction() {
+        return null;
+    }
 
     /** @return an id shared by every batch of the same call, for caching the function in workers */
     long functionId();

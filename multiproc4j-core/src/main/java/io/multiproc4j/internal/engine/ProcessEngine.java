@@ -120,7 +120,7 @@ public final class ProcessEngine implements Engine {
     private static final long SHUTDOWN_GRACE_SECONDS = 10;
 
     /** The engine's lifecycle; see the class overview. */
-    enum RunState { RUNNING, SHUTDOWN, STOP, TERMINATED }
+    public enum RunState { RUNNING, SHUTDOWN, STOP, TERMINATED }
 
     private final Options options;
     private final Codec codec;
@@ -203,8 +203,8 @@ public final class ProcessEngine implements Engine {
         }
     }
 
-    /** @return where the lifecycle is (for tests that walk it) */
-    RunState runState() {
+    /** @return where the lifecycle is (a getter, for tests that walk it) */
+    public RunState runState() {
         lock.lock();
         try {
             return runState;
