@@ -1,16 +1,14 @@
 package io.multiproc4j.manager;
 
+import io.multiproc4j.WorkerOutput;
 import io.multiproc4j.internal.manager.Addresses;
 import io.multiproc4j.internal.manager.Kind;
 import io.multiproc4j.internal.manager.ManagerServer;
 import io.multiproc4j.internal.manager.ManagerServerMain;
 import io.multiproc4j.internal.manager.ProxyHandler;
-import io.multiproc4j.internal.supervise.JvmCommand;
-import java.io.BufferedReader;
+import io.multiproc4j.internal.supervise.ChildSession;
+import io.multiproc4j.internal.supervise.WorkerProcess.LaunchSpec;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -18,18 +16,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.Collection;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentMap;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.Lock;
 
 /**
@@ -81,22 +74,22 @@ public final class Manager implements AutoCloseable {
     private final byte[] key;
     private final Duration callTimeout;
     private final Duration connectTimeout;
+    private final ChildSession session;
     private final Process process;
     private final ManagerServer server;
     private final Path socketDirectory;
-    private final ArrayDeque<String> serverOutput;
     private volatile boolean closed;
 
-    private Manager(String address, byte[] key, ManagerBuilder builder, Process process, ManagerServer server,
-            Path socketDirectory, ArrayDeque<String> serverOutput) {
+    private Manager(String address, byte[] key, ManagerBuilder builder, ChildSession session, ManagerServer server,
+            Path socketDirectory) {
         this.address = address;
         this.key = key;
         this.callTimeout = builder.callTimeout;
         this.connectTimeout = builder.connectTimeout;
-        this.process = process;
+        this.session = session;
+        this.process = session == null ? null : session.child().process();
         this.server = server;
         this.socketDirectory = socketDirectory;
-        this.serverOutput = serverOutput;
     }
 
     /** @return a builder for a manager with options (allowed packages, timeouts, JVM options) */
@@ -171,72 +164,27 @@ public final class Manager implements AutoCloseable {
         } catch (IOException e) {
             throw new ManagerUnavailableException("cannot create a directory for the manager's socket: " + e, e);
         }
-        Module module = ManagerServerMain.class.getModule();
-        List<String> command = JvmCommand.forMain(builder.jvmOptions, ManagerServerMain.class.getName(),
-                module.isNamed() ? module.getName() : null);
-        Process process;
+        var config = new StringBuilder();
+        config.append("key ").append(HexFormat.of().formatHex(key)).append('\n');
+        config.append("address ").append(bind).append('\n');
+        builder.packages.forEach(p -> config.append("allow-package ").append(p).append('\n'));
+        builder.classes.forEach(c -> config.append("allow-class ").append(c).append('\n'));
+        config.append("max-frame ").append(builder.maxFrameBytes).append('\n');
+        var spec = LaunchSpec.of("manager", ManagerServerMain.class, builder.jvmOptions, WorkerOutput.PREFIXED)
+                .withTailLines(OUTPUT_LINES);
         try {
-            process = new ProcessBuilder(command).start();
-        } catch (IOException e) {
-            deleteQuietly(directory);
-            throw new ManagerUnavailableException("cannot start the manager's JVM: " + e, e);
-        }
-        var output = new ArrayDeque<String>();
-        var ready = new CompletableFuture<String>();
-        pump(process.getInputStream(), output, ready, process.pid());
-        pump(process.getErrorStream(), output, null, process.pid());
-        process.onExit().thenRun(() -> ready.completeExceptionally(new IllegalStateException(
-                "the manager's JVM exited with code " + process.exitValue() + " before it listened")));
-        try {
-            OutputStream stdin = process.getOutputStream();
-            var config = new StringBuilder();
-            config.append("key ").append(HexFormat.of().formatHex(key)).append('\n');
-            config.append("address ").append(bind).append('\n');
-            builder.packages.forEach(p -> config.append("allow-package ").append(p).append('\n'));
-            builder.classes.forEach(c -> config.append("allow-class ").append(c).append('\n'));
-            config.append("max-frame ").append(builder.maxFrameBytes).append('\n');
-            config.append("end\n");
-            stdin.write(config.toString().getBytes(StandardCharsets.UTF_8));
-            stdin.flush();  // stdin stays open: its EOF is the manager's signal that we are gone
-            String address = ready.get(START_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-            return new Manager(address, key, builder, process, null, directory, output);
-        } catch (IOException | ExecutionException | TimeoutException | InterruptedException e) {
-            process.destroyForcibly();
+            // the same supervision as a pool's workers: the key and config never on the command line
+            ChildSession session = ChildSession.start(spec, START_TIMEOUT, ManagerServerMain.CONFIG_FRAME,
+                    config.toString().getBytes(StandardCharsets.UTF_8), ManagerServerMain.READY_FRAME);
+            String address = new String(session.readyPayload(), StandardCharsets.UTF_8);
+            return new Manager(address, key, builder, session, null, directory);
+        } catch (ChildSession.StartFailedException | InterruptedException e) {
             deleteQuietly(directory);
             if (e instanceof InterruptedException) {
                 Thread.currentThread().interrupt();
             }
-            String tail;
-            synchronized (output) {
-                tail = String.join("\n", output);
-            }
-            throw new ManagerUnavailableException("the manager's JVM did not start: "
-                    + (e instanceof ExecutionException ? e.getCause().getMessage() : e.toString())
-                    + (tail.isEmpty() ? "" : "; its output:\n" + tail), e);
+            throw new ManagerUnavailableException("the manager's JVM did not start: " + e.getMessage(), e);
         }
-    }
-
-    /** Copies a stream of the manager JVM into a bounded buffer and this JVM's stderr; spots the ready line. */
-    private static void pump(InputStream stream, ArrayDeque<String> output, CompletableFuture<String> ready, long pid) {
-        Thread.ofPlatform().daemon().name("multiproc4j-manager-output-" + pid).start(() -> {
-            try (var reader = new BufferedReader(new InputStreamReader(stream, StandardCharsets.UTF_8))) {
-                for (String line; (line = reader.readLine()) != null; ) {
-                    if (ready != null && !ready.isDone() && line.startsWith(ManagerServerMain.READY + " ")) {
-                        ready.complete(line.substring(ManagerServerMain.READY.length() + 1));
-                        continue;
-                    }
-                    synchronized (output) {
-                        if (output.size() == OUTPUT_LINES) {
-                            output.removeFirst();
-                        }
-                        output.addLast(line);
-                    }
-                    System.err.println("[manager " + pid + "] " + line);
-                }
-            } catch (IOException e) {
-                // the manager's JVM is gone
-            }
-        });
     }
 
     static Manager serve(ManagerBuilder builder, SocketAddress address, byte[] key) {
@@ -244,7 +192,7 @@ public final class Manager implements AutoCloseable {
         try {
             ManagerServer server = ManagerServer.start(address, key, builder.packages, builder.classes,
                     builder.maxFrameBytes);
-            return new Manager(server.address(), key.clone(), builder, null, server, null, null);
+            return new Manager(server.address(), key.clone(), builder, null, server, null);
         } catch (IOException e) {
             throw new UncheckedIOException(e.getMessage(), e);
         }
@@ -252,7 +200,7 @@ public final class Manager implements AutoCloseable {
 
     static Manager connect(ManagerBuilder builder, SocketAddress address, byte[] key) {
         checkKey(key);
-        var manager = new Manager(Addresses.format(address), key.clone(), builder, null, null, null, null);
+        var manager = new Manager(Addresses.format(address), key.clone(), builder, null, null, null);
         ProxyHandler.managerCall(manager.address, manager.key, "$ping", "", new Object[0], manager.callTimeout,
                 manager.connectTimeout);
         return manager;
@@ -277,12 +225,7 @@ public final class Manager implements AutoCloseable {
 
     /** @return the last lines the manager's JVM printed (tests and diagnostics) */
     List<String> serverOutput() {
-        if (serverOutput == null) {
-            return List.of();
-        }
-        synchronized (serverOutput) {
-            return List.copyOf(serverOutput);
-        }
+        return session == null ? List.of() : session.child().outputTail();
     }
 
     /**
@@ -484,18 +427,8 @@ public final class Manager implements AutoCloseable {
         if (server != null) {
             server.close();
         }
-        if (process != null) {
-            try {
-                process.getOutputStream().close();  // EOF on its stdin: the manager closes and exits
-                if (!process.waitFor(5, TimeUnit.SECONDS)) {
-                    process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
-                }
-            } catch (IOException e) {
-                process.destroyForcibly();
-            } catch (InterruptedException e) {
-                process.destroyForcibly();
-                Thread.currentThread().interrupt();
-            }
+        if (session != null) {
+            session.close(Duration.ofSeconds(5)); // EOF on its lifeline: the manager closes and exits
             deleteQuietly(socketDirectory);
         }
     }

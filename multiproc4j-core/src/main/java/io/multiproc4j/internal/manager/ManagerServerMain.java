@@ -1,47 +1,59 @@
 package io.multiproc4j.internal.manager;
 
-import java.io.BufferedReader;
+import io.multiproc4j.internal.supervise.SupervisedChild;
+import io.multiproc4j.internal.transport.FrameChannel;
+import io.multiproc4j.internal.transport.FrameChannel.Frame;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.Set;
 
 /**
- * The main class of a manager JVM started by {@code Manager.start()}.
+ * The main class of a manager JVM started by {@code Manager.start()}, supervised like a pool's
+ * workers ({@link io.multiproc4j.internal.supervise.Supervisor}: key in the environment, HELLO
+ * handshake on a private Unix-domain socket, start timeout, exit cause).
  *
  * <pre>
- *  stdin (from the owner, never the command line):   key HEX
- *                                                     address unix:PATH | tcp:HOST:PORT
- *                                                     allow-package P      (any number)
- *                                                     allow-class C        (any number)
- *                                                     max-frame N
- *                                                     end
- *  stdout:  {@value #READY} ADDRESS        once listening
- *  stdin EOF ─► close the server, exit     (the owner closed us, or died: SIGKILL included)
+ *  connect, HELLO ─► CONFIG frame ({@value #CONFIG_FRAME}), UTF-8 lines:  key HEX
+ *                                                                        address unix:PATH | tcp:HOST:PORT
+ *                                                                        allow-package P      (any number)
+ *                                                                        allow-class C        (any number)
+ *                                                                        max-frame N
+ *                  ─► listening ─► READY frame ({@value #READY_FRAME}): the address, UTF-8
+ *  EOF on the connection ─► close the server, exit     (the owner closed us, or died: SIGKILL included)
  * </pre>
  *
- * Stdin is the lifeline: its EOF is how the manager learns that its owner is gone, without polling.
+ * The connection is the lifeline: its EOF is how the manager learns that its owner is gone, without polling.
  */
 public final class ManagerServerMain {
-    /** The line the manager prints once it listens. */
-    public static final String READY = "MULTIPROC4J-MANAGER-READY";
+    /** The code of the frame that configures the manager. */
+    public static final int CONFIG_FRAME = 1;
+    /** The code of the frame the manager sends once it listens. */
+    public static final int READY_FRAME = 2;
 
     private ManagerServerMain() {}
 
     /**
-     * @param args unused: the configuration comes on stdin
-     * @throws IOException when stdin cannot be read
+     * @param args unused: the configuration comes over the supervision connection
+     * @throws IOException when the owner cannot be reached
      */
     public static void main(String[] args) throws IOException {
-        var in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        FrameChannel channel = SupervisedChild.connect("manager");
+        Frame config = channel.receive();
+        if (config.code() != CONFIG_FRAME) {
+            System.err.println("multiproc4j manager: expected its configuration first, got frame code " + config.code());
+            System.exit(2);
+        }
         byte[] key = null;
         String address = null;
         Set<String> packages = new HashSet<>();
         Set<String> classes = new HashSet<>();
         int maxFrame = ManagerLayout.DEFAULT_MAX_FRAME;
-        for (String line; (line = in.readLine()) != null && !line.equals("end"); ) {
+        for (String line : new String(config.payload(), StandardCharsets.UTF_8).split("\n")) {
+            if (line.isEmpty()) {
+                continue;
+            }
             int space = line.indexOf(' ');
             String field = space < 0 ? line : line.substring(0, space);
             String value = space < 0 ? "" : line.substring(space + 1);
@@ -55,19 +67,17 @@ public final class ManagerServerMain {
             }
         }
         if (key == null || address == null) {
-            System.err.println("multiproc4j manager: no key or address on stdin; managers are started by "
-                    + "Manager.start(), or served with Manager.serve(...)");
+            System.err.println("multiproc4j manager: no key or address in its configuration");
             System.exit(2);
         }
         ManagerServer server = ManagerServer.start(Addresses.parse(address), key, packages, classes, maxFrame);
-        System.out.println(READY + " " + server.address());
-        System.out.flush();
+        channel.sendCode(READY_FRAME, server.address().getBytes(StandardCharsets.UTF_8));
         try {
-            while (in.read() >= 0) {
-                // nothing more is sent; we only wait for EOF
+            while (true) {
+                channel.receive(); // nothing more is sent; we only wait for EOF
             }
         } catch (IOException e) {
-            // a broken pipe is EOF too
+            // EOF or a broken connection: the owner is gone
         }
         server.close();
         System.out.flush();

@@ -17,9 +17,11 @@ import java.util.concurrent.TimeUnit;
  * which comes when the worker exits.
  */
 public final class OutputPump {
-    private static final int TAIL_LINES = 20;
+    /** Lines kept for a worker's crash report. */
+    public static final int TAIL_LINES = 20;
 
     private final ArrayDeque<String> tail = new ArrayDeque<>();
+    private final int tailLines;
     private final Thread thread;
 
     /**
@@ -30,6 +32,20 @@ public final class OutputPump {
      * @param name   the thread's name
      */
     public OutputPump(InputStream source, PrintStream target, WorkerOutput mode, String prefix, String name) {
+        this(source, target, mode, prefix, name, TAIL_LINES);
+    }
+
+    /**
+     * @param source    the worker's stream
+     * @param target    where to copy it
+     * @param mode      how
+     * @param prefix    what to put before each line in {@link WorkerOutput#PREFIXED} mode
+     * @param name      the thread's name
+     * @param tailLines how many of the last lines to keep
+     */
+    public OutputPump(InputStream source, PrintStream target, WorkerOutput mode, String prefix, String name,
+                      int tailLines) {
+        this.tailLines = Math.max(1, tailLines);
         this.thread = Thread.ofPlatform().daemon().name(name).unstarted(() -> pump(source, target, mode, prefix));
         thread.start();
     }
@@ -39,7 +55,7 @@ public final class OutputPump {
             String line;
             while ((line = reader.readLine()) != null) {
                 synchronized (tail) {
-                    if (tail.size() == TAIL_LINES) {
+                    if (tail.size() == tailLines) {
                         tail.removeFirst();
                     }
                     tail.addLast(line);
@@ -52,6 +68,13 @@ public final class OutputPump {
             }
         } catch (IOException e) {
             // the worker is gone; what we read is kept
+        }
+    }
+
+    /** @return the last lines so far, oldest first, without waiting */
+    public List<String> tail() {
+        synchronized (tail) {
+            return List.copyOf(tail);
         }
     }
 

@@ -56,9 +56,10 @@ public final class WorkerProcess {
      * @param jvmOptions the user's options for the child JVM
      * @param output     what to do with its output
      * @param environment more environment variables for it (never a secret on its command line)
+     * @param tailLines  how many of its last output lines to keep, per stream, for reports
      */
     public record LaunchSpec(String name, String mainClass, String moduleName, List<String> jvmOptions,
-                             WorkerOutput output, Map<String, String> environment) {
+                             WorkerOutput output, Map<String, String> environment, int tailLines) {
         /** Checks and copies the lists. */
         public LaunchSpec {
             Objects.requireNonNull(name, "name");
@@ -66,6 +67,17 @@ public final class WorkerProcess {
             jvmOptions = List.copyOf(jvmOptions);
             Objects.requireNonNull(output, "output");
             environment = Map.copyOf(environment);
+            if (tailLines < 1) {
+                throw new IllegalArgumentException("tailLines must be at least 1, was " + tailLines);
+            }
+        }
+
+        /**
+         * @param lines how many of its last output lines to keep, per stream
+         * @return this spec keeping that many
+         */
+        public LaunchSpec withTailLines(int lines) {
+            return new LaunchSpec(name, mainClass, moduleName, jvmOptions, output, environment, lines);
         }
 
         /**
@@ -78,7 +90,7 @@ public final class WorkerProcess {
         public static LaunchSpec of(String name, Class<?> main, List<String> jvmOptions, WorkerOutput output) {
             Module module = main.getModule();
             return new LaunchSpec(name, main.getName(), module.isNamed() ? module.getName() : null, jvmOptions,
-                    output, Map.of());
+                    output, Map.of(), OutputPump.TAIL_LINES);
         }
     }
 
@@ -93,13 +105,13 @@ public final class WorkerProcess {
     private volatile Thread connectionThread;
     private volatile ExitCause exitCause;
 
-    private WorkerProcess(String name, String key, Process process, WorkerOutput output) {
+    private WorkerProcess(String name, String key, Process process, WorkerOutput output, int tailLines) {
         this.name = name;
         this.key = key;
         this.process = process;
         String prefix = "[" + name + "] ";
-        this.stdout = new OutputPump(process.getInputStream(), System.out, output, prefix, name + "-stdout");
-        this.stderr = new OutputPump(process.getErrorStream(), System.err, output, prefix, name + "-stderr");
+        this.stdout = new OutputPump(process.getInputStream(), System.out, output, prefix, name + "-stdout", tailLines);
+        this.stderr = new OutputPump(process.getErrorStream(), System.err, output, prefix, name + "-stderr", tailLines);
     }
 
     /**
@@ -121,7 +133,7 @@ public final class WorkerProcess {
         builder.environment().put(ENV_SOCKET, socket.toString());
         builder.environment().put(ENV_KEY, key);
         try {
-            return new WorkerProcess(spec.name(), key, builder.start(), spec.output());
+            return new WorkerProcess(spec.name(), key, builder.start(), spec.output(), spec.tailLines());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start a JVM for " + spec.mainClass() + " ("
                     + builder.command().getFirst() + "): " + e.getMessage(), e);
@@ -248,6 +260,13 @@ public final class WorkerProcess {
      */
     public List<String> stderrTail(long waitMillis) {
         return stderr.tailAfterExit(waitMillis);
+    }
+
+    /** @return its last lines of standard output then of standard error so far, without waiting */
+    public List<String> outputTail() {
+        List<String> lines = new java.util.ArrayList<>(stdout.tail());
+        lines.addAll(stderr.tail());
+        return lines;
     }
 
     /** Waits briefly for standard output to be copied, so nothing it printed is lost. */

@@ -4,25 +4,31 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The pool's end of one worker's connection: the only code that touches its channel.
  *
  * <pre>
- *  any thread ─► send(message) ─► outbox ─► sender thread ─► channel (one flush per run of messages)
+ *  user thread ─► send(message) ─► outbox ─► wakes the sender thread ─► channel
+ *  reader thread ─► send(message) ─► outbox ─► written by that reader itself once its handler returns
  *  channel ─► reader (the connection's own thread, {@link #readLoop}) ─► handler
  * </pre>
  *
  * <h2>Concurrency</h2>
  * {@link #send} only queues and never blocks, never throws for an interrupted caller, and never
- * touches the socket: a {@link java.nio.channels.SocketChannel} is closed when a thread blocked on
- * it is interrupted, so a user's thread that wrote to it could kill a worker. Messages leave in the
- * order they were queued (the worker's function table relies on it). One thread reads.
+ * touches the socket from a user's thread: a {@link java.nio.channels.SocketChannel} is closed when
+ * a thread blocked on it is interrupted, so a user's thread that wrote to it could kill a worker.
+ * Transport threads (senders and readers) write; whoever holds {@code writeLock} drains the outbox,
+ * so messages leave in the order they were queued (the worker's function table relies on it), and a
+ * reader that queues the next batch in reply to a result writes it itself, without a thread hop.
+ * One thread reads.
  *
  * <h2>Crash handling</h2>
- * A write that fails means the worker is dying: the sender stops and drops the rest; the reader
- * sees EOF and returns, and the worker's exit, reported by supervision, settles what it held.
+ * A write that fails means the worker is dying: the link stops writing and drops the rest; the
+ * reader sees EOF and returns, and the worker's exit, reported by supervision, settles what it held.
  */
 public final class WorkerLink implements Closeable {
     /** Handles what a worker sends, on the reader thread. */
@@ -35,12 +41,15 @@ public final class WorkerLink implements Closeable {
         void onMessage(WorkerMessage message) throws IOException;
     }
 
-    /** Queued by {@link #close()}: the sender ends once it reaches it. */
-    private static final WorkerMessage CLOSE = new WorkerMessage.Recall(Long.MIN_VALUE);
+    /** The links a reader thread queued messages to while handling one message; it writes them after. */
+    private static final ThreadLocal<List<WorkerLink>> DEFERRED = new ThreadLocal<>();
 
     private final FrameChannel channel;
-    private final LinkedBlockingQueue<WorkerMessage> outbox = new LinkedBlockingQueue<>();
+    private final ConcurrentLinkedQueue<WorkerMessage> outbox = new ConcurrentLinkedQueue<>();
+    private final ReentrantLock writeLock = new ReentrantLock();
     private final Thread sender;
+    private volatile boolean closed;
+    private volatile boolean broken;
 
     /**
      * @param channel the worker's connected channel
@@ -52,68 +61,98 @@ public final class WorkerLink implements Closeable {
     }
 
     /**
-     * Queues a message for the worker. Safe from any thread, an interrupted one included.
+     * Queues a message for the worker. Safe from any thread, an interrupted one included; never
+     * blocks and never writes on a user's thread.
      *
      * @param message the message
      */
     public void send(WorkerMessage message) {
-        outbox.offer(message); // unbounded: offer never blocks and ignores the interrupt flag
+        outbox.offer(message);
+        List<WorkerLink> deferred = DEFERRED.get();
+        if (deferred != null) {
+            if (!deferred.contains(this)) {
+                deferred.add(this); // a reader: written when its handler returns
+            }
+        } else {
+            LockSupport.unpark(sender);
+        }
     }
 
     private void sendLoop() {
-        List<WorkerMessage> run = new ArrayList<>();
-        try {
-            while (true) {
-                WorkerMessage first = outbox.take();
-                run.add(first);
-                outbox.drainTo(run);
-                for (WorkerMessage message : run) {
-                    if (message == CLOSE) {
-                        channel.flush();
-                        return;
-                    }
+        while (!closed && !broken) {
+            drain();
+            if (outbox.isEmpty() && !closed) {
+                LockSupport.park(this);
+            }
+        }
+        drain();
+    }
+
+    /** Writes what is queued if no other thread is writing; the writer re-checks after unlocking. */
+    private void drain() {
+        while (!outbox.isEmpty() && !broken) {
+            if (!writeLock.tryLock()) {
+                return; // the holder drains, and re-checks after unlocking
+            }
+            try {
+                WorkerMessage message;
+                while ((message = outbox.poll()) != null) {
                     message.write(channel);
                 }
-                run.clear();
                 channel.flush(); // one system call for the run
+            } catch (IOException e) {
+                broken = true; // the worker is dying: its exit settles what it held
+                outbox.clear();
+            } finally {
+                writeLock.unlock();
             }
-        } catch (IOException e) {
-            // the worker is dying: its exit settles what it held
-        } catch (InterruptedException e) {
-            // only at shutdown of this JVM
         }
     }
 
     /**
-     * Reads messages until the worker closes the connection; runs on the connection's thread.
+     * Reads messages until the worker closes the connection; runs on the connection's thread, which
+     * also writes what its handler queued.
      *
      * @param handler what to do with each
      */
     public void readLoop(Handler handler) {
+        List<WorkerLink> deferred = new ArrayList<>(2);
+        DEFERRED.set(deferred);
         try {
             while (true) {
                 handler.onMessage(WorkerMessage.decode(channel.receive()));
+                for (int i = 0; i < deferred.size(); i++) {
+                    deferred.get(i).drainOrWake();
+                }
+                deferred.clear();
             }
         } catch (IOException | RuntimeException e) {
             // EOF: the worker exited (its exit is reported by supervision) or broke the protocol
         } finally {
+            DEFERRED.remove();
+            for (WorkerLink link : deferred) {
+                LockSupport.unpark(link.sender);
+            }
             close();
+        }
+    }
+
+    private void drainOrWake() {
+        drain();
+        if (!outbox.isEmpty()) {
+            LockSupport.unpark(sender); // another thread held the lock; make sure nothing is stranded
         }
     }
 
     /** Stops the sender after what is queued, and closes the channel. */
     @Override
     public void close() {
-        outbox.offer(CLOSE);
+        closed = true;
+        LockSupport.unpark(sender);
         try {
             channel.close();
         } catch (IOException e) {
             // already closed
         }
-    }
-
-    /** @return the sender thread, for tests that check who writes */
-    Thread senderThread() {
-        return sender;
     }
 }
