@@ -11,14 +11,15 @@ import java.util.concurrent.RunnableFuture;
  * into it (no separate job, results array or counters per task, which keeps {@code submit} lean).
  * {@code cancel(true)} stops the task where it runs (the engine kills its worker JVM, or interrupts
  * its thread); {@code cancel(false)} only completes the future, and the engine drops the batch
- * unstarted because {@link #isCancelled()} of the job (= this future is done) says nobody wants it.
+ * unstarted because the job's {@code isCancelled()}, which is the future's, says nobody wants it.
  *
  * <p>It is a {@link RunnableFuture} so that {@link EngineExecutor#newTaskFor} can hand it to an
  * {@link java.util.concurrent.ExecutorCompletionService}: such a future is created
  * <em>unsubmitted</em> (it holds its task), and submitted when the executor claims it.
  *
- * <p>Concurrency: completion is {@link CompletableFuture}'s own (first wins); {@code batch} and
- * {@code task} are written before the batch reaches the engine, by the submitting thread.
+ * <p>Concurrency: completion is {@link CompletableFuture}'s own (first wins, so a result racing a
+ * cancel is dropped); {@code batch} is written by the submitting thread before the batch reaches
+ * the engine; an unsubmitted task is taken once, under this future's monitor.
  */
 final class TaskFuture<T> extends ResultFuture<T> implements Job, RunnableFuture<T> {
     /** Means "complete with the task's own return value" (a {@code submit(Runnable, result)} has its own). */
