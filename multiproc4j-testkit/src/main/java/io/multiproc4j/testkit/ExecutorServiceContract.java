@@ -346,6 +346,24 @@ public abstract class ExecutorServiceContract {
 
     // ───────────────────────────── interrupted callers ─────────────────────────────
 
+    /** Issue 10, defect 2: the caller's interrupt is the caller's own business. */
+    @Test
+    void submitFromAnInterruptedThread_runsTheTaskNormally_andKeepsTheFlag() throws Exception {
+        TaskExecutor own = createExecutor(1);
+        try {
+            for (int i = 0; i < 5; i++) {
+                int n = i;
+                Thread.currentThread().interrupt();
+                Future<Integer> f = own.submit(() -> n);
+                assertThat(Thread.interrupted()).as("the caller's interrupt flag").isTrue();
+                assertThat(f.get(LONG, TimeUnit.SECONDS)).isEqualTo(n);
+            }
+        } finally {
+            Thread.interrupted();
+            own.shutdownNow();
+        }
+    }
+
     @Test
     void interruptedCallerOfGet_getsInterruptedException_andTheTaskGoesOn(@TempDir Path dir) throws Exception {
         Gate gate = Gate.in(dir);

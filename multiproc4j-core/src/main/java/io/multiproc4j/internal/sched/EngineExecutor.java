@@ -164,7 +164,23 @@ public final class EngineExecutor extends AbstractExecutorService implements Tas
     private void dispatch(TaskFuture<?> future, List<Object> inputs, byte[] encoded) {
         var batch = new BatchTask(call, inputs, 0, future, encoded);
         future.attach(batch);
-        engine.execute(batch);
+        execute(batch);
+    }
+
+    /**
+     * Hands a batch to the engine with the caller's interrupt flag put aside: an engine may write
+     * to a worker's channel from this thread, and an interrupted write closes the channel (the
+     * worker would be lost for a flag that was the caller's own business). The flag is restored.
+     */
+    private void execute(BatchTask batch) {
+        boolean interrupted = Thread.interrupted();
+        try {
+            engine.execute(batch);
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 
     private static RejectedExecutionException rejectedAfterShutdown() {
@@ -419,7 +435,7 @@ public final class EngineExecutor extends AbstractExecutorService implements Tas
             batches.add(batch);
         }
         try {
-            batches.forEach(engine::execute);
+            batches.forEach(this::execute);
         } catch (RuntimeException e) {
             futures.forEach(f -> f.cancel(true)); // shut down meanwhile: the call takes nothing
             throw e;
