@@ -146,6 +146,11 @@ public abstract class ExecutorServiceContract {
         assertThat(failed.isCancelled()).isFalse();
         assertThat(failed.cancel(true)).as("cancel of a completed task").isFalse();
         assertThat(failed.isCancelled()).isFalse();
+        Future<Integer> error = executor.submit(task(() -> {
+            throw new AssertionError("an Error of the task's");
+        }));
+        assertThatThrownBy(() -> error.get(LONG, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
+                .cause().isInstanceOf(AssertionError.class).hasMessage("an Error of the task's");
     }
 
     @Test
@@ -330,6 +335,51 @@ public abstract class ExecutorServiceContract {
             terminate(own);
             assertThat(gate.marked("running-finished")).as("the cancelled running task finished").isFalse();
         } finally {
+            own.shutdownNow();
+        }
+    }
+
+    @Test
+    void cancelTrue_ofAQueuedTask_dropsIt_andLeavesTheRunningTaskAlone(@TempDir Path dir) throws Exception {
+        Gate gate = Gate.in(dir);
+        TaskExecutor own = createExecutor(1);
+        try {
+            Future<String> running = own.submit(gated(gate, "running"));
+            awaitStarted(gate, "running");
+            Future<String> queued = own.submit(gated(gate, "queued"));
+            if (own.maxWorkers() != 1) {
+                awaitStarted(gate, "queued"); // no queue: every task starts at once
+            }
+            assertThat(queued.cancel(true)).isTrue();
+            assertThat(queued.isCancelled()).isTrue();
+            gate.open();
+            assertThat(running.get(LONG, TimeUnit.SECONDS)).as("the task running meanwhile").isEqualTo("running");
+            terminate(own);
+            if (own.maxWorkers() == 1) {
+                assertThat(gate.marked("queued")).as("the cancelled queued task ran").isFalse();
+            }
+        } finally {
+            gate.open();
+            own.shutdownNow();
+        }
+    }
+
+    @Test
+    void cancelFalse_ofARunningTask_cancelsTheFuture_butLetsTheTaskRunToItsEnd(@TempDir Path dir) throws Exception {
+        Gate gate = Gate.in(dir);
+        TaskExecutor own = createExecutor(1);
+        try {
+            Future<String> running = own.submit(gated(gate, "running"));
+            awaitStarted(gate, "running");
+            assertThat(running.cancel(false)).isTrue();
+            assertThat(running.isCancelled()).isTrue();
+            assertThatThrownBy(running::get).isInstanceOf(CancellationException.class);
+            gate.open();
+            terminate(own); // shutdown waits for the running task, which no interrupt or kill stopped
+            assertThat(gate.marked("running-finished")).as("the task ran to its end").isTrue();
+            assertThatThrownBy(running::get).as("its result is dropped").isInstanceOf(CancellationException.class);
+        } finally {
+            gate.open();
             own.shutdownNow();
         }
     }
