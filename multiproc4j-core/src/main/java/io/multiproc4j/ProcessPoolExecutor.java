@@ -3,6 +3,10 @@ package io.multiproc4j;
 /**
  * Creates {@link TaskExecutor}s on worker JVMs: Python's {@code ProcessPoolExecutor}, with futures
  * that are {@link java.util.concurrent.CompletableFuture}s and tasks that can really be cancelled.
+ * They follow the whole {@link java.util.concurrent.ExecutorService} contract; a task must be
+ * serializable (a lambda written in the {@code submit} call is), else the call throws
+ * {@link java.util.concurrent.RejectedExecutionException} naming it.
+ * {@link java.util.concurrent.ExecutorCompletionService} works over them as over any executor.
  */
 public final class ProcessPoolExecutor {
     private ProcessPoolExecutor() {}

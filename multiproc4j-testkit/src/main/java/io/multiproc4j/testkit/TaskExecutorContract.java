@@ -11,14 +11,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import java.util.concurrent.Callable;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Flow;
-import java.util.concurrent.Future;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
@@ -29,8 +26,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
 /**
- * What every {@link TaskExecutor} must do (ported from CPython's {@code test_concurrent_futures}):
- * bind it by extending this class. Slow tasks wait on a deadline, never forever.
+ * What every {@link TaskExecutor} must do beyond {@link java.util.concurrent.ExecutorService} (ported
+ * from CPython's {@code test_concurrent_futures}): results and callbacks of its
+ * {@code CompletableFuture}s, {@code publish}, {@link Futures}. Bind it by extending this class; the
+ * {@code ExecutorService} contract itself is {@link ExecutorServiceContract}, bound for the same
+ * kinds. Slow tasks wait on a deadline, never forever.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Deadline(seconds = 120)
@@ -105,48 +105,6 @@ public abstract class TaskExecutorContract {
     }
 
     @Test
-    void invokeAll_returnsEveryFuture_doneInOrder() throws Exception {
-        List<Callable<Integer>> tasks = new ArrayList<>();
-        for (int i = 0; i < 10; i++) {
-            int n = i;
-            tasks.add((Callable<Integer> & java.io.Serializable) () -> n * n);
-        }
-        List<Future<Integer>> futures = executor.invokeAll(tasks);
-        for (int i = 0; i < 10; i++) {
-            assertThat(futures.get(i).isDone()).isTrue();
-            assertThat(futures.get(i).get()).isEqualTo(i * i);
-        }
-    }
-
-    @Test
-    void invokeAll_withTimeout_cancelsWhatDidNotFinish_measuredFromTheCall() throws Exception {
-        List<Callable<Integer>> tasks = List.of(
-                (Callable<Integer> & java.io.Serializable) () -> 1,
-                (Callable<Integer> & java.io.Serializable) () -> slow(20_000, 2),
-                (Callable<Integer> & java.io.Serializable) () -> slow(20_000, 3));
-        long start = System.nanoTime();
-        List<Future<Integer>> futures = executor.invokeAll(tasks, 1, TimeUnit.SECONDS);
-        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(15));
-        assertThat(futures.get(0).get()).isEqualTo(1);
-        assertThat(futures.get(1).isCancelled()).isTrue();
-        assertThat(futures.get(2).isCancelled()).isTrue();
-    }
-
-    @Test
-    void invokeAny_returnsTheFirstSuccess_andCancelsTheLosers() throws Exception {
-        List<Callable<Integer>> tasks = List.of(
-                (Callable<Integer> & java.io.Serializable) () -> {
-                    throw new IllegalStateException("loser");
-                },
-                (Callable<Integer> & java.io.Serializable) () -> 7,
-                (Callable<Integer> & java.io.Serializable) () -> slow(20_000, 9));
-        assertThat(executor.invokeAny(tasks)).isEqualTo(7);
-        assertThatThrownBy(() -> executor.invokeAny(List.of((Callable<Integer> & java.io.Serializable) () -> {
-            throw new IllegalStateException("all fail");
-        }))).isInstanceOf(ExecutionException.class).hasRootCauseMessage("all fail");
-    }
-
-    @Test
     void publish_emitsInOrder_thenTheFailure_afterTheResultsBeforeIt() throws Exception {
         var subscriber = new Collector<Integer>(Long.MAX_VALUE);
         executor.publish((Integer x) -> 10 / (x - 3), List.of(1, 2, 3, 4)).subscribe(subscriber);
@@ -191,59 +149,15 @@ public abstract class TaskExecutorContract {
     void asCompleted_yieldsFinishedFirst_eachOnce_thenTimesOutNamingTheCount() throws Exception {
         CompletableFuture<Integer> done = CompletableFuture.completedFuture(0);
         CompletableFuture<Integer> soon = executor.submit(() -> slow(100, 1));
+        soon.get(30, TimeUnit.SECONDS); // finished before the call: what is yielded depends on no clock
         CompletableFuture<Integer> never = new CompletableFuture<>();
         List<CompletableFuture<Integer>> yielded = new ArrayList<>();
-        var it = Futures.asCompleted(List.of(done, soon, never, done), Duration.ofSeconds(3)).iterator();
+        var it = Futures.asCompleted(List.of(never, done, soon, done), Duration.ofSeconds(1)).iterator();
         yielded.add(it.next());
         yielded.add(it.next());
-        assertThat(yielded).containsExactly(done, soon);
+        assertThat(yielded).as("the finished ones first, each once").containsExactlyInAnyOrder(done, soon);
         assertThatThrownBy(it::next).isInstanceOf(FuturesTimeoutException.class)
                 .hasMessage("1 (of 3) futures unfinished").cause().isInstanceOf(TimeoutException.class);
-    }
-
-    @Test
-    void shutdown_waitsForQueuedWork_andRefusesNewTasksClearly() throws Exception {
-        TaskExecutor own = createExecutor(1);
-        List<CompletableFuture<Integer>> queued = new ArrayList<>();
-        for (int i = 0; i < 5; i++) {
-            int n = i;
-            queued.add(own.submit(() -> slow(20, n)));
-        }
-        own.shutdown();
-        assertThatThrownBy(() -> own.submit(() -> 1)).isInstanceOf(RejectedExecutionException.class)
-                .hasMessageContaining("shut down");
-        assertThat(own.awaitTermination(60, TimeUnit.SECONDS)).isTrue();
-        for (int i = 0; i < 5; i++) {
-            assertThat(queued.get(i).get()).isEqualTo(i);
-        }
-        assertThat(own.isTerminated()).isTrue();
-    }
-
-    @Test
-    void shutdownNow_returnsTasksThatNeverStarted_andCancelsThem() throws Exception {
-        TaskExecutor own = createExecutor(1);
-        java.nio.file.Path started = java.nio.file.Files.createTempFile("multiproc4j-started", "");
-        java.nio.file.Files.delete(started);
-        String marker = started.toString();
-        List<CompletableFuture<Integer>> futures = new ArrayList<>();
-        futures.add(own.submit(() -> {
-            java.nio.file.Files.createFile(java.nio.file.Path.of(marker));
-            return slow(10_000, 0);
-        }));
-        for (int i = 1; i < 20; i++) {
-            futures.add(own.submit(() -> slow(10_000, 1)));
-        }
-        Conditions.await("the first task to start", Duration.ofSeconds(30), () -> java.nio.file.Files.exists(started));
-        List<Runnable> neverStarted = own.shutdownNow();
-        if (own.maxWorkers() < 1024) {
-            // one worker, and queued tasks stay in the executor until a worker is free
-            assertThat(neverStarted).hasSize(19);
-        }
-        assertThat(own.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
-        java.nio.file.Files.deleteIfExists(started);
-        long cancelled = futures.stream().filter(CompletableFuture::isCancelled).count();
-        assertThat(cancelled).isGreaterThanOrEqualTo(neverStarted.size());
-        Conditions.await("every future to end", Duration.ofSeconds(30), () -> futures.stream().allMatch(CompletableFuture::isDone));
     }
 
     @Test

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.multiproc4j.BrokenPoolException;
 import io.multiproc4j.CrashPolicy;
 import io.multiproc4j.ProcessPoolExecutor;
+import io.multiproc4j.SerializableCallable;
 import io.multiproc4j.TaskExecutor;
 import io.multiproc4j.WorkerCrashedException;
 import io.multiproc4j.WorkerOutput;
@@ -20,6 +21,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -51,7 +53,10 @@ class ProcessExecutorBehaviourTest {
             throw new java.io.UncheckedIOException(e);
         }
         long end = System.nanoTime() + 30_000_000_000L;
-        while (!Files.exists(gate) && System.nanoTime() < end) {
+        while (!Files.exists(gate)) {
+            if (System.nanoTime() - end > 0) {
+                throw new AssertionError("the gate " + file + " stayed closed for 30 s");
+            }
             java.util.concurrent.locks.LockSupport.parkNanos(2_000_000);
         }
         return ProcessHandle.current().pid();
@@ -206,7 +211,7 @@ class ProcessExecutorBehaviourTest {
     }
 
     @Test
-    void plainCallableThatIsNotSerializable_isRefusedAtSubmission_sayingHowToFixIt() {
+    void plainCallableThatIsNotSerializable_isRejectedAtSubmission_sayingHowToFixIt() {
         try (TaskExecutor executor = ProcessPoolExecutor.create(1)) {
             Callable<Integer> plain = new Callable<>() {
                 @Override
@@ -214,10 +219,48 @@ class ProcessExecutorBehaviourTest {
                     return 1;
                 }
             };
-            assertThatThrownBy(() -> executor.submit(plain)).isInstanceOf(IllegalArgumentException.class)
-                    .hasMessageContaining("must be serializable").hasMessageContaining("lambda");
+            assertThatThrownBy(() -> executor.submit(plain)).isInstanceOf(RejectedExecutionException.class)
+                    .hasMessageContaining("must be serializable").hasMessageContaining("lambda")
+                    .hasMessageContaining(plain.getClass().getName());
+            assertThatThrownBy(() -> executor.execute(() -> { })).as("a plain Runnable lambda")
+                    .isInstanceOf(RejectedExecutionException.class).hasMessageContaining("must be serializable");
+            Object notSerializable = new Object();
+            assertThatThrownBy(() -> executor.submit(() -> notSerializable.hashCode()))
+                    .isInstanceOf(RejectedExecutionException.class).hasMessageContaining("java.lang.Object");
             executor.shutdown();
             assertThatThrownBy(() -> executor.submit(() -> 1)).isInstanceOf(RejectedExecutionException.class);
+        }
+    }
+
+    @Test
+    void completionService_runsSerializableTasksInWorkers_andRejectsOthersAtSubmission() throws Exception {
+        try (TaskExecutor executor = ProcessPoolExecutor.create(1)) {
+            var service = new java.util.concurrent.ExecutorCompletionService<Long>(executor);
+            SerializableCallable<Long> task = ProcessExecutorBehaviourTest::pid; // submit takes a plain Callable
+            Future<Long> inWorker = service.submit(task);
+            assertThat(service.take()).isSameAs(inWorker);
+            assertThat(inWorker.get()).isNotEqualTo(pid());
+            Callable<Long> plain = new Callable<>() {
+                @Override
+                public Long call() {
+                    return 1L;
+                }
+            };
+            assertThatThrownBy(() -> service.submit(plain)).isInstanceOf(RejectedExecutionException.class)
+                    .hasMessageContaining("must be serializable");
+            assertThat(service.poll()).as("the rejected task left nothing behind").isNull();
+        }
+    }
+
+    @Test
+    void jdkWrappersThatHideTheirTask_areRejected_sayingToSubmitTheTaskItself() {
+        try (TaskExecutor executor = ProcessPoolExecutor.create(1)) {
+            Runnable task = (Runnable & java.io.Serializable) () -> { };
+            assertThatThrownBy(() -> CompletableFuture.runAsync(task, executor))
+                    .isInstanceOf(RejectedExecutionException.class).hasMessageContaining("submit the task itself");
+            assertThatThrownBy(() -> executor.execute(new java.util.concurrent.FutureTask<>(task, null)))
+                    .isInstanceOf(RejectedExecutionException.class).hasMessageContaining("FutureTask")
+                    .hasMessageContaining("submit the task itself");
         }
     }
 
@@ -261,7 +304,7 @@ class ProcessExecutorBehaviourTest {
                         public Integer call() {
                             return 2;
                         }
-                    }))).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("must be serializable");
+                    }))).isInstanceOf(RejectedExecutionException.class).hasMessageContaining("must be serializable");
         }
     }
 

@@ -924,9 +924,17 @@ public final class ProcessEngine implements Engine {
 
     /** In SHUTDOWN with nothing left to run, tells every worker to exit. */
     private void shutdownIfQuiescentLocked() {
-        if (!pending.isEmpty() || anyInflightLocked()) {
+        if (anyInflightLocked()) {
             return;
         }
+        for (Dispatch d : pending) {
+            if (!d.batch.isCancelled()) {
+                return;
+            }
+        }
+        // Only cancelled batches are left, and a cancelled batch has completed: left queued, they
+        // would keep the pool from ever stopping (nothing else would look at the queue again).
+        pending.clear();
         for (Slot slot : slots) {
             if (slot.process.state() == State.STARTING) {
                 slot.process.kill(ExitCause.KILLED);

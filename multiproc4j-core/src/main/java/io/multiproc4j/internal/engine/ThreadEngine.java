@@ -110,6 +110,7 @@ public final class ThreadEngine implements Engine {
 
     private final class RunningBatch implements Runnable {
         final Batch batch;
+        /** The thread running it, until it ends; guarded by this for interrupting. */
         volatile Thread thread;
 
         RunningBatch(Batch batch) {
@@ -118,12 +119,14 @@ public final class ThreadEngine implements Engine {
 
         @Override
         public void run() {
-            if (batch.isCancelled()) {
-                return;
-            }
+            // Registered before the check: a cancel either sees this batch running (and interrupts
+            // it) or is seen here; checked first, a cancel in between would let the task run on.
             thread = Thread.currentThread();
             running.add(this);
             try {
+                if (batch.isCancelled()) {
+                    return;
+                }
                 if (!initialize(batch)) {
                     return;
                 }
@@ -156,7 +159,9 @@ public final class ThreadEngine implements Engine {
                 }
             } finally {
                 running.remove(this);
-                thread = null;
+                synchronized (this) {
+                    thread = null; // after this, interrupt() cannot reach the thread's next task
+                }
             }
         }
     }
@@ -219,9 +224,11 @@ public final class ThreadEngine implements Engine {
     public void interrupt(Batch batch) {
         for (RunningBatch rb : running) {
             if (rb.batch == batch) {
-                Thread thread = rb.thread;
-                if (thread != null) {
-                    thread.interrupt();
+                synchronized (rb) {
+                    Thread thread = rb.thread;
+                    if (thread != null) {
+                        thread.interrupt();
+                    }
                 }
             }
         }

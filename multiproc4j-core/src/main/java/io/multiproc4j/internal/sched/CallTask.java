@@ -2,13 +2,13 @@ package io.multiproc4j.internal.sched;
 
 import io.multiproc4j.SerializableFunction;
 import java.io.Serial;
-import java.io.Serializable;
 import java.util.concurrent.Callable;
 
 /**
  * The one function of an executor: its input is the task. Shipped once per worker; each task then
  * travels as the input. A checked exception thrown by a {@link Callable} leaves as itself, so it
- * arrives as the cause of the future's failure, not wrapped.
+ * arrives as the cause of the future's failure, not wrapped. The result object of a
+ * {@code submit(Runnable, result)} never travels: the parent's future completes with it.
  */
 final class CallTask implements SerializableFunction<Object, Object> {
     @Serial
@@ -19,10 +19,6 @@ final class CallTask implements SerializableFunction<Object, Object> {
         try {
             return switch (task) {
                 case Callable<?> callable -> callable.call();
-                case RunnableWithResult<?> r -> {
-                    r.runnable().run();
-                    yield r.result();
-                }
                 case Runnable runnable -> {
                     runnable.run();
                     yield null;
@@ -37,17 +33,5 @@ final class CallTask implements SerializableFunction<Object, Object> {
     @SuppressWarnings("unchecked")
     private static <E extends Throwable> E sneaky(Throwable t) throws E {
         throw (E) t;
-    }
-
-    /**
-     * {@code submit(Runnable, result)}: both travel together.
-     *
-     * @param runnable the task
-     * @param result   what its future completes with
-     * @param <T>      the result type
-     */
-    record RunnableWithResult<T>(Runnable runnable, T result) implements Serializable {
-        @Serial
-        private static final long serialVersionUID = 1L;
     }
 }
