@@ -12,10 +12,10 @@ package io.multiproc4j.internal.shm;
  *  +-------+-------+-------+-------+
  *
  *  waiter record
- *  0       4       8               16              24              32              40      48
- *  +-------+-------+---------------+---------------+---------------+---------------+-------+
- *  | state | cond  |    ticket     |      pid      |  start time   |   thread id   |unused |
- *  +-------+-------+---------------+---------------+---------------+---------------+-------+
+ *  0       4       8               16              24              32              40              48
+ *  +-------+-------+---------------+---------------+---------------+---------------+---------------+
+ *  | state | cond  |    ticket     |      pid      |  start time   |   thread id   | signal ticket |
+ *  +-------+-------+---------------+---------------+---------------+---------------+---------------+
  * </pre>
  *
  * <ul>
@@ -32,6 +32,9 @@ package io.multiproc4j.internal.shm;
  *       SIGNALLED* → FREE by compare-and-set.</li>
  *   <li><b>cond</b>: which of the lock's condition slots the waiter waits on.</li>
  *   <li><b>ticket</b>: arrival order; {@code signal()} picks the lowest.</li>
+ *   <li><b>signal ticket</b>: the next ticket when {@code signal()} signalled this record: the
+ *       waiters with a lower ticket were waiting then, and only they may adopt the signal if this
+ *       waiter's process died.</li>
  *   <li><b>pid / start time / thread id</b>: the waiter (see {@link ProcessIdentity}).</li>
  * </ul>
  */
@@ -47,6 +50,7 @@ public final class ConditionLayout {
     public static final long WAITER_PID_OFFSET = 16;
     public static final long WAITER_START_OFFSET = 24;
     public static final long WAITER_THREAD_OFFSET = 32;
+    public static final long WAITER_SIGNAL_TICKET_OFFSET = 40;
     public static final long WAITER_SIZE = 48;
 
     public static final int FREE = 0;

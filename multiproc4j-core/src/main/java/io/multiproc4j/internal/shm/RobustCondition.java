@@ -155,8 +155,9 @@ public final class RobustCondition {
             long record = records + i * WAITER_SIZE;
             int state = state(record);
             if (state != FREE && isDead(record)) {
+                long sentAt = (long) LONG.getVolatile(memory, record + WAITER_SIGNAL_TICKET_OFFSET);
                 if (INT.compareAndSet(memory, record + WAITER_STATE_OFFSET, state, FREE) && state == SIGNALLED) {
-                    passOn((int) INT.getAcquire(memory, record + WAITER_CONDITION_OFFSET), -1);
+                    passOn((int) INT.getAcquire(memory, record + WAITER_CONDITION_OFFSET), -1, sentAt);
                 }
             }
         }
@@ -164,32 +165,49 @@ public final class RobustCondition {
 
     /**
      * A sleeping waiter's check, once per slice: a signal given to a waiter whose process died goes
-     * to this waiter instead (or, if this one was signalled meanwhile, to another live waiter).
+     * to this waiter instead (or, if this one was signalled meanwhile, to another live waiter), if
+     * this waiter was already waiting when it was sent: a signal sent while nobody alive waited
+     * wakes nobody, as it would have in one JVM.
      */
     private void adoptSignalOfDeadWaiter(long own) {
+        long ownTicket = (long) LONG.getVolatile(memory, own + WAITER_TICKET_OFFSET);
         for (int i = 0; i < LockLayout.CONDITION_WAITERS; i++) {
             long record = records + i * WAITER_SIZE;
             if (record == own || (int) INT.getVolatile(memory, record + WAITER_CONDITION_OFFSET) != index) {
                 continue;
             }
             int state = state(record);
-            if ((state == SIGNALLED || state == SIGNALLED_ALL) && isDead(record)
-                    && INT.compareAndSet(memory, record + WAITER_STATE_OFFSET, state, FREE) && state == SIGNALLED) {
+            if (state != SIGNALLED && state != SIGNALLED_ALL || !isDead(record)) {
+                continue;
+            }
+            long sentAt = (long) LONG.getVolatile(memory, record + WAITER_SIGNAL_TICKET_OFFSET);
+            if (state == SIGNALLED_ALL || sentAt <= ownTicket) {
+                // every live waiter got signalAll's signal; a signal sent before this waiter came
+                // is not its to take: just free the record (the signal had no live taker)
+                INT.compareAndSet(memory, record + WAITER_STATE_OFFSET, state, FREE);
+                continue;
+            }
+            if (INT.compareAndSet(memory, record + WAITER_STATE_OFFSET, SIGNALLED, FREE)) {
+                LONG.setVolatile(memory, own + WAITER_SIGNAL_TICKET_OFFSET, sentAt);
                 if (!INT.compareAndSet(memory, own + WAITER_STATE_OFFSET, WAITING, SIGNALLED)) {
-                    passOn(index, own);
+                    passOn(index, own, sentAt);
                 }
                 return;
             }
         }
     }
 
-    /** Gives a signal to the oldest live-looking WAITING record of condition {@code cond} other than {@code except}. */
-    private void passOn(int cond, long except) {
+    /**
+     * Gives a signal sent when the ticket counter stood at {@code sentAt} to the oldest WAITING
+     * record of condition {@code cond} (other than {@code except}) that was waiting then.
+     */
+    private void passOn(int cond, long except, long sentAt) {
         for (;;) {
             long chosen = oldestWaiting(cond, except);
-            if (chosen < 0) {
-                return; // nobody waits: the signal had nobody to wake, as a signal to no waiter
+            if (chosen < 0 || (long) LONG.getVolatile(memory, chosen + WAITER_TICKET_OFFSET) >= sentAt) {
+                return; // nobody waits who waited then: the signal wakes nobody, as a signal to no waiter
             }
+            LONG.setVolatile(memory, chosen + WAITER_SIGNAL_TICKET_OFFSET, sentAt);
             if (INT.compareAndSet(memory, chosen + WAITER_STATE_OFFSET, WAITING, SIGNALLED)) {
                 Futex.wake(memory, chosen + WAITER_STATE_OFFSET, 1);
                 return;
@@ -274,11 +292,14 @@ public final class RobustCondition {
     /** Wakes one waiter, if any (the oldest recorded one first); the lock must be held. */
     public void signal() {
         mutex.checkHeld("signal a condition of");
+        long sentAt = (long) LONG.getAcquire(memory, mutex.base() + LockLayout.CONDITION_TICKETS_OFFSET);
         for (;;) {
             long chosen = oldestWaiting(index, -1);
             if (chosen < 0) {
                 break;
             }
+            // the next ticket: waiters with a lower one were waiting when this signal was sent
+            LONG.setVolatile(memory, chosen + WAITER_SIGNAL_TICKET_OFFSET, sentAt);
             if (INT.compareAndSet(memory, chosen + WAITER_STATE_OFFSET, WAITING, SIGNALLED)) {
                 Futex.wake(memory, chosen + WAITER_STATE_OFFSET, 1);
                 return;
