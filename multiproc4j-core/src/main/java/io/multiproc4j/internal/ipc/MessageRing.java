@@ -51,6 +51,12 @@ import java.util.function.Predicate;
  * the next locker takes it over from the dead holder ({@link RobustMutex}) and then recounts
  * {@code count}, the one field derived from the others, by walking {@code [head, tail)}. A process
  * killed after its commit simply completed its put or take (a taken message dies with its taker).
+ * A joinable put also counts itself ({@code puts}) after its commit; it records its intent first
+ * (the tail it will store and the count that goes with it), so the locker that takes over sets the
+ * count exactly when the tail shows the commit ({@code repairPutCount}). {@code taskDone()} counts
+ * apart ({@code done}, compare-and-set, no lock), so the two never race. A timed put or take gives
+ * up on the lock at its deadline, and a dead holder is taken over at that deadline at the latest
+ * ({@link RobustMutex}), so a timed call never overruns its limit because its holder died.
  * Sleepers of a dead process stay counted: that costs needless wake calls, nothing else
  * (racy, but benign). Waits are sliced ({@link Futex#SLICE_NANOS}), so an interrupt or a
  * {@link WaitCheck} (a pipe's "is my peer still alive?") is noticed within a slice.
