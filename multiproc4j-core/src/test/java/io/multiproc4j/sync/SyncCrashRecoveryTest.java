@@ -192,6 +192,7 @@ class SyncCrashRecoveryTest {
                 Conditions.await("the child waits", START, () -> condition.waitingCount() == 1);
                 dead.kill();
             }
+            assertThat(condition.waitingCount()).as("a dead waiter is not counted").isZero();
             lock.lock();
             try {
                 condition.signal(); // only the dead child waited: it wakes nobody alive

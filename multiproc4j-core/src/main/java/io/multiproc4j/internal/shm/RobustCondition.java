@@ -332,12 +332,13 @@ public final class RobustCondition {
         }
     }
 
-    /** @return waiters not yet signalled (read without the lock: a hint) */
+    /** @return live waiters not yet signalled (read without the lock: a hint) */
     public int waiting() {
         int n = (int) INT.getVolatile(memory, base + WAITING_OFFSET);
         for (int i = 0; i < LockLayout.CONDITION_WAITERS; i++) {
             long record = records + i * WAITER_SIZE;
-            if (state(record) == WAITING && (int) INT.getVolatile(memory, record + WAITER_CONDITION_OFFSET) == index) {
+            if (state(record) == WAITING && (int) INT.getVolatile(memory, record + WAITER_CONDITION_OFFSET) == index
+                    && !isDead(record)) {
                 n++;
             }
         }
