@@ -5,6 +5,7 @@ import io.multiproc4j.shared.SharedDoubleArray;
 import io.multiproc4j.shared.SharedLong;
 import io.multiproc4j.sync.ProcessBarrier;
 import io.multiproc4j.sync.ProcessLock;
+import io.multiproc4j.sync.ProcessSemaphore;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -91,6 +92,28 @@ public final class SharedCounterBench {
                     }), List.of(0, 1), 1));
                 });
                 rows.add(row("java ProcessLock + plain read/write", ms, "total " + plain.get()));
+            }
+            // A bounded semaphore records its holders (so a dead one's permits come back): its
+            // acquire/release take a robust lock of their own, the cost measured here.
+            try (SharedLong plain = SharedLong.createUnsynchronized(0);
+                 ProcessSemaphore permit = ProcessSemaphore.createBounded(1)) {
+                double[] ms = median(() -> {
+                    plain.set(0);
+                    return time(() -> pool.map(i -> call(() -> {
+                        gate.await(30, TimeUnit.SECONDS);
+                        long t0 = System.nanoTime();
+                        for (int k = 0; k < INCREMENTS; k++) {
+                            permit.acquire();
+                            try {
+                                plain.set(plain.get() + 1);
+                            } finally {
+                                permit.release();
+                            }
+                        }
+                        return System.nanoTime() - t0;
+                    }), List.of(0, 1), 1));
+                });
+                rows.add(row("java bounded ProcessSemaphore(1) + plain read/write", ms, "total " + plain.get()));
             }
             try (SharedLong plain = SharedLong.createUnsynchronized(0)) {
                 double[] ms = median(() -> {

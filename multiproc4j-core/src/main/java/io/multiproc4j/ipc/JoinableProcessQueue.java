@@ -19,7 +19,11 @@ import java.time.Duration;
  * }
  *
  * <p>{@code shutdown(true)} counts the dropped elements as done. The count lives in the queue's
- * shared memory, so {@code taskDone()} and {@code join()} work from every process.
+ * shared memory, so {@code taskDone()} and {@code join()} work from every process. It stays exact
+ * when a producer is killed at any point of its put: an element is counted exactly when it is in
+ * the queue (the next process to take the queue's lock over repairs the count). A consumer killed
+ * after taking an element takes it with it, never marked done: {@code join()} then waits for it,
+ * so give it a timeout where consumers may die.
  *
  * @param <E> the element type
  */

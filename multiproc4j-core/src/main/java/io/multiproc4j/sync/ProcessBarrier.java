@@ -5,6 +5,7 @@ import static io.multiproc4j.internal.shm.BarrierLayout.*;
 import io.multiproc4j.SerializableRunnable;
 import io.multiproc4j.internal.shm.BarrierLayout;
 import io.multiproc4j.internal.shm.Futex;
+import io.multiproc4j.internal.shm.ProcessIdentity;
 import io.multiproc4j.internal.shm.RobustMutex;
 import io.multiproc4j.internal.shm.Segment;
 import io.multiproc4j.internal.shm.SegmentLayout;
@@ -39,13 +40,21 @@ import java.util.concurrent.TimeoutException;
  * action throws, the barrier breaks and the last party gets the action's exception.
  *
  * <h2>Crash handling</h2>
- * A party whose process dies while waiting stays counted; the others then wait for a party that
- * never comes: give {@link #await(long, TimeUnit)} a timeout when parties may die.
+ * A party whose process dies while waiting (or while running the action, or holding the barrier's
+ * lock) can never arrive again, so the generation cannot trip: the barrier breaks, and every
+ * waiter, of every process, gets a {@link BrokenBarrierException} naming the dead party's pid,
+ * within about one wait slice (50 ms) of the death, as later {@code await}s do until
+ * {@link #reset()}. Each arriving party records its process (pid and start time) in the barrier's
+ * memory; each sleeping party watches one other recorded party (see {@code deadNeighbour}). A
+ * process that dies before it arrives is not distinguishable from a slow one: give
+ * {@link #await(long, TimeUnit)} a timeout when that may happen. Up to {@code 64} waiting parties
+ * are recorded; parties beyond that are counted but not watched.
  */
 public final class ProcessBarrier extends SegmentBacked {
     @Serial
     private static final long serialVersionUID = 1L;
     private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
+    private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
 
     private final SerializableRunnable action;
     private transient volatile RobustMutex mutex;
@@ -150,21 +159,25 @@ public final class ProcessBarrier extends SegmentBacked {
         MemorySegment m = memory();
         RobustMutex lock = mutex();
         long deadline = timeoutNanos < 0 ? Long.MAX_VALUE : System.nanoTime() + timeoutNanos;
-        lock.reacquire(1);
+        if (lock.reacquire(1)) {
+            breakForDeadHolder(m);
+        }
         try {
             int gen = get(m, GEN_OFFSET);
             if (get(m, BROKEN_OFFSET) != 0) {
-                throw broken();
+                throw broken(m);
             }
             if (Thread.interrupted()) {
-                breakBarrier(m);
+                breakBarrier(m, 0);
                 throw new InterruptedException();
             }
             int arrived = get(m, COUNT_OFFSET) + 1;
             INT.setVolatile(m, COUNT_OFFSET, arrived);
+            int slot = claimPartySlot(m);
             int index = get(m, PARTIES_OFFSET) - arrived;
             if (index == 0) {
                 runAction(m);
+                clearPartySlots(m);
                 INT.setVolatile(m, COUNT_OFFSET, 0);
                 INT.setVolatile(m, GEN_OFFSET, gen + 1);
                 bumpEpoch(m);
@@ -175,6 +188,7 @@ public final class ProcessBarrier extends SegmentBacked {
                 int holds = lock.releaseFully();
                 boolean interrupted = false;
                 boolean timedOut = false;
+                long deadParty = 0;
                 for (;;) {
                     long remaining = deadline - System.nanoTime();
                     if (remaining <= 0) {
@@ -189,11 +203,17 @@ public final class ProcessBarrier extends SegmentBacked {
                     if (get(m, EPOCH_OFFSET) != epoch) {
                         break;
                     }
+                    deadParty = deadNeighbour(m, slot);
+                    if (deadParty != 0) {
+                        break;
+                    }
                 }
-                lock.reacquire(holds);
+                if (lock.reacquire(holds)) {
+                    breakForDeadHolder(m);
+                }
                 if (get(m, GEN_OFFSET) != gen) {
                     if (get(m, RESET_GEN_OFFSET) == gen + 1) {
-                        throw broken();
+                        throw broken(m);
                     }
                     if (interrupted) {
                         Thread.currentThread().interrupt(); // tripped first: return, keep the status
@@ -201,14 +221,18 @@ public final class ProcessBarrier extends SegmentBacked {
                     return index;
                 }
                 if (get(m, BROKEN_OFFSET) != 0) {
-                    throw broken();
+                    throw broken(m);
                 }
                 if (interrupted) {
-                    breakBarrier(m);
+                    breakBarrier(m, 0);
                     throw new InterruptedException();
                 }
+                if (deadParty != 0) {
+                    breakBarrier(m, deadParty);
+                    throw broken(m);
+                }
                 if (timedOut) {
-                    breakBarrier(m);
+                    breakBarrier(m, 0);
                     throw new TimeoutException("ProcessBarrier '" + name() + "': " + get(m, COUNT_OFFSET) + " of "
                             + get(m, PARTIES_OFFSET) + " parties arrived before the timeout; the barrier is now broken");
                 }
@@ -218,6 +242,68 @@ public final class ProcessBarrier extends SegmentBacked {
         }
     }
 
+    /*
+     * Party slots. Each arriving party records its process (pid, start time) in a free slot, under
+     * the lock; the generation's end (trip, break, reset) clears them all, so the slots always name
+     * the processes waiting in the current generation. A sleeping party checks, once per wait
+     * slice, the next occupied slot after its own (cyclically): every recorded party is watched by
+     * one other, at the cost of one liveness check per waiter and slice, whatever the party count.
+     * Parties beyond PARTY_SLOTS are counted but not recorded (so not watched).
+     */
+
+    private static int claimPartySlot(MemorySegment m) {
+        for (int i = 0; i < PARTY_SLOTS; i++) {
+            long at = PARTY_SLOTS_OFFSET + i * PARTY_SLOT_SIZE;
+            if ((long) LONG.getVolatile(m, at) == 0) {
+                LONG.setVolatile(m, at + 8, ProcessIdentity.START_TIME);
+                LONG.setVolatile(m, at, ProcessIdentity.PID);
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private static void clearPartySlots(MemorySegment m) {
+        for (int i = 0; i < PARTY_SLOTS; i++) {
+            LONG.setVolatile(m, PARTY_SLOTS_OFFSET + i * PARTY_SLOT_SIZE, 0L);
+        }
+    }
+
+    /** @return the pid of the party after {@code slot} when its process died, else 0 */
+    private static long deadNeighbour(MemorySegment m, int slot) {
+        for (int k = 1; k <= PARTY_SLOTS; k++) {
+            int i = ((slot < 0 ? 0 : slot) + k) % PARTY_SLOTS;
+            long at = PARTY_SLOTS_OFFSET + i * PARTY_SLOT_SIZE;
+            long pid = (long) LONG.getVolatile(m, at);
+            if (pid != 0 && i != slot) {
+                if (pid == ProcessIdentity.PID) {
+                    return 0; // a thread of this process: alive, and it watches on
+                }
+                long start = (long) LONG.getVolatile(m, at + 8);
+                return ProcessIdentity.isAlive(pid, start) ? 0 : pid;
+            }
+        }
+        return 0;
+    }
+
+    /**
+     * The lock was taken over from a process that died holding it, inside {@code await} (perhaps
+     * running the action) or {@code reset}: the generation's state is not to be trusted. Breaks it,
+     * naming a recorded party that is dead (the holder, as a rule).
+     */
+    private static void breakForDeadHolder(MemorySegment m) {
+        long dead = -1;
+        for (int i = 0; i < PARTY_SLOTS; i++) {
+            long at = PARTY_SLOTS_OFFSET + i * PARTY_SLOT_SIZE;
+            long pid = (long) LONG.getVolatile(m, at);
+            if (pid != 0 && pid != ProcessIdentity.PID && !ProcessIdentity.isAlive(pid, (long) LONG.getVolatile(m, at + 8))) {
+                dead = pid;
+                break;
+            }
+        }
+        breakBarrier(m, dead);
+    }
+
     private void runAction(MemorySegment m) {
         if (action == null) {
             return;
@@ -225,21 +311,30 @@ public final class ProcessBarrier extends SegmentBacked {
         try {
             action.run();
         } catch (RuntimeException | Error e) {
-            breakBarrier(m);
+            breakBarrier(m, 0);
             throw e;
         } catch (Exception e) {
-            breakBarrier(m);
+            breakBarrier(m, 0);
             throw new IllegalStateException("the action of ProcessBarrier '" + name() + "' failed: " + e, e);
         }
     }
 
-    private BrokenBarrierException broken() {
-        return new BrokenBarrierException("ProcessBarrier '" + name() + "' is broken (a party timed out, was "
-                + "interrupted, or abort()/reset() was called); reset() it to use it again");
+    private BrokenBarrierException broken(MemorySegment m) {
+        long dead = (long) LONG.getVolatile(m, BROKEN_BY_DEAD_OFFSET);
+        String why = dead > 0 ? "the process of a party, pid " + dead + ", died while waiting at it or holding its lock"
+                : dead < 0 ? "a party's process died holding its lock"
+                : "a party timed out, was interrupted, or abort()/reset() was called";
+        return new BrokenBarrierException("ProcessBarrier '" + name() + "' is broken (" + why
+                + "); reset() it to use it again");
     }
 
-    private static void breakBarrier(MemorySegment m) {
+    /** @param deadPid the dead party that broke it, -1 for an unknown dead one, 0 for none */
+    private static void breakBarrier(MemorySegment m, long deadPid) {
+        if (get(m, BROKEN_OFFSET) == 0) {
+            LONG.setVolatile(m, BROKEN_BY_DEAD_OFFSET, deadPid);
+        }
         INT.setVolatile(m, BROKEN_OFFSET, 1);
+        clearPartySlots(m);
         bumpEpoch(m);
     }
 
@@ -253,7 +348,7 @@ public final class ProcessBarrier extends SegmentBacked {
         MemorySegment m = memory();
         mutex().reacquire(1);
         try {
-            breakBarrier(m);
+            breakBarrier(m, 0);
         } finally {
             mutex().releaseFully();
         }
@@ -267,6 +362,8 @@ public final class ProcessBarrier extends SegmentBacked {
             int gen = get(m, GEN_OFFSET);
             INT.setVolatile(m, RESET_GEN_OFFSET, gen + 1);
             INT.setVolatile(m, COUNT_OFFSET, 0);
+            clearPartySlots(m);
+            LONG.setVolatile(m, BROKEN_BY_DEAD_OFFSET, 0L);
             INT.setVolatile(m, BROKEN_OFFSET, 0);
             INT.setVolatile(m, GEN_OFFSET, gen + 1);
             bumpEpoch(m);

@@ -129,7 +129,10 @@ public final class ProcessCondition implements Condition, Serializable {
         condition().signalAll();
     }
 
-    /** @return waiters not yet signalled (a hint; exact only while the lock is held) */
+    /**
+     * @return waiters not yet signalled whose process is alive (a hint; exact only while the lock
+     *     is held, and for up to {@code 64} waiters, beyond which waiters are counted whether alive or not)
+     */
     public int waitingCount() {
         return condition().waiting();
     }

@@ -17,6 +17,10 @@ import java.util.Base64;
  *       with a SPILL-byte array beside it), after printing {@code STARTED}.</li>
  *   <li>{@code lock-and-hang NAME}: takes the queue's ring lock and writes half a record past the
  *       tail (a put caught mid-copy), prints {@code LOCKED}, waits to be killed.</li>
+ *   <li>{@code joinable-commit-and-hang NAME}: does what a joinable put does up to its commit, and
+ *       no further: takes the ring lock, writes a record of the bytes {@code [1, 2, 3]}, records
+ *       the put's intent, stores the tail (the commit), prints {@code COMMITTED} and waits to be
+ *       killed, as a producer killed between its commit and its count would have left the queue.</li>
  *   <li>{@code produce-and-exit NAME N}: puts 0..N-1 into queue NAME, prints {@code PUT}, exits.</li>
  *   <li>{@code hold-end BASE64}: deserializes a pipe end, prints {@code HOLDING}, waits to be killed.</li>
  * </ul>
@@ -62,6 +66,28 @@ public final class IpcChild {
                 memory.set(ValueLayout.JAVA_INT, at + 4, RingLayout.TYPE_OBJECT);
                 memory.set(ValueLayout.JAVA_BYTE, at + 8, (byte) 0x7f); // ...and a few bytes of payload
                 System.out.println("LOCKED");
+                System.out.flush();
+                System.in.read();
+            }
+            case "joinable-commit-and-hang" -> {
+                Segment segment = Segment.attach(args[1]);
+                MemorySegment memory = segment.data();
+                RobustMutex lock = new RobustMutex(memory, RingLayout.LOCK_OFFSET, false, "test");
+                lock.acquire(-1, false);
+                long tail = memory.get(ValueLayout.JAVA_LONG, RingLayout.TAIL_OFFSET);
+                long ringBytes = memory.get(ValueLayout.JAVA_LONG, RingLayout.RING_BYTES_OFFSET);
+                long at = RingLayout.DATA_OFFSET + (tail & (ringBytes - 1));
+                memory.set(ValueLayout.JAVA_INT, at, 3);
+                memory.set(ValueLayout.JAVA_INT, at + 4, RingLayout.TYPE_BYTES);
+                for (int i = 0; i < 3; i++) {
+                    memory.set(ValueLayout.JAVA_BYTE, at + 8 + i, (byte) (i + 1));
+                }
+                long newTail = tail + RingLayout.recordSize(3);
+                int puts = memory.get(ValueLayout.JAVA_INT, RingLayout.PUTS_OFFSET);
+                memory.set(ValueLayout.JAVA_INT, RingLayout.PENDING_PUTS_OFFSET, puts + 1);
+                memory.set(ValueLayout.JAVA_LONG, RingLayout.PENDING_TAIL_OFFSET, newTail);
+                memory.set(ValueLayout.JAVA_LONG, RingLayout.TAIL_OFFSET, newTail); // the commit
+                System.out.println("COMMITTED");
                 System.out.flush();
                 System.in.read();
             }

@@ -161,15 +161,17 @@ class ManagerProxiesTest {
             return x;
         }, 1).join()).hasRootCauseInstanceOf(IllegalStateException.class)
                 .hasStackTraceContaining("not reentrant");
-        boolean nested = pool.applyAsync(x -> {
+        String nested = pool.applyAsync(x -> {
             reentrant.lock();
             reentrant.lock();
             reentrant.unlock();
-            boolean stillHeld = !reentrant.tryLock() || heldAfterTry(reentrant);
+            // one hold left: another thread (another owner for the manager) must be refused
+            boolean heldAfterOneUnlock = !tryLockInAnotherThread(reentrant);
             reentrant.unlock();
-            return stillHeld;
+            boolean freeAfterTwo = tryLockInAnotherThread(reentrant);
+            return heldAfterOneUnlock + " " + freeAfterTwo;
         }, 1).get(30, TimeUnit.SECONDS);
-        assertThat(nested).isTrue();
+        assertThat(nested).as("held after one of two unlocks, free after both").isEqualTo("true true");
         assertThat(reentrant.tryLock()).isTrue();   // the worker released both holds
         reentrant.unlock();
         assertThat(plain.tryLock()).isTrue();
@@ -177,10 +179,25 @@ class ManagerProxiesTest {
         assertThatThrownBy(plain::unlock).isInstanceOf(IllegalMonitorStateException.class);
     }
 
-    /** tryLock by the holder succeeds (reentrant): undo that extra hold. */
-    private static boolean heldAfterTry(Lock lock) {
-        lock.unlock();
-        return true;
+    /** @return whether a fresh thread (a different lock owner) got the lock; it releases it again */
+    private static boolean tryLockInAnotherThread(Lock lock) {
+        CompletableFuture<Boolean> got = new CompletableFuture<>();
+        Thread.ofPlatform().start(() -> {
+            try {
+                boolean locked = lock.tryLock();
+                if (locked) {
+                    lock.unlock();
+                }
+                got.complete(locked);
+            } catch (Throwable t) {
+                got.completeExceptionally(t);
+            }
+        });
+        try {
+            return got.get(30, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException("tryLock in another thread failed", e);
+        }
     }
 
     @Test

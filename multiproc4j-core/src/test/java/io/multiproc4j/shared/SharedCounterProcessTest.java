@@ -45,13 +45,15 @@ class SharedCounterProcessTest {
         return IntStream.range(0, n).boxed().toList();
     }
 
-    /** Waits (bounded) for all tasks to be running at once; returns whether they met. */
-    private static boolean meet(ProcessBarrier gate) {
+    /**
+     * Waits (bounded) until all tasks run at once, so their loops really overlap. A task that does
+     * not meet the others fails, and with it the test: tasks run one after the other prove nothing.
+     */
+    private static void meet(ProcessBarrier gate) {
         try {
-            gate.await(20, TimeUnit.SECONDS);
-            return true;
+            gate.await(30, TimeUnit.SECONDS);
         } catch (Exception e) {
-            return false;
+            throw new IllegalStateException("the tasks did not all run at once (" + gate + "): " + e, e);
         }
     }
 
@@ -229,13 +231,20 @@ class SharedCounterProcessTest {
 
     @Test
     void handleCapturedByManyTasks_isMappedOncePerWorker() throws Exception {
-        try (SharedLong counter = SharedLong.create(0)) {
+        try (SharedLong counter = SharedLong.create(0); ProcessBarrier gate = ProcessBarrier.create(WORKERS)) {
             pool.map(i -> counter.incrementAndGet(), range(2_000), 10);
             assertThat(counter.get()).isEqualTo(2_000);
-            // each worker maps the segment once: count the mappings of its file in /proc/self/maps
+            // Each worker maps the segment once: count the mappings of its file in /proc/self/maps
+            // while the task holds a handle (so it is mapped: 0 would mean the handle maps nothing),
+            // with one task per worker held at the barrier (so every worker answers).
             String file = "mp4j-" + counter.name();
-            List<Long> mappings = pool.map(i -> mappingsOf(file), range(WORKERS), 1);
-            assertThat(mappings).allSatisfy(count -> assertThat(count).isLessThanOrEqualTo(1L));
+            List<long[]> mappings = pool.map(i -> {
+                meet(gate);
+                counter.incrementAndGet();
+                return new long[] {ProcessHandle.current().pid(), mappingsOf(file)};
+            }, range(WORKERS), 1);
+            assertThat(mappings.stream().map(m -> m[0]).distinct()).as("one task per worker").hasSize(WORKERS);
+            assertThat(mappings).allSatisfy(m -> assertThat(m[1]).as("mappings in worker %d", m[0]).isEqualTo(1L));
         }
     }
 

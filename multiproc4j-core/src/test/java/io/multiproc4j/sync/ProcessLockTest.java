@@ -249,6 +249,93 @@ class ProcessLockTest {
     }
 
     @Test
+    void condition_signal_wakesTheOldestWaiter_first() throws Exception {
+        try (ProcessLock lock = ProcessLock.create()) {
+            ProcessCondition condition = lock.newCondition();
+            java.util.List<Integer> wakeOrder = new java.util.concurrent.CopyOnWriteArrayList<>();
+            java.util.List<CompletableFuture<?>> waiters = new java.util.ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                int me = i;
+                waiters.add(CompletableFuture.runAsync(() -> Conditions.call(() -> {
+                    lock.lock();
+                    try {
+                        if (!condition.await(30, TimeUnit.SECONDS)) {
+                            throw new AssertionError("waiter " + me + " not signalled");
+                        }
+                        wakeOrder.add(me);
+                    } finally {
+                        lock.unlock();
+                    }
+                    return null;
+                }), threads));
+                // the next waiter comes only once this one waits: arrival order is 0, 1, 2
+                int waiting = i + 1;
+                Conditions.await(waiting + " waiting", Duration.ofSeconds(30), () -> condition.waitingCount() == waiting);
+            }
+            for (int i = 0; i < 3; i++) {
+                int woken = i + 1;
+                lock.lock();
+                try {
+                    condition.signal();
+                } finally {
+                    lock.unlock();
+                }
+                Conditions.await(woken + " woken", Duration.ofSeconds(30), () -> wakeOrder.size() == woken);
+            }
+            for (CompletableFuture<?> waiter : waiters) {
+                waiter.get(30, TimeUnit.SECONDS);
+            }
+            assertThat(wakeOrder).as("signal() wakes in arrival order").containsExactly(0, 1, 2);
+        }
+    }
+
+    @Test
+    void condition_moreWaitersThanRecords_allWakeBySignalsAndSignalAll() throws Exception {
+        int waiters = io.multiproc4j.internal.shm.LockLayout.CONDITION_WAITERS + 6; // some counted, not recorded
+        try (ProcessLock lock = ProcessLock.create(); ExecutorService virtual = Executors.newVirtualThreadPerTaskExecutor()) {
+            ProcessCondition condition = lock.newCondition();
+            AtomicInteger woken = new AtomicInteger();
+            java.util.List<CompletableFuture<?>> futures = new java.util.ArrayList<>();
+            for (int i = 0; i < waiters; i++) {
+                futures.add(CompletableFuture.runAsync(() -> Conditions.call(() -> {
+                    lock.lock();
+                    try {
+                        if (!condition.await(60, TimeUnit.SECONDS)) {
+                            throw new AssertionError("not signalled");
+                        }
+                        woken.incrementAndGet();
+                    } finally {
+                        lock.unlock();
+                    }
+                    return null;
+                }), virtual));
+            }
+            Conditions.await(waiters + " waiting", Duration.ofSeconds(60), () -> condition.waitingCount() == waiters);
+            int signals = waiters / 2;
+            lock.lock();
+            try {
+                for (int i = 0; i < signals; i++) {
+                    condition.signal();
+                }
+            } finally {
+                lock.unlock();
+            }
+            Conditions.await(signals + " woken", Duration.ofSeconds(60), () -> woken.get() == signals);
+            lock.lock();
+            try {
+                assertThat(condition.waitingCount()).isEqualTo(waiters - signals);
+                condition.signalAll();
+            } finally {
+                lock.unlock();
+            }
+            for (CompletableFuture<?> f : futures) {
+                f.get(60, TimeUnit.SECONDS);
+            }
+            assertThat(woken.get()).isEqualTo(waiters);
+        }
+    }
+
+    @Test
     void condition_awaitTimesOut_andNeedsTheLock() throws Exception {
         try (ProcessLock lock = ProcessLock.create()) {
             ProcessCondition condition = lock.newCondition();

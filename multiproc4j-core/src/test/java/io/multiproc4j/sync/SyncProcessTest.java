@@ -101,8 +101,9 @@ class SyncProcessTest {
                         lock.unlock();
                     }
                 }), 0);
+                // the waiter counts itself, then records itself in a slot: wait for both
                 Conditions.await("the worker blocked on the lock", Duration.ofSeconds(30),
-                        () -> lock.info().waitingCount() == 1);
+                        () -> lock.info().waitingCount() == 1 && lock.info().waiters().size() == 1);
                 assertThat(lock.info().waiters()).hasSize(1);
                 holder.kill();
                 assertThat(worker.get(15, TimeUnit.SECONDS)).isTrue();

@@ -12,6 +12,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -32,6 +33,9 @@ public abstract class BlockingQueueContract {
      * @return a fresh, empty queue
      */
     protected abstract BlockingQueue<Integer> newQueue(int capacity);
+
+    /** Tells a consumer to stop; producers never put it. */
+    private static final Integer POISON = -1;
 
     @Test
     void offerAndPoll_areFifo() {
@@ -86,15 +90,28 @@ public abstract class BlockingQueueContract {
     void put_onFullQueue_waitsForTake() throws Exception {
         BlockingQueue<Integer> q = newQueue(1);
         q.put(1);
+        AtomicLong clock = new AtomicLong();
+        AtomicLong putReturnedAt = new AtomicLong();
+        var putting = new CountDownLatch(1);
         CompletableFuture<Void> putter = CompletableFuture.runAsync(() -> {
+            putting.countDown();
             try {
                 q.put(2);
+                putReturnedAt.set(clock.incrementAndGet());
             } catch (InterruptedException e) {
                 throw new IllegalStateException(e);
             }
         });
+        assertThat(putting.await(10, TimeUnit.SECONDS)).isTrue();
+        // While the queue is full the put cannot return: a timed offer (which must give up, as the
+        // queue stays full) lends the putter time to misbehave, then the queue must hold one element.
+        assertThat(q.offer(3, 100, TimeUnit.MILLISECONDS)).as("full queue: the offer gives up").isFalse();
+        assertThat(putter).as("a put into a full queue returned before any take").isNotDone();
+        assertThat(q.size()).as("the blocked put added nothing").isEqualTo(1);
+        long takeStartedAt = clock.incrementAndGet();
         assertThat(q.take()).isEqualTo(1);
         putter.get(30, TimeUnit.SECONDS);
+        assertThat(putReturnedAt.get()).as("the put returned only after the take began").isGreaterThan(takeStartedAt);
         assertThat(q.take()).isEqualTo(2);
     }
 
@@ -153,33 +170,44 @@ public abstract class BlockingQueueContract {
     @Test
     void concurrentProducersAndConsumers_loseAndDuplicateNothing() throws Exception {
         BlockingQueue<Integer> q = newQueue(16);
-        int producers = 3, perProducer = 200;
-        ExecutorService threads = Executors.newFixedThreadPool(5);
+        int producers = 3, perProducer = 200, consumerCount = 2;
+        ExecutorService threads = Executors.newFixedThreadPool(producers + consumerCount);
         try {
             List<Future<List<Integer>>> consumers = new ArrayList<>();
+            List<Future<?>> producing = new ArrayList<>();
             for (int p = 0; p < producers; p++) {
                 int base = p * perProducer;
-                threads.submit(() -> {
+                producing.add(threads.submit(() -> {
                     for (int i = 0; i < perProducer; i++) {
                         q.put(base + i);
                     }
                     return null;
-                });
+                }));
             }
-            for (int c = 0; c < 2; c++) {
+            // Consumers stop at a poison pill each, put after every producer finished: no timeout
+            // decides when a consumer is done.
+            for (int c = 0; c < consumerCount; c++) {
                 consumers.add(threads.submit(() -> {
                     List<Integer> got = new ArrayList<>();
-                    for (Integer x; (x = q.poll(2, TimeUnit.SECONDS)) != null; ) {
+                    for (Integer x = q.take(); !POISON.equals(x); x = q.take()) {
                         got.add(x);
                     }
                     return got;
                 }));
             }
+            for (Future<?> producer : producing) {
+                producer.get(60, TimeUnit.SECONDS);
+            }
+            for (int c = 0; c < consumerCount; c++) {
+                q.put(POISON);
+            }
             List<Integer> all = new ArrayList<>();
             for (Future<List<Integer>> consumer : consumers) {
                 all.addAll(consumer.get(60, TimeUnit.SECONDS));
             }
-            assertThat(all).hasSize(producers * perProducer).doesNotHaveDuplicates();
+            assertThat(all).hasSize(producers * perProducer).doesNotHaveDuplicates()
+                    .allSatisfy(x -> assertThat(x).isBetween(0, producers * perProducer - 1));
+            assertThat(q.isEmpty()).isTrue();
         } finally {
             threads.shutdownNow();
         }

@@ -3,6 +3,7 @@ package io.multiproc4j.testkit;
 import java.io.IOException;
 import java.lang.reflect.Method;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -67,12 +68,7 @@ public final class DeadlineExtension implements InvocationInterceptor {
         for (ProcessHandle child : ProcessHandle.current().descendants().toList()) {
             sb.append("--- threads of descendant pid ").append(child.pid()).append(" ---\n");
             try {
-                Process p = new ProcessBuilder(jcmd.toString(), Long.toString(child.pid()), "Thread.print")
-                        .redirectErrorStream(true).start();
-                if (!p.waitFor(10, TimeUnit.SECONDS)) {
-                    p.destroyForcibly();
-                }
-                sb.append(new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+                sb.append(jcmdThreadPrint(jcmd, child.pid()));
             } catch (IOException e) {
                 sb.append("(jcmd failed: ").append(e.getMessage()).append(")\n");
             } catch (InterruptedException e) {
@@ -81,6 +77,28 @@ public final class DeadlineExtension implements InvocationInterceptor {
             }
         }
         return sb.toString();
+    }
+
+    /**
+     * Runs {@code jcmd PID Thread.print} with its output going to a file, not a pipe: a dump is often
+     * larger than a pipe's 64 KiB, and a child that cannot write would stall until the time limit and
+     * lose the rest. The file is read whole once jcmd is done (or killed at its limit).
+     */
+    static String jcmdThreadPrint(Path jcmd, long pid) throws IOException, InterruptedException {
+        Path out = Files.createTempFile("mp4j-jcmd-" + pid + "-", ".txt");
+        try {
+            Process p = new ProcessBuilder(jcmd.toString(), Long.toString(pid), "Thread.print")
+                    .redirectErrorStream(true).redirectOutput(out.toFile()).start();
+            String note = "";
+            if (!p.waitFor(30, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                p.waitFor(5, TimeUnit.SECONDS);
+                note = "(jcmd did not finish within 30 s; what it wrote so far is above)\n";
+            }
+            return Files.readString(out, StandardCharsets.UTF_8) + note;
+        } finally {
+            Files.deleteIfExists(out);
+        }
     }
 
     /** Kills every descendant process of this JVM. */

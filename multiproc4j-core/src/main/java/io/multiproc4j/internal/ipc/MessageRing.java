@@ -51,6 +51,12 @@ import java.util.function.Predicate;
  * the next locker takes it over from the dead holder ({@link RobustMutex}) and then recounts
  * {@code count}, the one field derived from the others, by walking {@code [head, tail)}. A process
  * killed after its commit simply completed its put or take (a taken message dies with its taker).
+ * A joinable put also counts itself ({@code puts}) after its commit; it records its intent first
+ * (the tail it will store and the count that goes with it), so the locker that takes over sets the
+ * count exactly when the tail shows the commit ({@code repairPutCount}). {@code taskDone()} counts
+ * apart ({@code done}, compare-and-set, no lock), so the two never race. A timed put or take gives
+ * up on the lock at its deadline, and a dead holder is taken over at that deadline at the latest
+ * ({@link RobustMutex}), so a timed call never overruns its limit because its holder died.
  * Sleepers of a dead process stay counted: that costs needless wake calls, nothing else
  * (racy, but benign). Waits are sliced ({@link Futex#SLICE_NANOS}), so an interrupt or a
  * {@link WaitCheck} (a pipe's "is my peer still alive?") is noticed within a slice.
@@ -202,11 +208,14 @@ public final class MessageRing {
             throws InterruptedException {
         long need = recordSize(length);
         long deadline = deadline(timeoutNanos);
+        long lockDeadline = timeoutNanos > 0 ? deadline : Long.MAX_VALUE;
         long lastCheck = System.nanoTime();
         for (;;) {
             int seen;
             boolean appended;
-            lock();
+            if (!lock(lockDeadline)) {
+                return false; // the limit passed while another process held the lock
+            }
             try {
                 int state = state();
                 if (state != OPEN) {
@@ -217,10 +226,19 @@ public final class MessageRing {
                 int count = (int) INT.getVolatile(memory, base + COUNT_OFFSET);
                 if (count < capacity() && ringBytes - (tail - head) >= need) {
                     writeRecord(tail, type, payload, offset, length);
+                    int puts = 0;
+                    if (joinable) {
+                        // The put's intent, so that a locker taking over from this process if it dies
+                        // right after the commit knows whether the put was counted (see repairPutCount).
+                        puts = (int) INT.getAcquire(memory, base + PUTS_OFFSET) + 1;
+                        INT.setRelease(memory, base + PENDING_PUTS_OFFSET, puts);
+                        LONG.setRelease(memory, base + PENDING_TAIL_OFFSET, tail + need);
+                    }
                     LONG.setRelease(memory, base + TAIL_OFFSET, tail + need); // the commit
                     INT.setRelease(memory, base + COUNT_OFFSET, count + 1);
                     if (joinable) {
-                        INT.getAndAdd(memory, base + UNFINISHED_OFFSET, 1);
+                        INT.setRelease(memory, base + PUTS_OFFSET, puts);
+                        LONG.setRelease(memory, base + PENDING_TAIL_OFFSET, 0L);
                     }
                     bump(NOT_EMPTY_OFFSET);
                     appended = true;
@@ -289,13 +307,16 @@ public final class MessageRing {
             throw new InterruptedException();
         }
         long deadline = deadline(timeoutNanos);
+        long lockDeadline = timeoutNanos > 0 ? deadline : Long.MAX_VALUE;
         long lastCheck = System.nanoTime();
         boolean spun = false;
         for (;;) {
             List<Message> taken = null;
             int seen = 0;
             boolean sleep = false;
-            lock();
+            if (!lock(lockDeadline)) {
+                return List.of(); // the limit passed while another process held the lock
+            }
             try {
                 if ((int) INT.getVolatile(memory, base + COUNT_OFFSET) > 0) {
                     Message first = takeLocked();
@@ -621,9 +642,11 @@ public final class MessageRing {
 
     // ------------------------------------------------------------------------------------ joinable
 
-    /** @return unfinished tasks (joinable rings) */
+    /** @return unfinished tasks (joinable rings): puts counted minus tasks done */
     public int unfinished() {
-        return (int) INT.getVolatile(memory, base + UNFINISHED_OFFSET);
+        // done is read first: it never passes puts, so the difference is never negative
+        int done = (int) INT.getVolatile(memory, base + DONE_OFFSET);
+        return (int) INT.getVolatile(memory, base + PUTS_OFFSET) - done;
     }
 
     /**
@@ -633,14 +656,15 @@ public final class MessageRing {
      */
     public void taskDone() {
         for (;;) {
-            int unfinished = unfinished();
-            if (unfinished <= 0) {
+            int done = (int) INT.getVolatile(memory, base + DONE_OFFSET);
+            int puts = (int) INT.getVolatile(memory, base + PUTS_OFFSET);
+            if (puts - done <= 0) {
                 throw new IllegalStateException("taskDone() called more times than there were items put in "
                         + description + ": call it once per item taken, after processing it");
             }
-            if (INT.compareAndSet(memory, base + UNFINISHED_OFFSET, unfinished, unfinished - 1)) {
-                if (unfinished == 1) {
-                    Futex.wake(memory, base + UNFINISHED_OFFSET, Integer.MAX_VALUE);
+            if (INT.compareAndSet(memory, base + DONE_OFFSET, done, done + 1)) {
+                if (puts - done == 1) {
+                    Futex.wake(memory, base + DONE_OFFSET, Integer.MAX_VALUE);
                 }
                 return;
             }
@@ -649,11 +673,12 @@ public final class MessageRing {
 
     private void finishTasks(int n) {
         for (;;) {
-            int unfinished = unfinished();
-            int left = Math.max(0, unfinished - n);
-            if (INT.compareAndSet(memory, base + UNFINISHED_OFFSET, unfinished, left)) {
-                if (left == 0) {
-                    Futex.wake(memory, base + UNFINISHED_OFFSET, Integer.MAX_VALUE);
+            int done = (int) INT.getVolatile(memory, base + DONE_OFFSET);
+            int unfinished = (int) INT.getVolatile(memory, base + PUTS_OFFSET) - done;
+            int finish = Math.min(n, Math.max(0, unfinished));
+            if (INT.compareAndSet(memory, base + DONE_OFFSET, done, done + finish)) {
+                if (finish == unfinished) {
+                    Futex.wake(memory, base + DONE_OFFSET, Integer.MAX_VALUE);
                 }
                 return;
             }
@@ -673,15 +698,16 @@ public final class MessageRing {
             if (Thread.interrupted()) {
                 throw new InterruptedException();
             }
-            int unfinished = unfinished();
-            if (unfinished == 0) {
+            // done is the futex word: read it, then puts; a taskDone after the read changes it
+            int done = (int) INT.getVolatile(memory, base + DONE_OFFSET);
+            if ((int) INT.getVolatile(memory, base + PUTS_OFFSET) - done <= 0) {
                 return true;
             }
             long remaining = deadline - System.nanoTime();
             if (remaining <= 0) {
                 return false;
             }
-            Futex.await(memory, base + UNFINISHED_OFFSET, unfinished, remaining);
+            Futex.await(memory, base + DONE_OFFSET, done, remaining);
         }
     }
 
@@ -723,6 +749,30 @@ public final class MessageRing {
         }
     }
 
+    /**
+     * Takes the lock for a timed put or take: gives up at {@code deadline} (a dead holder is taken
+     * over at the deadline at the latest), so a timed call never overruns its limit because of it.
+     *
+     * @param deadline a {@link System#nanoTime()} value, or {@link Long#MAX_VALUE} to wait as long as it takes
+     * @return whether the lock is held
+     */
+    private boolean lock(long deadline) {
+        if (deadline == Long.MAX_VALUE) {
+            lock();
+            return true;
+        }
+        boolean acquired;
+        try {
+            acquired = mutex.acquire(Math.max(0, deadline - System.nanoTime()), false);
+        } catch (InterruptedException impossible) {
+            throw new AssertionError(impossible); // not interruptible
+        }
+        if (acquired && mutex.recoveredFromDeadHolder()) {
+            recount();
+        }
+        return acquired;
+    }
+
     private void lock() {
         boolean interrupted = false;
         for (;;) {
@@ -756,11 +806,33 @@ public final class MessageRing {
             }
         }
         INT.setVolatile(memory, base + COUNT_OFFSET, live);
+        if (joinable) {
+            repairPutCount();
+        }
         // Wake everyone: the dead holder may have died between its commit and its wake call.
         INT.getAndAdd(memory, base + NOT_EMPTY_OFFSET, 1);
         INT.getAndAdd(memory, base + NOT_FULL_OFFSET, 1);
         Futex.wake(memory, base + NOT_EMPTY_OFFSET, Integer.MAX_VALUE);
         Futex.wake(memory, base + NOT_FULL_OFFSET, Integer.MAX_VALUE);
+    }
+
+    /**
+     * A joinable put records its intent (the tail after its commit, and the put count after it)
+     * before its commit, then counts the put and clears the intent. A put whose holder died with an
+     * intent left is counted exactly when its commit happened: the count is set to the intended one
+     * when the tail shows the commit, and left as it was when it does not. Both cases are exact,
+     * whatever instruction the holder died at. Called under the lock, after a takeover.
+     */
+    private void repairPutCount() {
+        long pendingTail = (long) LONG.getAcquire(memory, base + PENDING_TAIL_OFFSET);
+        if (pendingTail == 0) {
+            return;
+        }
+        long tail = (long) LONG.getAcquire(memory, base + TAIL_OFFSET);
+        if (tail == pendingTail) {
+            INT.setRelease(memory, base + PUTS_OFFSET, (int) INT.getAcquire(memory, base + PENDING_PUTS_OFFSET));
+        }
+        LONG.setRelease(memory, base + PENDING_TAIL_OFFSET, 0L);
     }
 
     private static long deadline(long timeoutNanos) {

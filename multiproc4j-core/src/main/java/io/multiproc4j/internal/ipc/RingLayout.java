@@ -15,8 +15,12 @@ import io.multiproc4j.internal.shm.LockLayout;
  *  +---------------+---------------+-------+-------+-------+-------+-------+-------+
  *  40      44      48      52      56              64              72              80
  *  +-------+-------+-------+-------+---------------+---------------+---------------+
- *  | state |unfinis|join wt|  pad  |  ring bytes   |  owner pid    |  owner start  |
+ *  | state | puts  |  pad  | done  |  ring bytes   |  owner pid    |  owner start  |
  *  +-------+-------+-------+-------+---------------+---------------+---------------+
+ *  80              88      92
+ *  +---------------+-------+
+ *  | pending tail  |pend pt|
+ *  +---------------+-------+
  *  128: lock (LockLayout.SIZE bytes, rounded up to 64)
  *  DATA: ring bytes of records, indexed by pos &amp; (ring bytes - 1)
  * </pre>
@@ -34,8 +38,14 @@ import io.multiproc4j.internal.shm.LockLayout;
  *       so that a put wakes only when someone sleeps.</li>
  *   <li><b>state</b>: {@link #OPEN}, {@link #SHUTDOWN} (no puts; takes drain, then fail) or
  *       {@link #SHUTDOWN_IMMEDIATE} (no puts, no takes; records were dropped).</li>
- *   <li><b>unfinished / join wt</b>: a joinable queue's unfinished-task count (futex word, woken
- *       when it reaches 0) and the number of {@code join()} sleepers.</li>
+ *   <li><b>puts / done</b>: a joinable queue's counts of puts (changed under the lock only) and
+ *       of {@code taskDone()} calls (compare-and-set, no lock; the futex word {@code join()} sleeps
+ *       on, woken when it reaches puts). Unfinished tasks are {@code puts - done}, in int
+ *       arithmetic, so both may wrap.</li>
+ *   <li><b>pending tail / pend pt</b>: a joinable put's intent, written before its commit and
+ *       cleared after its count: the tail its commit stores and the puts count that goes with it
+ *       (pending tail 0: none). A locker that takes over from a dead holder sets puts to the
+ *       intended count exactly when the tail shows the commit happened.</li>
  *   <li><b>ring bytes</b>: the size of the data ring, a power of two.</li>
  *   <li><b>owner pid / start</b>: the ring's creator; spill files carry it so that they are
  *       cleaned exactly when the ring's creator is dead.</li>
@@ -65,11 +75,13 @@ public final class RingLayout {
     public static final long NOT_FULL_OFFSET = 32;
     public static final long NOT_FULL_WAITERS_OFFSET = 36;
     public static final long STATE_OFFSET = 40;
-    public static final long UNFINISHED_OFFSET = 44;
-    public static final long JOIN_WAITERS_OFFSET = 48;
+    public static final long PUTS_OFFSET = 44;
+    public static final long DONE_OFFSET = 52;
     public static final long RING_BYTES_OFFSET = 56;
     public static final long OWNER_PID_OFFSET = 64;
     public static final long OWNER_START_OFFSET = 72;
+    public static final long PENDING_TAIL_OFFSET = 80;
+    public static final long PENDING_PUTS_OFFSET = 88;
     /** Where the lock starts. */
     public static final long LOCK_OFFSET = 128;
     /** Where the data ring starts. */

@@ -10,10 +10,11 @@ package io.multiproc4j.internal.shm;
  *  +-------+-------+---------------+---------------+---------------+
  *  32      36      40              48              56              64
  *  +-------+-------+---------------+---------------+---------------+
- *  |waiters|recovd | recoveries    | conditions    |   reserved    |
+ *  |waiters|recovd | recoveries    | conditions    | cond. tickets |
  *  +-------+-------+---------------+---------------+---------------+
  *  64: waiter slots, WAITER_SLOTS x 16 bytes: [pid (8) | thread id (8)]
  *  64 + 16 * WAITER_SLOTS: condition slots, CONDITION_SLOTS x 16 bytes (see ConditionLayout)
+ *  then condition waiter records, CONDITION_WAITERS x 48 bytes (see ConditionLayout)
  * </pre>
  *
  * <ul>
@@ -27,6 +28,8 @@ package io.multiproc4j.internal.shm;
  *   <li><b>recovd</b>: 1 when the current hold was taken over from a dead holder.</li>
  *   <li><b>recoveries</b>: how many times a dead holder's lock was taken over.</li>
  *   <li><b>conditions</b>: how many condition slots {@code newCondition()} has handed out.</li>
+ *   <li><b>cond. tickets</b>: the next condition waiter's ticket (waiters are signalled in ticket
+ *       order), changed under the lock.</li>
  * </ul>
  */
 public final class LockLayout {
@@ -39,13 +42,17 @@ public final class LockLayout {
     public static final long RECOVERED_OFFSET = 36;
     public static final long RECOVERIES_OFFSET = 40;
     public static final long CONDITIONS_OFFSET = 48;
+    public static final long CONDITION_TICKETS_OFFSET = 56;
     public static final long WAITER_SLOTS_OFFSET = 64;
     public static final int WAITER_SLOTS = 16;
     public static final long WAITER_SLOT_SIZE = 16;
     public static final long CONDITION_SLOTS_OFFSET = WAITER_SLOTS_OFFSET + WAITER_SLOTS * WAITER_SLOT_SIZE;
     public static final int CONDITION_SLOTS = 16;
+    public static final long CONDITION_WAITERS_OFFSET = CONDITION_SLOTS_OFFSET + CONDITION_SLOTS * ConditionLayout.SIZE;
+    /** Waiters (of all the lock's conditions together) that are recorded by process; more are only counted. */
+    public static final int CONDITION_WAITERS = 64;
     /** Bytes a lock needs. */
-    public static final long SIZE = CONDITION_SLOTS_OFFSET + CONDITION_SLOTS * ConditionLayout.SIZE;
+    public static final long SIZE = CONDITION_WAITERS_OFFSET + CONDITION_WAITERS * ConditionLayout.WAITER_SIZE;
 
     /** Set in the word when some thread may be sleeping on it: the releaser must wake one. */
     public static final int WAITERS_BIT = 1 << 30;

@@ -32,7 +32,9 @@ import java.lang.invoke.VarHandle;
  *
  * <h2>Crash handling</h2>
  * A waiter whose wait slice ({@link Futex#SLICE_NANOS}) passes with the word unchanged checks the
- * holder's liveness ({@link ProcessIdentity}). When the holder process is dead, the waiter takes the
+ * holder's liveness ({@link ProcessIdentity}); so does a timed waiter whose limit runs out first
+ * (once, before it gives up), and a try-once acquire: a timed acquire never overruns its limit
+ * because of a dead holder, and takes the lock over at the limit at the latest. When the holder process is dead, the waiter takes the
  * lock with a CAS from the very word value it inspected (so two waiters cannot both take over) and
  * marks the hold as <em>recovered</em>: the protected data may be half-updated, and the new holder
  * is told through {@link #recoveredFromDeadHolder()}. A live process that keeps a lock forever is
@@ -155,7 +157,10 @@ public final class RobustMutex {
                 }
                 long remaining = deadline - now;
                 if (remaining <= 0) {
-                    return false;
+                    // A waiter whose limit is shorter than a slice would never look at the holder:
+                    // look once before giving up, so a timed caller takes over a dead holder's
+                    // lock at its deadline instead of failing (or overrunning) because of it.
+                    return holderIsDead(word) && takeOver(thread, word);
                 }
                 Futex.await(memory, base + WORD_OFFSET, word | WAITERS_BIT, remaining);
             }
@@ -163,6 +168,14 @@ public final class RobustMutex {
             releaseWaiterSlot(slot);
             INT.getAndAdd(memory, base + WAITERS_OFFSET, -1);
         }
+    }
+
+    private boolean takeOver(long thread, int word) {
+        if (INT.compareAndSet(memory, base + WORD_OFFSET, word, ME | WAITERS_BIT)) {
+            onAcquired(thread, true);
+            return true;
+        }
+        return false;
     }
 
     /*
