@@ -157,6 +157,7 @@ public final class LocalCluster implements AutoCloseable {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(HazelcastSettings.JVM_FLAGS);
+        command.add("-Dmultiproc4j.cluster.quiet=true");
         command.add("-cp");
         command.add(System.getProperty("java.class.path"));
         command.add(WorkerMain.class.getName());
@@ -222,6 +223,28 @@ public final class LocalCluster implements AutoCloseable {
     /** @return the members started so far, live or not */
     public List<LocalMember> members() {
         return List.copyOf(members);
+    }
+
+    /**
+     * Stops one member the way close does (its lifeline closes, it leaves and exits), and waits.
+     *
+     * @param member a member of this cluster
+     * @return its exit code
+     */
+    public int stop(LocalMember member) {
+        try {
+            member.process().getOutputStream().close();
+            if (!member.process().waitFor(20, TimeUnit.SECONDS)) {
+                member.process().destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            }
+            return member.process().exitValue();
+        } catch (IOException e) {
+            return member.process().exitValue();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            member.process().destroyForcibly();
+            return -1;
+        }
     }
 
     /** Stops every member: closes its lifeline, waits up to 20 s, then kills it. */

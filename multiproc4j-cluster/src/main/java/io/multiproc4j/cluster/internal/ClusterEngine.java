@@ -544,6 +544,17 @@ public final class ClusterEngine implements Engine {
             return; // we cancelled it (interrupt or shutdownNow) and failed the batch there
         }
         if (memberLoss(failure)) {
+            if (neverReached(failure)) {
+                // the member was gone before the chunk reached it: not the chunk's fault, no retry spent
+                lock.lock();
+                try {
+                    if (chunk.nonce == nonce && !chunk.ended) {
+                        chunk.attempts--;
+                    }
+                } finally {
+                    lock.unlock();
+                }
+            }
             lost(slot.member.getUuid(), "could not be reached (" + failure.getClass().getSimpleName() + ")");
             return;
         }
@@ -553,6 +564,15 @@ public final class ClusterEngine implements Engine {
         long index = chunk.batch.firstIndex();
         chunk.batch.fail(0, new TaskFailedException("task " + index + " failed in the cluster on member " + slot.address
                 + ": " + failure, failure, index, new WorkerRef("member " + slot.address, slot.pid)));
+    }
+
+    private static boolean neverReached(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c.getClass().getSimpleName().equals("TargetNotMemberException")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static boolean memberLoss(Throwable t) {

@@ -54,7 +54,8 @@ public final class HazelcastSettings {
      * @return the member's config
      */
     public static Config member(String clusterName, String bind, int port, List<String> join, int capacity, String proof) {
-        HAZELCAST_LOG.setLevel(Level.WARNING);
+        // members we start on loopback ourselves are quiet: they all stop at once, and each would warn about the others
+        HAZELCAST_LOG.setLevel(Boolean.getBoolean("multiproc4j.cluster.quiet") ? Level.SEVERE : Level.WARNING);
         Config config = new Config();
         config.setClusterName(clusterName);
         config.setInstanceName("multiproc4j-member-" + bind + "-" + port);
