@@ -33,6 +33,7 @@ public final class Wire {
     public static final int FACTORY_ID = 0x6d70346a; // "mp4j"
     static final int TASK = 1;
     static final int REPLY = 2;
+    static final int COUNTER = 3;
 
     /** Reply status. */
     static final byte OK = 0, FAILED = 1, REFUSED = 2;
@@ -44,6 +45,7 @@ public final class Wire {
         return typeId -> switch (typeId) {
             case TASK -> new ChunkTask();
             case REPLY -> new ChunkReply();
+            case COUNTER -> new CounterUpdate();
             default -> null;
         };
     }
