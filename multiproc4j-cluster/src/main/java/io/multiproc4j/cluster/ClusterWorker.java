@@ -82,6 +82,38 @@ public final class ClusterWorker implements AutoCloseable {
         return new ClusterWorker(member, runtime, address);
     }
 
+    /**
+     * As {@link #start(List, String, byte[], String, int, int, boolean)} on threads, loading the
+     * tasks' classes from {@code classPath} (the application's jars and class folders) as well as
+     * from this JVM's class path.
+     *
+     * @param classPath the application's class path entries
+     * @return the running worker
+     */
+    public static ClusterWorker start(List<String> join, String clusterName, byte[] key, String bind, int port,
+                                      int capacity, List<java.nio.file.Path> classPath) {
+        ClusterWorker worker = start(join, clusterName, key, bind, port, capacity, false, null);
+        if (!classPath.isEmpty()) {
+            java.net.URL[] urls = new java.net.URL[classPath.size()];
+            for (int i = 0; i < urls.length; i++) {
+                java.nio.file.Path entry = classPath.get(i);
+                if (!java.nio.file.Files.exists(entry)) {
+                    worker.close();
+                    throw new IllegalArgumentException("class path entry " + entry + " does not exist");
+                }
+                try {
+                    urls[i] = entry.toUri().toURL();
+                } catch (java.net.MalformedURLException e) {
+                    worker.close();
+                    throw new IllegalArgumentException("class path entry " + entry + ": " + e.getMessage(), e);
+                }
+            }
+            worker.runtime.applicationClasses(new java.net.URLClassLoader("multiproc4j-application", urls,
+                    ClusterWorker.class.getClassLoader()));
+        }
+        return worker;
+    }
+
     /** @return the member's address, {@code host:port} */
     public String address() {
         return address;

@@ -67,6 +67,7 @@ public final class WorkerRuntime implements AutoCloseable {
     };
     private final AtomicLong chunksRun = new AtomicLong();
     private final AtomicLong chunksRefused = new AtomicLong();
+    private volatile ClassLoader applicationClasses;
 
     /**
      * @param keys      the member's key
@@ -79,6 +80,14 @@ public final class WorkerRuntime implements AutoCloseable {
         this.self = self;
         this.capacity = capacity;
         this.processes = processes;
+    }
+
+    /**
+     * @param loader where tasks' classes are found (the worker's {@code --class-path}), or null for
+     *               this JVM's class path
+     */
+    public void applicationClasses(ClassLoader loader) {
+        this.applicationClasses = loader;
     }
 
     /** Makes this the runtime tasks arriving in this JVM use. */
@@ -107,6 +116,21 @@ public final class WorkerRuntime implements AutoCloseable {
     }
 
     ChunkReply run(ChunkTask task) {
+        ClassLoader loader = applicationClasses;
+        if (loader == null) {
+            return runChecked(task);
+        }
+        Thread thread = Thread.currentThread();
+        ClassLoader before = thread.getContextClassLoader();
+        thread.setContextClassLoader(loader);
+        try {
+            return runChecked(task);
+        } finally {
+            thread.setContextClassLoader(before);
+        }
+    }
+
+    private ChunkReply runChecked(ChunkTask task) {
         long nonce = task.payload != null && task.payload.length >= 8 ? peekNonce(task.payload) : 0;
         if (task.payload == null || !Keys.same(keys.mac("task", task.payload), task.mac)) {
             chunksRefused.incrementAndGet();
