@@ -3,6 +3,7 @@ package io.multiproc4j.cli.tour;
 import io.multiproc4j.Pool;
 import io.multiproc4j.SerializableFunction;
 import io.multiproc4j.TaskTimeoutException;
+import io.multiproc4j.cli.report.Chart;
 import io.multiproc4j.cli.report.Section;
 import io.multiproc4j.cli.report.Table;
 import io.multiproc4j.shared.SharedLong;
@@ -140,7 +141,10 @@ public final class StoppingExperiment implements Experiment {
         String reading = interpret(stopResult.startsWith("threw"), timeoutResult.startsWith("TaskTimeoutException")
                 && timeoutResult.contains("killed"), timeoutMs, timeout.toMillis(), flagResult.contains("still ran"),
                 eventMs);
-        return new Section(id(), "Stopping work: threads, timed-out tasks, and cooperative stop", table, reading, null);
+        Chart chart = Chart.bars("Stopping work: from asking to stopped (ms; no bar: it did not stop)", "ms",
+                "Thread.stop()", "taskTimeout kill", "global flag", "ProcessEvent")
+                .bar("measured", Double.NaN, timeoutMs, Double.NaN, eventMs);
+        return new Section(id(), "Stopping work: threads, timed-out tasks, and cooperative stop", table, reading, chart);
     }
 
     /**
