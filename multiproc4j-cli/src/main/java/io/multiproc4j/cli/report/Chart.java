@@ -240,6 +240,12 @@ public final class Chart {
                 }
             }
         }
+        // plain numbers on the bars and the axis, never 1.6E5: as many decimals as the smallest figure needs
+        double smallest = min == Double.MAX_VALUE ? 1 : Math.abs(min);
+        String pattern = smallest >= 100 ? "#,##0" : smallest >= 1 ? "#,##0.#" : smallest >= 0.01 ? "#,##0.###"
+                : "#,##0.#####";
+        chart.getStyler().setDecimalPattern(pattern);
+        chart.getStyler().setYAxisDecimalPattern(pattern);
         if (logY) {
             chart.getStyler().setYAxisMin(min > 0 && min != Double.MAX_VALUE ? min / 2 : 0.1);
             chart.getStyler().setYAxisMax(max > 0 ? max * 3 : 1);

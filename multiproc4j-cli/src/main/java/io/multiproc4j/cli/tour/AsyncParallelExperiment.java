@@ -33,11 +33,11 @@ public final class AsyncParallelExperiment implements Experiment {
     }
 
     private static int docs(TourContext ctx) {
-        return ctx.size(32, 16, 4);
+        return ctx.size(24, 16, 4);
     }
 
     private static int latencyMs(TourContext ctx) {
-        return ctx.size(30, 20, 5);
+        return ctx.size(20, 20, 5);
     }
 
     private static int parseRounds(TourContext ctx) {

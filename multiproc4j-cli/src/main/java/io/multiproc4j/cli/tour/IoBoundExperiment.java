@@ -31,11 +31,11 @@ public final class IoBoundExperiment implements Experiment {
     }
 
     private static int tasks(TourContext ctx) {
-        return ctx.size(64, 32, 8);
+        return ctx.size(48, 32, 8);
     }
 
     private static int delayMs(TourContext ctx) {
-        return ctx.size(20, 10, 5);
+        return ctx.size(10, 10, 5);
     }
 
     private static int cpuSize(TourContext ctx) {

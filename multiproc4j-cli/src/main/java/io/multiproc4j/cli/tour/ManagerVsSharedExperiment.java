@@ -29,7 +29,7 @@ public final class ManagerVsSharedExperiment implements Experiment {
     }
 
     private static int ops(TourContext ctx) {
-        return ctx.size(20_000, 1_000, 200);
+        return ctx.size(3_000, 1_000, 200);
     }
 
     @Override

@@ -44,7 +44,7 @@ public final class QueueVsPipeExperiment implements Experiment {
     }
 
     private static int messages(TourContext ctx) {
-        return ctx.size(200_000, 60_000, 2_000);
+        return ctx.size(100_000, 60_000, 2_000);
     }
 
     @Override
