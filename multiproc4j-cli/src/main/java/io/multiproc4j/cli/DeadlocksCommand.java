@@ -1,5 +1,6 @@
 package io.multiproc4j.cli;
 
+import io.multiproc4j.diagnostics.ProcessDeadlocks;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -16,12 +17,16 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code multiproc deadlocks PID}: asks a running JVM for its thread dump through {@code jcmd PID
- * Thread.print} (the Attach API, from the same JDK as this command) and says which threads are
- * deadlocked, on what, and where, in plain words.
+ * {@code multiproc deadlocks [PID]}: deadlocks inside a JVM and across processes. With a PID it asks
+ * that JVM for its thread dump through {@code jcmd PID Thread.print} (the Attach API, from the same JDK
+ * as this command) and says which threads are deadlocked, on what, and where. In every case it also
+ * reads the wait-for graph of this machine's process locks ({@link ProcessDeadlocks}) and prints each
+ * cycle through processes (only those involving PID, when one is given), naming holders and waiters.
  */
 @Command(name = "deadlocks", mixinStandardHelpOptions = true,
-        description = {"Attach to a running JVM (same user) and print its deadlocked threads in plain words.",
+        description = {"Print deadlocks in plain words: the deadlocked threads of a running JVM (same user), and"
+                + " cycles of process locks (ProcessLock, ProcessReentrantLock) across processes of this machine.",
+                "Without PID: the cross-process cycles only. With PID: that JVM's threads, and the cycles it is part of.",
                 "Exit code 0: no deadlock; 3: deadlocks found; 1: could not inspect the process.",
                 "Covers monitors (synchronized) and ownable synchronizers (ReentrantLock, ...) of platform threads;"
                         + " the JDK does not detect deadlocks among virtual threads."})
@@ -35,14 +40,37 @@ final class DeadlocksCommand implements Callable<Integer> {
     private static final Pattern HELD_BY = Pattern.compile("^\\s+which is held by \"(.*)\"");
     private static final Pattern FRAME = Pattern.compile("^\\s+at (.+)$");
 
-    @Parameters(paramLabel = "PID", description = "The process id of the JVM to inspect.")
-    long pid;
+    @Parameters(paramLabel = "PID", arity = "0..1", description = "The process id of the JVM to inspect;"
+            + " without it, only deadlocks across processes are looked for.")
+    Long pid;
 
     /** One deadlocked thread as the dump describes it. */
     record Waiter(String thread, String lockType, String holder, String where) {}
 
     @Override
     public Integer call() throws IOException, InterruptedException {
+        if (pid == null) {
+            List<ProcessDeadlocks.Cycle> crossProcess = ProcessDeadlocks.find();
+            if (crossProcess.isEmpty()) {
+                System.out.println("No deadlock across processes: no cycle among the process locks of this machine.");
+                return 0;
+            }
+            printCycles(crossProcess);
+            return FOUND;
+        }
+        return inspect(pid);
+    }
+
+    private static void printCycles(List<ProcessDeadlocks.Cycle> cycles) {
+        System.out.printf("%d deadlock%s across processes (process locks).%n", cycles.size(),
+                cycles.size() == 1 ? "" : "s");
+        for (ProcessDeadlocks.Cycle c : cycles) {
+            System.out.println();
+            System.out.print(c.describe());
+        }
+    }
+
+    private Integer inspect(long pid) throws IOException, InterruptedException {
         if (pid <= 0 || ProcessHandle.of(pid).isEmpty()) {
             throw new UserError("no process with pid " + pid + " (is it still running?)");
         }
@@ -69,9 +97,16 @@ final class DeadlocksCommand implements Callable<Integer> {
         }
         List<List<Waiter>> deadlocks = parse(dump);
         long threads = dump.lines().filter(l -> l.startsWith("\"")).count();
-        if (deadlocks.isEmpty()) {
-            System.out.printf("No deadlocked threads in JVM %d (%d threads inspected).%n", pid, threads);
+        List<ProcessDeadlocks.Cycle> crossProcess = ProcessDeadlocks.involving(pid);
+        if (deadlocks.isEmpty() && crossProcess.isEmpty()) {
+            System.out.printf("No deadlocked threads in JVM %d (%d threads inspected), and no deadlock across"
+                    + " processes involving it.%n", pid, threads);
             return 0;
+        }
+        if (deadlocks.isEmpty()) {
+            System.out.printf("No deadlocked threads inside JVM %d (%d threads inspected), but:%n", pid, threads);
+            printCycles(crossProcess);
+            return FOUND;
         }
         System.out.printf("JVM %d: %d deadlock%s.%n", pid, deadlocks.size(), deadlocks.size() == 1 ? "" : "s");
         int i = 1;
@@ -81,6 +116,10 @@ final class DeadlocksCommand implements Callable<Integer> {
                 System.out.printf("  Thread \"%s\" waits for a %s held by thread \"%s\"%s.%n", w.thread(),
                         w.lockType(), w.holder(), w.where() == null ? "" : ", at " + w.where());
             }
+        }
+        if (!crossProcess.isEmpty()) {
+            System.out.println();
+            printCycles(crossProcess);
         }
         return FOUND;
     }

@@ -9,7 +9,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * A program for {@link DeadlocksCommandTest} to inspect: with argument {@code deadlock}, threads
  * "alpha" and "beta" take two monitors in opposite orders, and threads "gamma" and "delta" two
  * {@link ReentrantLock}s likewise; it prints {@code DEADLOCKED} once the JVM itself sees the deadlocks.
- * With {@code healthy} it prints {@code READY}. Then it waits for its standard input to close (its
+ * With {@code healthy} it prints {@code READY}. With {@code process-locks FIRST SECOND} it takes the
+ * {@code ProcessLock} named FIRST, prints {@code HOLDING}, and after a line on its standard input asks for
+ * SECOND (two such programs with the names swapped deadlock across processes). Then it waits for its standard input to close (its
  * parent test ending), so it never outlives the test.
  */
 public final class DeadlockedProgram {
@@ -20,6 +22,22 @@ public final class DeadlockedProgram {
      * @throws Exception never expected
      */
     public static void main(String[] args) throws Exception {
+        if (args[0].equals("process-locks")) {
+            // process-locks FIRST SECOND: take FIRST, say HOLDING, wait for a line on stdin, then take SECOND
+            io.multiproc4j.sync.ProcessLock first = io.multiproc4j.sync.ProcessLock.attach(args[1]);
+            io.multiproc4j.sync.ProcessLock second = io.multiproc4j.sync.ProcessLock.attach(args[2]);
+            first.lock();
+            System.out.println("HOLDING");
+            System.out.flush();
+            var in = new java.io.BufferedReader(new java.io.InputStreamReader(System.in,
+                    java.nio.charset.StandardCharsets.UTF_8));
+            if (in.readLine() == null) {
+                System.exit(0); // the test ended before asking for the deadlock
+            }
+            second.lock(); // blocks for ever: the other program holds it and waits for FIRST
+            System.out.println("unreachable");
+            System.exit(1);
+        }
         if (args[0].equals("deadlock")) {
             Object first = new Object();
             Object second = new Object();

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
+import io.multiproc4j.sync.ProcessLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -34,6 +35,49 @@ class DeadlocksCommandTest {
     }
 
     @Test
+    void twoProcessesTakingProcessLocksInOppositeOrder_cycleAcrossProcessesIsNamed_exit3() throws Exception {
+        try (ProcessLock a = ProcessLock.create(); ProcessLock b = ProcessLock.create()) {
+            Process left = startProgram("process-locks", a.name(), b.name());
+            Process right = startProgram("process-locks", b.name(), a.name());
+            try {
+                assertThat(firstLine(left)).isEqualTo("HOLDING");
+                assertThat(firstLine(right)).isEqualTo("HOLDING");
+                for (Process p : List.of(left, right)) {
+                    p.getOutputStream().write("go\n".getBytes(StandardCharsets.UTF_8));
+                    p.getOutputStream().flush();
+                }
+                // both now wait in lock(): poll the command until it sees the cycle (the waits start at once,
+                // but the programs get there when the machine lets them)
+                Cli.Result r = null;
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+                while (System.nanoTime() < deadline) {
+                    r = Cli.run(T, "deadlocks", Long.toString(left.pid()));
+                    if (r.exitCode() == DeadlocksCommand.FOUND) {
+                        break;
+                    }
+                }
+                assertThat(r).isNotNull();
+                assertThat(r.exitCode()).as(r.out() + r.err()).isEqualTo(DeadlocksCommand.FOUND);
+                assertThat(r.out()).contains("No deadlocked threads inside JVM " + left.pid())
+                        .contains("Deadlock across 2 processes")
+                        .containsPattern("thread \\d+ of process " + left.pid() + " \\(java\\) holds lock \""
+                                + a.name() + "\" and waits for lock \"" + b.name() + "\", held by thread \\d+ of process "
+                                + right.pid())
+                        .containsPattern("thread \\d+ of process " + right.pid() + " \\(java\\) holds lock \""
+                                + b.name() + "\" and waits for lock \"" + a.name() + "\"");
+                Cli.Result all = Cli.run(T, "deadlocks");
+                assertThat(all.exitCode()).isEqualTo(DeadlocksCommand.FOUND);
+                assertThat(all.out()).contains("across processes").contains("process " + right.pid());
+            } finally {
+                left.destroyForcibly();
+                right.destroyForcibly();
+                left.waitFor(30, TimeUnit.SECONDS);
+                right.waitFor(30, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    @Test
     void healthyJvm_saysNoDeadlock_exit0() throws Exception {
         Process program = startProgram("healthy");
         try {
@@ -41,6 +85,7 @@ class DeadlocksCommandTest {
             Cli.Result r = Cli.run(T, "deadlocks", Long.toString(program.pid()));
             assertThat(r.exitCode()).as(r.err()).isZero();
             assertThat(r.out()).contains("No deadlocked threads in JVM " + program.pid());
+            assertThat(r.out()).contains("no deadlock across processes involving it");
         } finally {
             program.destroyForcibly();
         }
@@ -76,10 +121,12 @@ class DeadlocksCommandTest {
         r.assertOneLineError();
     }
 
-    private static Process startProgram(String mode) throws Exception {
-        return new ProcessBuilder(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), DeadlockedProgram.class.getName(), mode))
-                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+    private static Process startProgram(String... args) throws Exception {
+        List<String> cmd = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
+                .toString(), "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                DeadlockedProgram.class.getName()));
+        cmd.addAll(List.of(args));
+        return new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
     }
 
     private static String firstLine(Process p) throws Exception {

@@ -17,8 +17,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@code multiproc tour --tiny} run once as a separate process; its output, results.json and
- * report.html are checked, the last in a real headless Chromium when one is installed.
+ * {@code multiproc tour --tiny --compare-python} run once as a separate process, shared by the class; its
+ * output, results.json and report.html are checked, the last in a real headless Chromium when one is
+ * installed. Python's figures are checked when python3 is on the PATH.
  */
 class TourCommandTest {
     /** Kept after the build, as test artifacts: the report and the browser's screenshot. */
@@ -28,18 +29,116 @@ class TourCommandTest {
     @BeforeAll
     static void runTourOnce() throws Exception {
         Files.createDirectories(ARTIFACTS);
-        tour = Cli.run(Duration.ofMinutes(3), "tour", "--tiny", "--report", ARTIFACTS.toString());
+        tour = Cli.run(Duration.ofMinutes(6), "tour", "--tiny", "--compare-python", "--report", ARTIFACTS.toString());
+    }
+
+    private static boolean pythonOnPath() {
+        for (String dir : System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator)) {
+            if (Files.isExecutable(Path.of(dir, "python3"))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     @Test
     void tour_printsEveryExperimentWithItsReading() {
-        assertThat(tour.exitCode()).as(tour.err()).isZero();
+        assertThat(tour.exitCode()).as(tour.out() + tour.err()).isZero();
         assertThat(tour.out()).contains("x + 1 over 20,000 integers", "heavy(x)", "Chunk size", "Amdahl's law",
-                "Oversubscription", "Hyper-threading", "Shared counter", "Queue vs pipe");
-        assertThat(tour.out()).contains("updates were lost", "atomic incrementAndGet");
+                "Oversubscription", "Hyper-threading", "Shared counter", "Queue vs pipe", "I/O-bound work",
+                "map vs imap vs imapUnordered", "Managers vs shared memory", "The pipe trap",
+                "A deadlock across two processes", "Stopping work", "Parallel and asynchronous together",
+                "What to use on this machine");
+        assertThat(tour.out()).contains("atomic incrementAndGet", "loops overlapped");
         assertThat(tour.out()).contains("sequential loop", "Pool.threads", "Pool.processes", "Karp-Flatt");
-        // every table is followed by a sentence (one per section, ending in a full stop)
+        assertThat(tour.out()).doesNotContain("(failed)");
+        // every section, and each says how to measure it again
         assertThat(tour.out().split("== ")).hasSize(Tour.experiments().size() + 1);
+        for (Experiment e : Tour.experiments()) {
+            assertThat(tour.out()).contains("(again: bin/multiproc tour --only " + e.id() + " --tiny --compare-python)");
+        }
+    }
+
+    @Test
+    void sharedCounter_reportsOverlap_andNeverExplainsALossThatDidNotHappen() {
+        Matcher lost = Pattern.compile("unsynchronized get/set\\s+([0-9,]+)\\s+([0-9,]+)\\s+([0-9,]+)").matcher(tour.out());
+        assertThat(lost.find()).as(tour.out()).isTrue();
+        long lostUpdates = Long.parseLong(lost.group(3).replace(",", ""));
+        if (lostUpdates == 0) {
+            assertThat(tour.out()).contains("no update was lost").doesNotContain("both wrote it plus one");
+        } else {
+            assertThat(tour.out()).contains("updates were lost").contains("both wrote it plus one");
+        }
+    }
+
+    @Test
+    void deadlockSection_showsTheCycleAcrossTwoProcesses() {
+        String section = tour.out().substring(tour.out().indexOf("== A deadlock across two processes"));
+        assertThat(section).contains("Deadlock across 2 processes").containsPattern("thread \\d+ of process \\d+");
+    }
+
+    @Test
+    void clusterAndServer_skippedWithANote_whileTheirModulesAreAbsent() {
+        boolean cluster = ClusterProbe.present("io.multiproc4j.cluster.ClusterPool");
+        boolean server = ClusterProbe.present("io.multiproc4j.server.Supervisor");
+        if (!cluster) {
+            assertThat(tour.out()).contains("The heavy map on a cluster (skipped)").contains("multiproc4j-cluster");
+        }
+        if (!server) {
+            assertThat(tour.out()).contains("server workers (skipped)").contains("multiproc4j-server");
+        }
+    }
+
+    @Test
+    void comparePython_putsPythonsMeasuredFiguresBesideOurs() throws Exception {
+        assumeTrue(pythonOnPath(), "python3 is not on the PATH");
+        assertThat(tour.out()).doesNotContain("the Python side of this section failed");
+        assertThat(tour.out()).contains("Python: multiprocessing.Pool(2).map", "Python: Value(lock=False)",
+                "Python: multiprocessing.Queue", "Python: ThreadPoolExecutor", "Python: Pool.imap_unordered",
+                "Python: Manager().Value proxy", "Python: multiprocessing.Pipe(duplex=False)");
+        String json = Files.readString(ARTIFACTS.resolve("results.json"));
+        assertThat(json).containsPattern("\"Python\": \"Python 3\\.[0-9]+");
+    }
+
+    @Test
+    void comparePython_withoutPython3_saysHowToGetThem_andMeasuresOurs() throws Exception {
+        Path emptyPath = Files.createTempDirectory("multiproc-no-python");
+        try {
+            Path report = Files.createTempDirectory("multiproc-tour-nopy");
+            Cli.Result r = Cli.runWithPath(Duration.ofMinutes(3), emptyPath.toString(), "tour", "--tiny",
+                    "--compare-python", "--only", "pipe-trap", "--report", report.toString());
+            assertThat(r.exitCode()).as(r.err()).isZero();
+            assertThat(r.out()).contains("python3 is not on the PATH").contains("apt-get install python3")
+                    .contains("The pipe trap").doesNotContain("Python: multiprocessing");
+            assertThat(r.out().split("== ")).hasSize(2);
+        } finally {
+            Files.deleteIfExists(emptyPath);
+        }
+    }
+
+    @Test
+    void list_namesEveryExperiment_andUnknownOnly_isABadArgument() throws Exception {
+        Cli.Result list = Cli.run(Duration.ofMinutes(1), "tour", "--list");
+        assertThat(list.exitCode()).isZero();
+        for (Experiment e : Tour.experiments()) {
+            assertThat(list.out()).contains(e.id()).contains(e.description());
+        }
+        Cli.Result bad = Cli.run(Duration.ofMinutes(1), "tour", "--only", "vector-light,nonsense");
+        assertThat(bad.exitCode()).isEqualTo(Main.BAD_ARGUMENTS);
+        bad.assertOneLineError();
+        assertThat(bad.err()).contains("unknown experiment 'nonsense'").contains("pipe-trap");
+    }
+
+    /** Whether an optional module's class is on this test's class path (as the tour checks it). */
+    private static final class ClusterProbe {
+        static boolean present(String name) {
+            try {
+                Class.forName(name, false, TourCommandTest.class.getClassLoader());
+                return true;
+            } catch (ClassNotFoundException e) {
+                return false;
+            }
+        }
     }
 
     @Test
@@ -55,6 +154,8 @@ class TourCommandTest {
             assertThat(json).contains("\"id\": \"" + e.id() + "\"");
         }
         assertThat(json).contains("\"usable processors (nproc)\": " + Runtime.getRuntime().availableProcessors());
+        assertThat(json).contains("\"command\": \"bin/multiproc tour --only pipe-trap --tiny --compare-python\"")
+                .contains("\"measured at\"").contains("\"JDK\"");
         // the measured times are numbers, not text
         assertThat(json).containsPattern("\\[\"sequential loop\", 1, [0-9.]+, 1\\]");
     }
@@ -63,8 +164,12 @@ class TourCommandTest {
     void report_isAValidPageWithCharts() throws Exception {
         String html = Files.readString(ARTIFACTS.resolve("report.html"));
         long charts = Pattern.compile("<img class=\"chart\"").matcher(html).results().count();
-        assertThat(charts).isGreaterThanOrEqualTo(5);
+        // a chart for every section that has figures: all but hyper-threading without SMT, the deadlock, stopping
+        // work, and the cluster and server while their modules are absent
+        assertThat(charts).isGreaterThanOrEqualTo(Tour.experiments().size() - 5);
         assertThat(html).startsWith("<!DOCTYPE html>").contains("data:image/png;base64,iVBORw0KGgo");
+        assertThat(html).contains("Measure again: <code>bin/multiproc tour --only shared-counter --tiny")
+                .contains("<th>Python</th>").contains("<th>JDK</th>").contains("<th>measured at</th>");
     }
 
     @Test

@@ -5,6 +5,8 @@ import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
 import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.CategoryChart;
+import org.knowm.xchart.CategoryChartBuilder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.XYSeries;
@@ -12,7 +14,9 @@ import org.knowm.xchart.style.Styler;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 
 /**
- * A line chart of one or more series, drawn by XChart into a PNG for the HTML report.
+ * A chart drawn by XChart into a PNG for the HTML report: either lines and points over a numeric x
+ * axis ({@link #series}), or bars for categories ({@link #bars}, {@link #bar}), each bar labelled with
+ * its value, so that a comparison of named ways (plain, locked, atomic) reads at a glance.
  */
 public final class Chart {
     /**
@@ -37,6 +41,66 @@ public final class Chart {
     private boolean logX;
     private boolean logY;
     private final List<Series> series = new ArrayList<>();
+    private List<String> categories;
+    private final List<String> barNames = new ArrayList<>();
+    private final List<double[]> barValues = new ArrayList<>();
+
+    /**
+     * A bar chart: one group of bars per category, one bar per series ({@link #bar}).
+     * @param title      the chart's title
+     * @param yTitle     the value axis title
+     * @param categories the names along the x axis, at least one
+     * @return the chart, without bars yet
+     */
+    public static Chart bars(String title, String yTitle, String... categories) {
+        if (categories.length == 0) {
+            throw new IllegalArgumentException("a bar chart needs at least one category: " + title);
+        }
+        Chart c = new Chart(title, "", yTitle);
+        c.categories = List.of(categories);
+        return c;
+    }
+
+    /**
+     * @param name   the legend label
+     * @param values one value per category; NaN where this series has no figure (no bar is drawn)
+     * @return this chart
+     */
+    public Chart bar(String name, double... values) {
+        if (categories == null) {
+            throw new IllegalStateException("bar() needs a chart made by Chart.bars(...): " + title);
+        }
+        if (values.length != categories.size()) {
+            throw new IllegalArgumentException("series " + name + " has " + values.length + " values for "
+                    + categories.size() + " categories " + categories);
+        }
+        barNames.add(name);
+        barValues.add(values.clone());
+        return this;
+    }
+
+    /** @return whether this is a bar chart */
+    public boolean isBarChart() {
+        return categories != null;
+    }
+
+    /** @return the categories of a bar chart (empty for a line chart) */
+    public List<String> categories() {
+        return categories == null ? List.of() : categories;
+    }
+
+    /** @return the names of the bar series, in order */
+    public List<String> barNames() {
+        return List.copyOf(barNames);
+    }
+
+    /**
+     * @param index which bar series
+     * @return its values, one per category (NaN where absent)
+     */
+    public double[] barValues(int index) {
+        return barValues.get(index).clone();
+    }
 
     /**
      * @param title  the chart's title
@@ -109,6 +173,9 @@ public final class Chart {
 
     /** @return the chart as a PNG image */
     public byte[] png() {
+        if (categories != null) {
+            return barPng();
+        }
         XYChart chart = new XYChartBuilder().width(760).height(420).title(title)
                 .xAxisTitle(xTitle).yAxisTitle(yTitle).build();
         chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS);
@@ -140,6 +207,62 @@ public final class Chart {
                 xy.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
                 xy.setMarker(SeriesMarkers.NONE);
             }
+        }
+        try {
+            return BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG);
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not draw the chart \"" + title + "\"", e);
+        }
+    }
+
+    private byte[] barPng() {
+        if (barNames.isEmpty()) {
+            throw new IllegalStateException("bar chart \"" + title + "\" has no bars");
+        }
+        CategoryChart chart = new CategoryChartBuilder().width(760).height(420).title(title)
+                .xAxisTitle(xTitle).yAxisTitle(yTitle).build();
+        chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS);
+        chart.getStyler().setLegendLayout(Styler.LegendLayout.Horizontal);
+        chart.getStyler().setChartBackgroundColor(java.awt.Color.WHITE);
+        chart.getStyler().setLabelsVisible(true);
+        chart.getStyler().setLabelsFontColorAutomaticEnabled(false);
+        chart.getStyler().setLabelsFontColor(java.awt.Color.BLACK);
+        chart.getStyler().setLabelsPosition(1.0);
+        chart.getStyler().setYAxisLogarithmic(logY);
+        chart.getStyler().setLegendVisible(barNames.size() > 1);
+        double max = 0;
+        double min = Double.MAX_VALUE;
+        for (double[] values : barValues) {
+            for (double v : values) {
+                if (Double.isFinite(v)) {
+                    max = Math.max(max, v);
+                    min = Math.min(min, v);
+                }
+            }
+        }
+        // plain numbers on the bars and the axis, never 1.6E5: as many decimals as the smallest figure needs
+        double smallest = min == Double.MAX_VALUE ? 1 : Math.abs(min);
+        String pattern = smallest >= 100 ? "#,##0" : smallest >= 1 ? "#,##0.#" : smallest >= 0.01 ? "#,##0.###"
+                : "#,##0.#####";
+        chart.getStyler().setDecimalPattern(pattern);
+        chart.getStyler().setYAxisDecimalPattern(pattern);
+        if (logY) {
+            chart.getStyler().setYAxisMin(min > 0 && min != Double.MAX_VALUE ? min / 2 : 0.1);
+            chart.getStyler().setYAxisMax(max > 0 ? max * 3 : 1);
+        } else {
+            chart.getStyler().setYAxisMin(0.0);
+            chart.getStyler().setYAxisMax(max > 0 ? max * 1.15 : 1);
+        }
+        if (categories.stream().mapToInt(String::length).sum() > 90) {
+            chart.getStyler().setXAxisLabelRotation(20);
+        }
+        for (int i = 0; i < barNames.size(); i++) {
+            List<Number> ys = new ArrayList<>();
+            for (double v : barValues.get(i)) {
+                // a category without a figure in this series gets no bar (XChart draws null as a gap)
+                ys.add(Double.isFinite(v) && !(logY && v <= 0) ? v : null);
+            }
+            chart.addSeries(barNames.get(i), categories, ys);
         }
         try {
             return BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG);

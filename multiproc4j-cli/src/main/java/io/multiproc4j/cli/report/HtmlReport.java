@@ -36,7 +36,9 @@ public final class HtmlReport {
                 .append("table{border-collapse:collapse;margin:.5rem 0}td,th{border:1px solid #ccc;padding:.2rem .6rem}\n")
                 .append("td.n{text-align:right;font-variant-numeric:tabular-nums}th{background:#f3f3f3}\n")
                 .append("p.why{background:#f6f8ff;border-left:4px solid #4a6fd8;padding:.4rem .8rem}\n")
-                .append("img.chart{max-width:100%;border:1px solid #ddd}\n</style></head><body>\n")
+                .append("img.chart{max-width:100%;border:1px solid #ddd}\n")
+                .append("p.again{color:#555;font-size:.9rem}code{background:#f3f3f3;padding:0 .2rem}\n")
+                .append("</style></head><body>\n")
                 .append("<h1>").append(esc(title)).append("</h1>\n<h2>Machine</h2>\n<table>\n");
         machine.forEach((k, v) -> h.append("<tr><th>").append(esc(k)).append("</th><td>")
                 .append(esc(Table.format(v))).append("</td></tr>\n"));
@@ -54,11 +56,17 @@ public final class HtmlReport {
                 }
                 h.append("</tr>\n");
             }
-            h.append("</table>\n<p class=\"why\">").append(esc(s.interpretation())).append("</p>\n");
+            h.append("</table>\n");
+            for (String paragraph : s.interpretation().split("\n")) {
+                h.append("<p class=\"why\">").append(esc(paragraph)).append("</p>\n");
+            }
             if (s.chart() != null) {
                 h.append("<img class=\"chart\" alt=\"").append(esc(s.chart().title()))
                         .append("\" src=\"data:image/png;base64,")
                         .append(Base64.getEncoder().encodeToString(s.chart().png())).append("\">\n");
+            }
+            if (s.command() != null) {
+                h.append("<p class=\"again\">Measure again: <code>").append(esc(s.command())).append("</code></p>\n");
             }
             h.append("</section>\n");
         }
@@ -87,6 +95,9 @@ public final class HtmlReport {
             m.put("columns", s.table().columns());
             m.put("rows", s.table().rows());
             m.put("interpretation", s.interpretation());
+            if (s.command() != null) {
+                m.put("command", s.command());
+            }
             list.add(m);
         }
         root.put("sections", list);

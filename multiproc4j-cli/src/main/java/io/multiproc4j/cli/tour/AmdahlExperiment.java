@@ -20,6 +20,11 @@ public final class AmdahlExperiment implements Experiment {
     static final double SERIAL_SHARE = 0.10;
 
     @Override
+    public String description() {
+        return "Amdahl's law predicted vs measured, with the Karp-Flatt serial fraction";
+    }
+
+    @Override
     public String id() {
         return "amdahl";
     }
@@ -95,9 +100,14 @@ public final class AmdahlExperiment implements Experiment {
         String reading = String.format(Locale.ROOT, "With %.0f %% of the elements run serially, the one-worker run spends"
                 + " p = %.2f of its time in the parallel part, so Amdahl caps the speed-up at %.1fx however many cores;"
                 + " on %d workers it predicts %.2fx and we measured %.2fx, a Karp-Flatt serial fraction of %.3f"
-                + " (the serial share of the one-worker run is %.2f: anything above it is the pool's overhead or cores we did not get).",
+                + " against the %.2f serial share of the one-worker run%s.",
                 SERIAL_SHARE * 100, p, Amdahl.limit(Math.min(p, 0.999999)), lastW, Amdahl.speedup(p, lastW),
-                measured[measured.length - 1], lastE, 1 - p);
+                measured[measured.length - 1], lastE, 1 - p,
+                Double.isNaN(lastE) ? "" : lastE > (1 - p) * 1.5 + 0.02
+                        ? ": the excess is the pool's overhead, or cores that other programs held during the run"
+                        : lastE < (1 - p) * 0.5 - 0.02 ? ": below it, so the parallel part scaled better than linear"
+                        + " (warmer caches in the later runs) and the law held with room to spare"
+                        : ": close to it, so the law explains this run");
         Chart chart = new Chart("Amdahl's law: predicted vs measured speed-up", "workers", "speed-up (x)")
                 .series(String.format(Locale.ROOT, "Amdahl, p = %.2f", p), curveX, curveY, false)
                 .series("measured (Pool.processes)", x, measured, true);

@@ -18,6 +18,11 @@ import java.util.TreeSet;
 public final class ChunkSweepExperiment implements Experiment {
 
     @Override
+    public String description() {
+        return "coarse vs fine grain: the same map with chunk sizes from 1 to one chunk more than workers";
+    }
+
+    @Override
     public String id() {
         return "chunk-sweep";
     }

@@ -24,16 +24,27 @@ public final class QueueVsPipeExperiment implements Experiment {
     }
 
     @Override
+    public String description() {
+        return "small messages from a worker process through a ProcessQueue and through a Pipe";
+    }
+
+    @Override
+    public java.util.Map<String, Object> pythonParams(TourContext ctx) {
+        return java.util.Map.of("n", messages(ctx) / 2);
+    }
+
+    @Override
+    public java.util.List<String> pythonKeys() {
+        return java.util.List.of("n", "queue_per_s", "pipe_per_s");
+    }
+
+    @Override
     public int steps(TourContext ctx) {
         return 2;
     }
 
     private static int messages(TourContext ctx) {
-        return switch (ctx.mode().name()) {
-            case "full" -> 200_000;
-            case "quick" -> 100_000;
-            default -> 2_000;
-        };
+        return ctx.size(100_000, 60_000, 2_000);
     }
 
     @Override
@@ -93,14 +104,57 @@ public final class QueueVsPipeExperiment implements Experiment {
         Table table = new Table("channel", "messages", "time ms", "messages/s");
         table.row("ProcessQueue (put / take)", n, queueMs, queueRate);
         table.row("Pipe.oneWay (send / receive)", n, pipeMs, pipeRate);
-        String reading = String.format(Locale.ROOT, "The pipe moved %,.0f messages/s and the queue %,.0f (%.1fx): a pipe"
-                        + " has one writer and one reader, a queue takes a lock for every put and take so that any number"
-                        + " of processes can share it. Python's Queue and Pipe move about 0.2-0.3 million small messages/s.",
-                pipeRate, queueRate, pipeRate / queueRate);
-        Chart chart = new Chart("Queue vs pipe: " + n + " small messages, 1 producer process", "channel (1 queue, 2 pipe)",
-                "messages/s").series("messages/s", new double[] {1, 2}, new double[] {queueRate, pipeRate}, true);
+        String reading = interpret(queueRate, pipeRate);
+        Chart chart = Chart.bars(String.format(Locale.ROOT, "Queue vs pipe: %,d small messages from 1 producer process", n),
+                "messages/s", "ProcessQueue / Queue", "Pipe / Pipe(duplex=False)").bar("Java", queueRate, pipeRate);
+        PythonFigures py = ctx.python();
+        if (py.has(id())) {
+            double pq = py.get(id(), "queue_per_s");
+            double pp = py.get(id(), "pipe_per_s");
+            long pn = py.get(id(), "n").longValue();
+            table.row("Python: multiprocessing.Queue (put / get)", pn, pn / pq * 1000, pq);
+            table.row("Python: multiprocessing.Pipe(duplex=False)", pn, pn / pp * 1000, pp);
+            chart.bar("Python", pq, pp);
+            reading += "\n" + pythonReading(queueRate, pipeRate, pq, pp);
+        } else {
+            reading += "\n" + py.note(id()) + ".";
+        }
         return new Section(id(), String.format(Locale.ROOT, "Queue vs pipe: %,d messages from a worker process", n),
                 table, reading, chart);
+    }
+
+    /**
+     * @return what the two rates say
+     */
+    static String interpret(double queueRate, double pipeRate) {
+        double ratio = pipeRate / queueRate;
+        return switch (Readings.of(ratio)) {
+            case FASTER -> String.format(Locale.ROOT, "The pipe moved %,.0f messages/s and the queue %,.0f (%s as"
+                    + " many): a pipe has one writer and one reader, while a queue takes a lock for every put and take"
+                    + " so that any number of processes can share it.", pipeRate, queueRate, Readings.times(ratio));
+            case SAME -> String.format(Locale.ROOT, "The pipe (%,.0f messages/s) and the queue (%,.0f) moved about as"
+                    + " many messages: the cost of the queue's lock for every put and take was hidden by what both"
+                    + " share, encoding each message and waking the reader.", pipeRate, queueRate);
+            case SLOWER -> String.format(Locale.ROOT, "Surprisingly the queue moved more messages than the pipe"
+                    + " (%,.0f vs %,.0f per second), although it takes a lock for every put and take: the pipe's reader"
+                    + " was woken more often per message in this run; run it again before drawing a conclusion.",
+                    queueRate, pipeRate);
+        };
+    }
+
+    static String pythonReading(double queueRate, double pipeRate, double pyQueueRate, double pyPipeRate) {
+        return String.format(Locale.ROOT, "Python, measured in this run: multiprocessing.Queue %,.0f messages/s (ours"
+                + " %s), Pipe %,.0f messages/s (ours %s).", pyQueueRate, relative(queueRate, pyQueueRate), pyPipeRate,
+                relative(pipeRate, pyPipeRate));
+    }
+
+    /** @return "3.1x as many", "about as many" or "0.5x as many" */
+    static String relative(double ours, double theirs) {
+        return switch (Readings.of(ours / theirs)) {
+            case SAME -> "about as many";
+            case FASTER -> Readings.times(ours / theirs) + " as many";
+            case SLOWER -> String.format(Locale.ROOT, "%.2fx as many", ours / theirs);
+        };
     }
 
     private static void check(long sum, int n) {

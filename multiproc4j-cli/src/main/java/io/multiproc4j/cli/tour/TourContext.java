@@ -1,6 +1,8 @@
 package io.multiproc4j.cli.tour;
 
 import io.multiproc4j.Pool;
+import io.multiproc4j.ProcessPoolExecutor;
+import io.multiproc4j.TaskExecutor;
 import io.multiproc4j.bench.Workloads;
 import io.multiproc4j.cli.report.Progress;
 import io.multiproc4j.diagnostics.Topology;
@@ -28,8 +30,8 @@ public final class TourContext implements AutoCloseable {
     public record Mode(String name, int vectorSize, int heavySize, int sweepSize, int repetitions) {
         /** The full tour: the talk's sizes, 5 runs per figure. */
         public static final Mode FULL = new Mode("full", 1_000_000, 1_000_000, 100_000, 5);
-        /** Under a minute on 2 cores. */
-        public static final Mode QUICK = new Mode("quick", 1_000_000, 300_000, 20_000, 2);
+        /** Meant for under 40 s on 2 idle cores: smaller problems, two timed runs per figure. */
+        public static final Mode QUICK = new Mode("quick", 300_000, 150_000, 10_000, 2);
         /** For tests of the command itself: seconds, figures meaningless. */
         public static final Mode TINY = new Mode("tiny", 20_000, 5_000, 2_000, 1);
     }
@@ -39,6 +41,10 @@ public final class TourContext implements AutoCloseable {
     private final Progress progress;
     private final Map<String, Pool> pools = new LinkedHashMap<>();
     private final Map<String, List<Integer>> inputs = new LinkedHashMap<>();
+    private final Map<String, Double> facts = new LinkedHashMap<>();
+    private final List<AutoCloseable> closeables = new java.util.ArrayList<>();
+    private PythonFigures python = PythonFigures.notRequested();
+    private double[] lastSamples = new double[0];
 
     /**
      * @param mode     the sizes
@@ -66,6 +72,49 @@ public final class TourContext implements AutoCloseable {
         return progress;
     }
 
+    /**
+     * @param full  the value of the full tour
+     * @param quick the value of {@code --quick}
+     * @param tiny  the value of the command's own tests
+     * @return the one for this run's mode
+     */
+    public int size(int full, int quick, int tiny) {
+        return switch (mode.name()) {
+            case "full" -> full;
+            case "quick" -> quick;
+            default -> tiny;
+        };
+    }
+
+    /** @return Python's figures measured at the start of this run (empty when not requested or failed) */
+    public PythonFigures python() {
+        return python;
+    }
+
+    /**
+     * @param figures Python's figures for this run
+     */
+    void python(PythonFigures figures) {
+        this.python = figures;
+    }
+
+    /**
+     * Keeps a figure for a later section to read (the recommendation reads the heavy speed-up, ...).
+     * @param key   what it is, e.g. {@code vector-heavy.processes-speedup}
+     * @param value the figure
+     */
+    public void record(String key, double value) {
+        facts.put(key, value);
+    }
+
+    /**
+     * @param key what was recorded
+     * @return the figure an earlier section of this run recorded, or null
+     */
+    public Double fact(String key) {
+        return facts.get(key);
+    }
+
     /** @return the processors this JVM may use, at least 1 */
     public int cores() {
         return Math.max(1, topology.availableProcessors());
@@ -89,6 +138,27 @@ public final class TourContext implements AutoCloseable {
             p.map(Workloads.LIGHT, inputs(1_000), 1); // every worker started and warm
             return p;
         });
+    }
+
+    /**
+     * @param workers worker JVMs at most
+     * @return a process-pool executor, created on first use and kept for the tour
+     */
+    public TaskExecutor processExecutor(int workers) {
+        String key = "executor-" + workers;
+        return closeables.stream().filter(c -> c instanceof NamedExecutor n && n.key.equals(key))
+                .map(c -> ((NamedExecutor) c).executor).findFirst().orElseGet(() -> {
+                    TaskExecutor e = ProcessPoolExecutor.create(workers);
+                    closeables.add(new NamedExecutor(key, e));
+                    return e;
+                });
+    }
+
+    private record NamedExecutor(String key, TaskExecutor executor) implements AutoCloseable {
+        @Override
+        public void close() {
+            executor.close();
+        }
     }
 
     /**
@@ -125,15 +195,29 @@ public final class TourContext implements AutoCloseable {
             body.run();
             samples[i] = (System.nanoTime() - t0) / 1e6;
         }
+        lastSamples = samples;
         return Workloads.median(samples);
     }
 
-    /** Closes every pool the tour created. */
+    /** @return the timed runs behind the last {@link #medianMillis} figure (for {@link Readings#noisy}) */
+    public double[] lastSamples() {
+        return lastSamples.clone();
+    }
+
+    /** Closes every pool and executor the tour created. */
     @Override
     public void close() {
         for (Pool p : pools.values()) {
             p.close();
         }
         pools.clear();
+        for (AutoCloseable c : closeables) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                progress.note("tour: closing " + c + " failed: " + e);
+            }
+        }
+        closeables.clear();
     }
 }

@@ -8,6 +8,7 @@ import io.multiproc4j.cli.report.Table;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * The talk's first experiment: apply a function to every element of a vector, sequentially, then
@@ -37,6 +38,27 @@ public final class VectorExperiment implements Experiment {
     }
 
     @Override
+    public String description() {
+        return heavy ? "the same map with 200 times the work per element: where processes pay"
+                : "x + 1 over a vector: sequential vs Pool.threads vs Pool.processes (parallel loses)";
+    }
+
+    private static int pythonSize(TourContext ctx, boolean heavy) {
+        return heavy ? ctx.size(60_000, 20_000, 1_000) : ctx.mode().vectorSize();
+    }
+
+    @Override
+    public Map<String, Object> pythonParams(TourContext ctx) {
+        return Map.of("n", pythonSize(ctx, heavy), "workers", 2,
+                "heavy", heavy ? 1 : 0, "reps", ctx.mode().repetitions());
+    }
+
+    @Override
+    public List<String> pythonKeys() {
+        return List.of("sequential_ms", "pool_ms");
+    }
+
+    @Override
     public Section run(TourContext ctx) {
         int n = heavy ? ctx.mode().heavySize() : ctx.mode().vectorSize();
         List<Integer> in = ctx.inputs(n);
@@ -54,10 +76,12 @@ public final class VectorExperiment implements Experiment {
         double bestThreads = Double.MAX_VALUE;
         double bestProcesses = Double.MAX_VALUE;
         int bestProcessWorkers = 1;
+        boolean noisy = false;
         for (int i = 0; i < WORKERS.length; i++) {
             int w = WORKERS[i];
             x[i] = w;
             double t = ctx.medianMillis(() -> ctx.threads(w).map(fn, in));
+            noisy |= Readings.noisy(ctx.lastSamples());
             ctx.progress().step(what + ": Pool.threads(" + w + ")");
             table.row("Pool.threads", w, t, sequential / t);
             threadSpeedup[i] = sequential / t;
@@ -66,6 +90,7 @@ public final class VectorExperiment implements Experiment {
         for (int i = 0; i < WORKERS.length; i++) {
             int w = WORKERS[i];
             double t = ctx.medianMillis(() -> ctx.processes(w).map(fn, in));
+            noisy |= Readings.noisy(ctx.lastSamples());
             ctx.progress().step(what + ": Pool.processes(" + w + ")");
             table.row("Pool.processes", w, t, sequential / t);
             processSpeedup[i] = sequential / t;
@@ -74,15 +99,32 @@ public final class VectorExperiment implements Experiment {
                 bestProcessWorkers = w;
             }
         }
+        ctx.record(id() + ".threads-speedup", sequential / bestThreads);
+        ctx.record(id() + ".processes-speedup", sequential / bestProcesses);
+        ctx.record(id() + ".processes-workers", bestProcessWorkers);
         double perElementNs = sequential * 1e6 / n;
         String reading = interpret(what, perElementNs, sequential, sequential / bestThreads,
-                sequential / bestProcesses, bestProcessWorkers, ctx.cores());
+                sequential / bestProcesses, bestProcessWorkers, ctx.cores(), noisy);
+        PythonFigures py = ctx.python();
+        Double pySeq = py.get(id(), "sequential_ms");
+        Double pyPool = py.get(id(), "pool_ms");
         Chart chart = new Chart((heavy ? "Heavy" : "x + 1") + " over " + String.format(Locale.ROOT, "%,d", n)
                 + " integers: speed-up over the sequential loop", "workers", "speed-up (x)")
                 .series("Pool.threads", x, threadSpeedup, true)
                 .series("Pool.processes", x, processSpeedup, true)
                 .series("sequential (1x)", new double[] {1, 4}, new double[] {1, 1}, false)
                 .series("ideal: min(workers, cores)", x, ideal(x, ctx.cores()), false);
+        if (pySeq != null && pyPool != null) {
+            int pn = pythonSize(ctx, heavy);
+            table.row(String.format(Locale.ROOT, "Python: plain loop (%,d elements)", pn), 1, pySeq, 1.0);
+            table.row(String.format(Locale.ROOT, "Python: multiprocessing.Pool(2).map (%,d elements)", pn), 2, pyPool,
+                    pySeq / pyPool);
+            chart.series("Python multiprocessing.Pool", new double[] {2}, new double[] {pySeq / pyPool}, true);
+            reading += "\n" + pythonReading(pySeq / pyPool, ctx.fact(id() + ".processes-speedup"), pySeq * 1e6 / pn,
+                    perElementNs);
+        } else {
+            reading += "\n" + py.note(id()) + ".";
+        }
         String title = String.format(Locale.ROOT, "%s over %,d integers: sequential vs threads vs processes", what, n);
         return new Section(id(), title, table, reading, chart);
     }
@@ -91,23 +133,85 @@ public final class VectorExperiment implements Experiment {
      * @return one or two sentences reading the table: which way won, and why
      */
     static String interpret(String what, double perElementNs, double sequentialMs, double bestThreadSpeedup,
-                            double bestProcessSpeedup, int bestProcessWorkers, int cores) {
-        if (bestThreadSpeedup < 1 && bestProcessSpeedup < 1) {
+                            double bestProcessSpeedup, int bestProcessWorkers, int cores, boolean noisy) {
+        String noise = noisy ? " The timed runs of some figures spread by more than 1.5x (other load on this"
+                + " machine), so read the speed-ups as rough." : "";
+        Readings.Outcome threads = Readings.of(bestThreadSpeedup);
+        Readings.Outcome processes = Readings.of(bestProcessSpeedup);
+        if (threads == Readings.Outcome.SLOWER && processes == Readings.Outcome.SLOWER) {
             return String.format(Locale.ROOT, "Every parallel run is slower than the plain loop (%.0f ms): %s costs"
                     + " about %.1f ns per element, less than handing an element to a thread, and far less than shipping"
                     + " it to a worker process and back (serialize, copy through a socket, deserialize), so the work is"
-                    + " too fine-grained to pay for its distribution.", sequentialMs, what, perElementNs);
+                    + " too fine-grained to pay for its distribution.", sequentialMs, what, perElementNs) + noise;
         }
-        if (bestProcessSpeedup < 1) {
-            return String.format(Locale.ROOT, "Threads gain %.2fx but worker processes lose (best %.2fx): at %.0f ns of"
-                    + " work per element, threads share the inputs in memory, while processes must serialize every"
+        if (cores == 1) {
+            return String.format(Locale.ROOT, "This JVM may use one core, so no pool can run faster than the loop"
+                    + " (best: threads %.2fx, processes %.2fx): parallel work needs cores to run on.",
+                    bestThreadSpeedup, bestProcessSpeedup) + noise;
+        }
+        if (processes == Readings.Outcome.SLOWER && threads != Readings.Outcome.FASTER) {
+            return String.format(Locale.ROOT, "Neither pool beat the plain loop (threads %.2fx, processes %.2fx) at %.0f"
+                    + " ns of work per element: threads, which ship nothing, did not gain either, which points at the"
+                    + " cores (busy with other work during this run), and processes paid for shipping every element"
+                    + " and result on top.", bestThreadSpeedup, bestProcessSpeedup, perElementNs) + noise;
+        }
+        if (processes == Readings.Outcome.SLOWER) {
+            return String.format(Locale.ROOT, "Threads reach %.2fx but worker processes lose (best %.2fx): at %.0f ns"
+                    + " of work per element, threads share the inputs in memory, while processes must serialize every"
                     + " element and result through a socket, and here that costs more than splitting the work saves.",
-                    bestThreadSpeedup, bestProcessSpeedup, perElementNs);
+                    bestThreadSpeedup, bestProcessSpeedup, perElementNs) + noise;
+        }
+        if (processes == Readings.Outcome.SAME) {
+            String why = threads == Readings.Outcome.FASTER
+                    ? String.format(Locale.ROOT, "threads did reach %.2fx, so the cores were there: shipping each"
+                            + " element to a worker and back cost about as much as the work it spread", bestThreadSpeedup)
+                    : String.format(Locale.ROOT, "threads did no better (%.2fx), which points at the cores rather than"
+                            + " the pool: other programs kept them busy during this run, and two workers cannot run"
+                            + " at once on cores that are taken", bestThreadSpeedup);
+            return String.format(Locale.ROOT, "Worker processes ran about as fast as the loop (best %.2fx with %d"
+                    + " workers on %d usable cores), not faster: %s.", bestProcessSpeedup, bestProcessWorkers, cores, why)
+                    + noise;
+        }
+        double ideal = Math.min(bestProcessWorkers, cores);
+        double efficiency = bestProcessSpeedup / ideal;
+        if (efficiency >= 0.8) {
+            return String.format(Locale.ROOT, "At %.0f ns of work per element, %d worker processes run %.2fx faster"
+                    + " than the loop (threads: %.2fx) on %d usable cores, %.0f %% of the %.0fx that %d workers could"
+                    + " give at best: once the work per element outweighs the cost of shipping it, the speed-up"
+                    + " approaches the core count, and workers beyond the cores add nothing.",
+                    perElementNs, bestProcessWorkers, bestProcessSpeedup, bestThreadSpeedup, cores, efficiency * 100,
+                    ideal, bestProcessWorkers) + noise;
         }
         return String.format(Locale.ROOT, "At %.0f ns of work per element, %d worker processes run %.2fx faster than"
-                + " the loop (threads: %.2fx) on %d usable cores: once the work per element outweighs the cost of"
-                + " shipping it, the speed-up approaches the core count, and workers beyond the cores add nothing.",
-                perElementNs, bestProcessWorkers, bestProcessSpeedup, bestThreadSpeedup, cores);
+                + " the loop (threads: %.2fx) on %d usable cores, but only %.0f %% of the %.0fx they could give at best:"
+                + " shipping elements costs a part of the gain, and on a shared machine the cores are not all ours"
+                + " for the whole run.", perElementNs, bestProcessWorkers, bestProcessSpeedup, bestThreadSpeedup,
+                cores, efficiency * 100, ideal) + noise;
+    }
+
+    /**
+     * @param pythonSpeedup    Python's plain-loop time / Pool(2) time
+     * @param javaSpeedup      ours (best process pool)
+     * @param pythonPerElemNs  Python's plain loop per element
+     * @param javaPerElemNs    ours
+     * @return a sentence comparing the two
+     */
+    static String pythonReading(double pythonSpeedup, double javaSpeedup, double pythonPerElemNs,
+                                double javaPerElemNs) {
+        String loop = String.format(Locale.ROOT, "Python's plain loop takes %.0f ns per element, ours %.1f ns (%s)",
+                pythonPerElemNs, javaPerElemNs, pythonPerElemNs >= javaPerElemNs
+                        ? Readings.times(pythonPerElemNs / javaPerElemNs) + " slower in Python"
+                        : Readings.times(javaPerElemNs / pythonPerElemNs) + " slower in Java");
+        String pool = Readings.of(pythonSpeedup) == Readings.Outcome.SLOWER
+                ? String.format(Locale.ROOT, "multiprocessing.Pool(2) is slower than Python's own loop (%.2fx)",
+                        pythonSpeedup)
+                : Readings.of(pythonSpeedup) == Readings.Outcome.SAME
+                ? String.format(Locale.ROOT, "multiprocessing.Pool(2) runs about as fast as Python's loop (%.2fx)",
+                        pythonSpeedup)
+                : String.format(Locale.ROOT, "multiprocessing.Pool(2) runs %.2fx faster than Python's loop",
+                        pythonSpeedup);
+        return loop + "; " + pool + ", against our best process pool's " + String.format(Locale.ROOT, "%.2fx", javaSpeedup)
+                + " over our loop.";
     }
 
     private static double[] ideal(double[] workers, int cores) {
