@@ -603,7 +603,7 @@ public final class ProcessEngine implements Engine {
             return; // failed already by terminate()
         }
         try {
-            results = (List<?>) codec.decode(bytes);
+            results = io.multiproc4j.internal.codec.StandardCodec.decodeResults(codec, bytes); // perf: packed results stay packed
         } catch (IOException | ClassNotFoundException | RuntimeException e) {
             long index = d.batch.firstIndex() + d.base + offset;
             var cause = new IllegalStateException("the result of task " + index + " could not be decoded in the pool: " + e, e);

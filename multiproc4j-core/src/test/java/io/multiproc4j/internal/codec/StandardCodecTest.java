@@ -41,6 +41,10 @@ class StandardCodecTest {
         assertThat(roundTrip(Arrays.asList("a", null))).isEqualTo(Arrays.asList("a", null));
         assertThat(roundTrip(new LinkedList<>(List.of(1)))).isInstanceOf(LinkedList.class);
         assertThat(roundTrip(List.of(List.of(1, 2), List.of(3)))).isEqualTo(List.of(List.of(1, 2), List.of(3)));
+        List<Integer> toListWithNull = java.util.stream.Stream.of(1, null, 3).toList();
+        assertThat(roundTrip(toListWithNull)).isEqualTo(toListWithNull).isInstanceOf(toListWithNull.getClass());
+        List<List<Integer>> nestedPacked = List.of(new ArrayList<>(java.util.stream.IntStream.range(0, 50).boxed().toList()));
+        assertThat(roundTrip(nestedPacked)).isEqualTo(nestedPacked);
     }
 
     @Test
