@@ -40,6 +40,8 @@ import java.util.RandomAccess;
  *  INT_LIST, LONG_LIST, DOUBLE_LIST
  *             byte kind (a LIST_* tag), int n, n packed elements: a list of only that box type,
  *             written and read in bulk (a million Integers in a few milliseconds)
+ *  LAMBDA     a serializable lambda or method reference: its cached shape and its captured
+ *             values ({@link LambdaCodec})
  *  JDK        a java.io serialization stream (anything else)
  * </pre>
  *
@@ -51,7 +53,7 @@ public final class StandardCodec implements Codec {
     private static final byte NULL = 0, INT = 1, LONG = 2, DOUBLE = 3, FLOAT = 4, SHORT = 5, BYTE = 6,
             CHAR = 7, BOOLEAN = 8, STRING = 9, INTS = 10, LONGS = 11, DOUBLES = 12, BYTES = 13,
             ARRAY_LIST = 14, IMMUTABLE_LIST = 15, ARRAYS_AS_LIST = 16, JDK = 17,
-            INT_LIST = 18, LONG_LIST = 19, DOUBLE_LIST = 20;
+            INT_LIST = 18, LONG_LIST = 19, DOUBLE_LIST = 20, LAMBDA = 21;
 
     private static final Class<?> IMMUTABLE_LIST_12 = List.of(1).getClass();
     private static final Class<?> IMMUTABLE_LIST_N = List.of(1, 2, 3).getClass();
@@ -65,6 +67,16 @@ public final class StandardCodec implements Codec {
 
     @Override
     public byte[] encode(Object value) throws IOException {
+        return encodeValue(value);
+    }
+
+    @Override
+    public Object decode(byte[] bytes) throws IOException, ClassNotFoundException {
+        return decodeValue(bytes);
+    }
+
+    /** {@link #encode}, for the parts of this codec that nest values. */
+    static byte[] encodeValue(Object value) throws IOException {
         if (value instanceof List<?> list && listTag(list) != JDK) {
             byte[] packed = packed(listTag(list), list);
             if (packed != null) {
@@ -84,8 +96,8 @@ public final class StandardCodec implements Codec {
         return bytes.toByteArray();
     }
 
-    @Override
-    public Object decode(byte[] bytes) throws IOException, ClassNotFoundException {
+    /** {@link #decode}, for the parts of this codec that nest values. */
+    static Object decodeValue(byte[] bytes) throws IOException, ClassNotFoundException {
         if (bytes.length == 0) {
             throw new StreamCorruptedException("no bytes to decode");
         }
@@ -209,7 +221,11 @@ public final class StandardCodec implements Codec {
                 }
             }
             default -> {
-                return false;
+                if (!LambdaCodec.handles(value)) {
+                    return false;
+                }
+                out.writeByte(LAMBDA);
+                LambdaCodec.write(out, value);
             }
         }
         return true;
@@ -336,7 +352,7 @@ public final class StandardCodec implements Codec {
         return JDK;
     }
 
-    private static Object readFast(DataInputStream in, byte tag) throws IOException {
+    private static Object readFast(DataInputStream in, byte tag) throws IOException, ClassNotFoundException {
         return switch (tag) {
             case NULL -> null;
             case INT -> in.readInt();
@@ -370,6 +386,7 @@ public final class StandardCodec implements Codec {
                 yield asList(tag, elements);
             }
             case INT_LIST, LONG_LIST, DOUBLE_LIST -> readPacked(in, tag);
+            case LAMBDA -> LambdaCodec.read(in);
             default -> throw new StreamCorruptedException("unknown codec tag " + tag);
         };
     }
@@ -380,6 +397,19 @@ public final class StandardCodec implements Codec {
             throw new StreamCorruptedException("negative length " + n);
         }
         return n;
+    }
+
+    /** Loads a class as decoding does: the context class loader first, then this codec's. */
+    static Class<?> resolve(String name) throws ClassNotFoundException {
+        ClassLoader loader = Thread.currentThread().getContextClassLoader();
+        if (loader != null) {
+            try {
+                return Class.forName(name, false, loader);
+            } catch (ClassNotFoundException e) {
+                // fall through
+            }
+        }
+        return Class.forName(name, false, StandardCodec.class.getClassLoader());
     }
 
     /** Resolves classes through the context class loader and applies the size limits. */
