@@ -5,6 +5,7 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.ObjectInputFilter;
@@ -12,11 +13,14 @@ import java.io.ObjectInputStream;
 import java.io.ObjectOutputStream;
 import java.io.ObjectStreamClass;
 import java.io.StreamCorruptedException;
-import java.nio.ByteBuffer;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.RandomAccess;
 
 /**
  * JDK serialization with fast paths for the values that tasks pass most: boxed primitives,
@@ -36,6 +40,8 @@ import java.util.List;
  *  INT_LIST, LONG_LIST, DOUBLE_LIST
  *             byte kind (a LIST_* tag), int n, n packed elements: a list of only that box type,
  *             written and read in bulk (a million Integers in a few milliseconds)
+ *  LAMBDA     a serializable lambda or method reference: its cached shape and its captured
+ *             values ({@link LambdaCodec})
  *  JDK        a java.io serialization stream (anything else)
  * </pre>
  *
@@ -47,7 +53,7 @@ public final class StandardCodec implements Codec {
     private static final byte NULL = 0, INT = 1, LONG = 2, DOUBLE = 3, FLOAT = 4, SHORT = 5, BYTE = 6,
             CHAR = 7, BOOLEAN = 8, STRING = 9, INTS = 10, LONGS = 11, DOUBLES = 12, BYTES = 13,
             ARRAY_LIST = 14, IMMUTABLE_LIST = 15, ARRAYS_AS_LIST = 16, JDK = 17,
-            INT_LIST = 18, LONG_LIST = 19, DOUBLE_LIST = 20;
+            INT_LIST = 18, LONG_LIST = 19, DOUBLE_LIST = 20, LAMBDA = 21;
 
     private static final Class<?> IMMUTABLE_LIST_12 = List.of(1).getClass();
     private static final Class<?> IMMUTABLE_LIST_N = List.of(1, 2, 3).getClass();
@@ -61,6 +67,16 @@ public final class StandardCodec implements Codec {
 
     @Override
     public byte[] encode(Object value) throws IOException {
+        return encodeValue(value);
+    }
+
+    @Override
+    public Object decode(byte[] bytes) throws IOException, ClassNotFoundException {
+        return decodeValue(bytes);
+    }
+
+    /** {@link #encode}, for the parts of this codec that nest values. */
+    static byte[] encodeValue(Object value) throws IOException {
         if (value instanceof List<?> list && listTag(list) != JDK) {
             byte[] packed = packed(listTag(list), list);
             if (packed != null) {
@@ -80,8 +96,8 @@ public final class StandardCodec implements Codec {
         return bytes.toByteArray();
     }
 
-    @Override
-    public Object decode(byte[] bytes) throws IOException, ClassNotFoundException {
+    /** {@link #decode}, for the parts of this codec that nest values. */
+    static Object decodeValue(byte[] bytes) throws IOException, ClassNotFoundException {
         if (bytes.length == 0) {
             throw new StreamCorruptedException("no bytes to decode");
         }
@@ -90,8 +106,62 @@ public final class StandardCodec implements Codec {
                 return ois.readObject();
             }
         }
+        if (bytes[0] == INT_LIST || bytes[0] == LONG_LIST || bytes[0] == DOUBLE_LIST) {
+            return readPacked(bytes, 0); // the hot path of a map's chunks and results
+        }
         var in = new DataInputStream(new ByteArrayInputStream(bytes));
         return readFast(in, in.readByte());
+    }
+
+    /**
+     * Decodes a list of results that the pool only reads (a batch's results on their way into the
+     * call's result list): a packed list comes back as a {@link PackedList} view of the bytes, boxing
+     * nothing until read; anything else as {@link Codec#decode} gives it.
+     *
+     * @param codec the pool's codec
+     * @param bytes what a worker's codec encoded from a list
+     * @return the list
+     * @throws IOException            when the bytes are malformed
+     * @throws ClassNotFoundException when a class in them cannot be found here
+     */
+    public static List<?> decodeResults(Codec codec, byte[] bytes) throws IOException, ClassNotFoundException {
+        if (codec instanceof StandardCodec && bytes.length >= PACKED_HEADER
+                && (bytes[0] == INT_LIST || bytes[0] == LONG_LIST || bytes[0] == DOUBLE_LIST)) {
+            int n = checkedPackedSize(bytes, 0);
+            PackedList.Kind kind = bytes[0] == INT_LIST ? PackedList.Kind.INT
+                    : bytes[0] == LONG_LIST ? PackedList.Kind.LONG : PackedList.Kind.DOUBLE;
+            return new PackedList(kind, bytes, PACKED_HEADER, n);
+        }
+        return (List<?>) codec.decode(bytes);
+    }
+
+    /**
+     * Encodes a chunk of a call's inputs, given as any random-access list (a view of the caller's
+     * list, not a copy of it), exactly as an {@link ArrayList} of the same elements would encode.
+     *
+     * @param codec the pool's codec
+     * @param chunk the inputs
+     * @return the bytes, or {@code null} when this codec or these values need the ordinary path
+     *     (encode a copy of the chunk with {@link Codec#encode})
+     */
+    public static byte[] encodeChunk(Codec codec, List<?> chunk) {
+        if (!(codec instanceof StandardCodec) || !(chunk instanceof RandomAccess)) {
+            return null;
+        }
+        return packed(ARRAY_LIST, chunk);
+    }
+
+    private static int checkedPackedSize(byte[] bytes, int at) throws IOException {
+        if (bytes.length - at < PACKED_HEADER) {
+            throw new EOFException("a packed list's header is cut short");
+        }
+        int n = (int) INT_BE.get(bytes, at + 2);
+        int width = bytes[at] == INT_LIST ? 4 : 8;
+        if (n < 0 || (long) n * width > bytes.length - at - PACKED_HEADER) {
+            throw new StreamCorruptedException("a packed list of " + n + " elements does not fit in "
+                    + (bytes.length - at) + " bytes");
+        }
+        return n;
     }
 
     /** Writes a fast-path value, or returns {@code false} (having written garbage) when there is none. */
@@ -151,76 +221,138 @@ public final class StandardCodec implements Codec {
                 }
             }
             default -> {
-                return false;
+                if (!LambdaCodec.handles(value)) {
+                    return false;
+                }
+                out.writeByte(LAMBDA);
+                LambdaCodec.write(out, value);
             }
         }
         return true;
     }
 
-    /** Encodes a list holding one box type only (no nulls) in bulk; null if it is not such a list. */
+    private static final VarHandle INT_BE = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.BIG_ENDIAN);
+    private static final VarHandle LONG_BE = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
+    /** Bytes before the packed elements: tag, kind, int n. */
+    private static final int PACKED_HEADER = 6;
+
+    /**
+     * Encodes a list holding one box type only (no nulls) in bulk, in one pass into an array of the
+     * exact size; null if it is not such a list. A million Integers take about a millisecond.
+     */
     private static byte[] packed(byte kind, List<?> list) {
         int n = list.size();
-        if (n < 8) {
+        if (n < 8 || !(list instanceof RandomAccess)) {
             return null;
         }
-        Class<?> type = list.getFirst() == null ? null : list.getFirst().getClass();
-        if (type != Integer.class && type != Long.class && type != Double.class) {
-            return null;
-        }
-        for (Object element : list) {
-            if (element == null || element.getClass() != type) {
-                return null;
+        Object first = list.get(0);
+        if (first instanceof Integer) {
+            byte[] out = packedHeader(INT_LIST, kind, n, 4);
+            for (int i = 0, at = PACKED_HEADER; i < n; i++, at += 4) {
+                if (!(list.get(i) instanceof Integer v)) {
+                    return null;
+                }
+                INT_BE.set(out, at, v.intValue());
             }
+            return out;
         }
-        int width = type == Integer.class ? 4 : 8;
-        var buffer = ByteBuffer.allocate(1 + 1 + 4 + n * width);
-        buffer.put(type == Integer.class ? INT_LIST : type == Long.class ? LONG_LIST : DOUBLE_LIST);
-        buffer.put(kind);
-        buffer.putInt(n);
-        if (type == Integer.class) {
-            for (Object element : list) buffer.putInt((Integer) element);
-        } else if (type == Long.class) {
-            for (Object element : list) buffer.putLong((Long) element);
-        } else {
-            for (Object element : list) buffer.putDouble((Double) element);
+        if (first instanceof Long) {
+            byte[] out = packedHeader(LONG_LIST, kind, n, 8);
+            for (int i = 0, at = PACKED_HEADER; i < n; i++, at += 8) {
+                if (!(list.get(i) instanceof Long v)) {
+                    return null;
+                }
+                LONG_BE.set(out, at, v.longValue());
+            }
+            return out;
         }
-        return buffer.array();
+        if (first instanceof Double) {
+            byte[] out = packedHeader(DOUBLE_LIST, kind, n, 8);
+            for (int i = 0, at = PACKED_HEADER; i < n; i++, at += 8) {
+                if (!(list.get(i) instanceof Double v)) {
+                    return null;
+                }
+                LONG_BE.set(out, at, Double.doubleToRawLongBits(v));
+            }
+            return out;
+        }
+        return null;
     }
 
+    private static byte[] packedHeader(byte tag, byte kind, int n, int width) {
+        byte[] out = new byte[Math.addExact(PACKED_HEADER, Math.multiplyExact(n, width))];
+        out[0] = tag;
+        out[1] = kind;
+        INT_BE.set(out, 2, n);
+        return out;
+    }
+
+    /** Decodes a packed list straight from the bytes at {@code at} (its tag), with no intermediate copies. */
+    private static List<Object> readPacked(byte[] bytes, int at) throws IOException {
+        byte tag = bytes[at];
+        int n = checkedPackedSize(bytes, at);
+        byte kind = bytes[at + 1];
+        int from = at + PACKED_HEADER;
+        if (kind == ARRAY_LIST) {
+            // Filled in place: one array, never a copy of one (ArrayList(Collection) would copy).
+            var list = new ArrayList<Object>(n);
+            switch (tag) {
+                case INT_LIST -> { for (int i = 0; i < n; i++) list.add((int) INT_BE.get(bytes, from + 4 * i)); }
+                case LONG_LIST -> { for (int i = 0; i < n; i++) list.add((long) LONG_BE.get(bytes, from + 8 * i)); }
+                default -> { for (int i = 0; i < n; i++) list.add(Double.longBitsToDouble((long) LONG_BE.get(bytes, from + 8 * i))); }
+            }
+            return list;
+        }
+        Object[] elements = new Object[n];
+        switch (tag) {
+            case INT_LIST -> { for (int i = 0; i < n; i++) elements[i] = (int) INT_BE.get(bytes, from + 4 * i); }
+            case LONG_LIST -> { for (int i = 0; i < n; i++) elements[i] = (long) LONG_BE.get(bytes, from + 8 * i); }
+            default -> { for (int i = 0; i < n; i++) elements[i] = Double.longBitsToDouble((long) LONG_BE.get(bytes, from + 8 * i)); }
+        }
+        return asList(kind, elements);
+    }
+
+    /** A packed list inside another value: read into its own array, then decoded from there. */
     private static List<Object> readPacked(DataInputStream in, byte tag) throws IOException {
         byte kind = in.readByte();
         int n = length(in);
         int width = tag == INT_LIST ? 4 : 8;
-        var buffer = ByteBuffer.wrap(in.readNBytes(Math.multiplyExact(n, width)));
-        Object[] elements = new Object[n];
-        for (int i = 0; i < n; i++) {
-            elements[i] = switch (tag) {
-                case INT_LIST -> buffer.getInt();
-                case LONG_LIST -> buffer.getLong();
-                default -> buffer.getDouble();
-            };
-        }
-        return asList(kind, elements);
+        byte[] packed = new byte[Math.addExact(PACKED_HEADER, Math.multiplyExact(n, width))];
+        packed[0] = tag;
+        packed[1] = kind;
+        INT_BE.set(packed, 2, n);
+        in.readFully(packed, PACKED_HEADER, packed.length - PACKED_HEADER);
+        return readPacked(packed, 0);
     }
 
     private static List<Object> asList(byte kind, Object[] elements) {
         return switch (kind) {
             case ARRAY_LIST -> new ArrayList<>(Arrays.asList(elements));
-            case IMMUTABLE_LIST -> List.of(elements);
+            // List.of refuses nulls; Stream.toList() makes the same immutable kind and keeps them
+            case IMMUTABLE_LIST -> hasNull(elements) ? Arrays.stream(elements).toList() : List.of(elements);
             case ARRAYS_AS_LIST -> Arrays.asList(elements);
             default -> throw new IllegalArgumentException("unknown list kind " + kind);
         };
     }
 
+    private static boolean hasNull(Object[] elements) {
+        for (Object e : elements) {
+            if (e == null) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     private static byte listTag(List<?> list) {
         Class<?> type = list.getClass();
         if (type == ArrayList.class) return ARRAY_LIST;
-        if (type == IMMUTABLE_LIST_12 || type == IMMUTABLE_LIST_N) return IMMUTABLE_LIST;
+        if (type == IMMUTABLE_LIST_12 || type == IMMUTABLE_LIST_N || type == SegmentedList.class) return IMMUTABLE_LIST;
         if (type == ARRAYS_LIST) return ARRAYS_AS_LIST;
         return JDK;
     }
 
-    private static Object readFast(DataInputStream in, byte tag) throws IOException {
+    private static Object readFast(DataInputStream in, byte tag) throws IOException, ClassNotFoundException {
         return switch (tag) {
             case NULL -> null;
             case INT -> in.readInt();
@@ -254,6 +386,7 @@ public final class StandardCodec implements Codec {
                 yield asList(tag, elements);
             }
             case INT_LIST, LONG_LIST, DOUBLE_LIST -> readPacked(in, tag);
+            case LAMBDA -> LambdaCodec.read(in);
             default -> throw new StreamCorruptedException("unknown codec tag " + tag);
         };
     }
@@ -264,6 +397,19 @@ public final class StandardCodec implements Codec {
             throw new StreamCorruptedException("negative length " + n);
         }
         return n;
+    }
+
+    /** Loads a class as decoding does: the context class loader first, then this codec's. */
+    static Class<?> resolve(String name) throws ClassNotFoundException {
+        ClassLoader loader = Thread.currentThread().getContextClassLoader();
+        if (loader != null) {
+            try {
+                return Class.forName(name, false, loader);
+            } catch (ClassNotFoundException e) {
+                // fall through
+            }
+        }
+        return Class.forName(name, false, StandardCodec.class.getClassLoader());
     }
 
     /** Resolves classes through the context class loader and applies the size limits. */

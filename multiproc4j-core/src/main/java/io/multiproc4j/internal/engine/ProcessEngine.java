@@ -573,7 +573,7 @@ public final class ProcessEngine implements Engine {
         int offset = message.offset();
         List<?> results;
         try {
-            results = (List<?>) codec.decode(message.results());
+            results = io.multiproc4j.internal.codec.StandardCodec.decodeResults(codec, message.results()); // packed results stay packed
         } catch (IOException | ClassNotFoundException | RuntimeException e) {
             long index = d.batch.firstIndex() + d.base + offset;
             var cause = new IllegalStateException("the result of task " + index + " could not be decoded in the pool: " + e, e);

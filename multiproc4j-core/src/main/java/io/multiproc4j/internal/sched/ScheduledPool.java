@@ -6,6 +6,8 @@ import io.multiproc4j.PoolState;
 import io.multiproc4j.PoolStats;
 import io.multiproc4j.SerializableBiFunction;
 import io.multiproc4j.SerializableFunction;
+import io.multiproc4j.internal.codec.SegmentedList;
+import io.multiproc4j.internal.codec.StandardCodec;
 import io.multiproc4j.spi.Codec;
 import io.multiproc4j.spi.Engine;
 import java.io.IOException;
@@ -17,6 +19,7 @@ import java.util.Collection;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -176,9 +179,14 @@ public final class ScheduledPool implements Pool {
     }
 
     private void submitAll(MapJob<?> job, FunctionSpec spec, List<Object> all, int chunkSize) {
+        boolean immutable = IMMUTABLE_LISTS.contains(all.getClass());
         for (int start = 0; start < all.size() && !job.isCancelled(); start += chunkSize) {
             int end = Math.min(all.size(), start + chunkSize);
-            var batch = new BatchTask(spec, new ArrayList<>(all.subList(start, end)), start, job);
+            // An immutable input list is chunked by views, each encoded here, in bulk: no copy of it
+            // at all (a mutable one is copied, so a retry sends what the caller passed).
+            byte[] encoded = immutable && engine.shipsTasks() ? StandardCodec.encodeChunk(codec, all.subList(start, end)) : null;
+            List<Object> chunk = encoded != null ? all.subList(start, end) : new ArrayList<>(all.subList(start, end));
+            var batch = new BatchTask(spec, chunk, start, job, encoded);
             try {
                 submit(batch);
             } catch (RejectedExecutionException e) {
@@ -187,6 +195,10 @@ public final class ScheduledPool implements Pool {
             }
         }
     }
+
+    /** Lists nobody can change: a call may keep views of them. */
+    private static final Set<Class<?>> IMMUTABLE_LISTS = Set.of(List.of(1).getClass(),
+            List.of(1, 2, 3).getClass(), SegmentedList.class);
 
     private void submit(BatchTask batch) {
         checkOpen();

@@ -8,7 +8,8 @@ import java.util.List;
 /**
  * The command line of a worker JVM: this JVM's {@code java}, class path and module path, the
  * options that change how code links ({@code --add-opens}, {@code --enable-preview}, ...), our
- * defaults for a small and quick worker, then the user's options, which win.
+ * defaults for a small and quick worker, then the user's options, which win; for a worker, the
+ * {@link AotCache} option when one matches.
  */
 public final class JvmCommand {
     /** Worker defaults: small footprint, quick start, crash loudly on OOM so the pool can tell. */
@@ -42,6 +43,8 @@ public final class JvmCommand {
         cmd.addAll(inheritedOptions());
         cmd.addAll(userOptions);
         String classPath = System.getProperty("java.class.path", "");
+        AotCache.apply(cmd, userOptions, mainClass, classPath,
+                moduleName != null ? System.getProperty("jdk.module.path", "") : "", moduleName); // perf: worker AOT cache
         if (!classPath.isEmpty()) {
             cmd.add("-cp");
             cmd.add(classPath);

@@ -203,6 +203,15 @@ public final class WorkerMain {
         }
 
         List<Object> results = new ArrayList<>(inputs.size());
+        if (!streamResults) { // perf: a loop per function class, see BatchLoop
+            Throwable[] failure = new Throwable[1];
+            int stop = BatchLoop.apply(fn, inputs, results, failure);
+            int sent = sendResults(batchId, 0, results);
+            if (stop < inputs.size() && sent == stop) {
+                sendFailure(batchId, stop, failure[0]);
+            }
+            return;
+        }
         int sent = 0;
         for (int i = 0; i < inputs.size(); i++) {
             Object result;

@@ -41,6 +41,10 @@ class StandardCodecTest {
         assertThat(roundTrip(Arrays.asList("a", null))).isEqualTo(Arrays.asList("a", null));
         assertThat(roundTrip(new LinkedList<>(List.of(1)))).isInstanceOf(LinkedList.class);
         assertThat(roundTrip(List.of(List.of(1, 2), List.of(3)))).isEqualTo(List.of(List.of(1, 2), List.of(3)));
+        List<Integer> toListWithNull = java.util.stream.Stream.of(1, null, 3).toList();
+        assertThat(roundTrip(toListWithNull)).isEqualTo(toListWithNull).isInstanceOf(toListWithNull.getClass());
+        List<List<Integer>> nestedPacked = List.of(new ArrayList<>(java.util.stream.IntStream.range(0, 50).boxed().toList()));
+        assertThat(roundTrip(nestedPacked)).isEqualTo(nestedPacked);
     }
 
     @Test
@@ -77,5 +81,38 @@ class StandardCodecTest {
     void malformedBytes_areRefused() {
         assertThatThrownBy(() -> codec.decode(new byte[0])).isInstanceOf(StreamCorruptedException.class);
         assertThatThrownBy(() -> codec.decode(new byte[] {99})).isInstanceOf(StreamCorruptedException.class);
+    }
+
+    record Point(int x, int y) implements java.io.Serializable {}
+
+    @Test
+    void serializableLambdas_travelCompactly_withTheirCapturedValues() throws Exception {
+        int offset = 7;
+        Point p = new Point(1, 2);
+        String name = "n";
+        io.multiproc4j.SerializableFunction<Integer, String> capturing = x -> name + (x + offset + p.x() + p.y());
+        byte[] bytes = codec.encode(capturing);
+        assertThat(bytes[0]).as("the lambda tag, not a JDK stream").isNotEqualTo((byte) 17);
+        @SuppressWarnings("unchecked")
+        var back = (io.multiproc4j.SerializableFunction<Integer, String>) codec.decode(bytes);
+        assertThat(back.apply(10)).isEqualTo("n20");
+        io.multiproc4j.SerializableFunction<String, Integer> methodRef = String::length;
+        @SuppressWarnings("unchecked")
+        var ref = (io.multiproc4j.SerializableFunction<String, Integer>) roundTrip(methodRef);
+        assertThat(ref.apply("four")).isEqualTo(4);
+        java.util.concurrent.Callable<Integer> task = (java.util.concurrent.Callable<Integer> & java.io.Serializable) () -> offset * 2;
+        List<Object> inList = new ArrayList<>(List.of(task));
+        Object decodedList = roundTrip(inList);
+        assertThat(decodedList).isInstanceOf(ArrayList.class);
+        assertThat(((java.util.concurrent.Callable<?>) ((List<?>) decodedList).getFirst()).call()).isEqualTo(14);
+        assertThat(codec.encode(capturing)).as("the same lambda and values give the same bytes").isEqualTo(bytes);
+    }
+
+    @Test
+    void lambdaCapturingNonSerializable_isRefused_namingTheClass() {
+        Object notSerializable = new Object() {};
+        io.multiproc4j.SerializableFunction<Integer, String> fn = x -> notSerializable.toString();
+        assertThatThrownBy(() -> codec.encode(fn)).isInstanceOf(NotSerializableException.class)
+                .hasMessageContaining(notSerializable.getClass().getName());
     }
 }

@@ -1,0 +1,71 @@
+package io.multiproc4j.bench;
+
+import com.sun.management.ThreadMXBean;
+import io.multiproc4j.Pool;
+import java.lang.management.GarbageCollectorMXBean;
+import java.lang.management.ManagementFactory;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * A/B probe for the light map, for judging a change on a noisy machine by more than wall time: per
+ * map it prints wall time, this JVM's CPU time (all threads), the bytes this JVM allocated, and the
+ * collections and their time. Run in the user's configuration (default G1, no options):
+ * {@code java -cp 'multiproc4j-bench/target/classes:multiproc4j-bench/target/lib/*' io.multiproc4j.bench.MapProbe [maps] [n]}.
+ */
+public final class MapProbe {
+    private MapProbe() {}
+
+    /**
+     * @param args {@code [maps [n [chunkSize]]]}: how many maps (default 15), of how many integers (1,000,000)
+     * @throws Exception when a map fails
+     */
+    public static void main(String[] args) throws Exception {
+        int maps = args.length > 0 ? Integer.parseInt(args[0]) : 15;
+        int n = args.length > 1 ? Integer.parseInt(args[1]) : 1_000_000;
+        int chunk = args.length > 2 ? Integer.parseInt(args[2]) : 0;
+        List<Integer> inputs = Workloads.inputs(n);
+        var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+        var threads = (ThreadMXBean) ManagementFactory.getThreadMXBean();
+        List<GarbageCollectorMXBean> gcs = ManagementFactory.getGarbageCollectorMXBeans();
+        try (Pool pool = Pool.processes(2)) {
+            pool.map(Workloads.LIGHT, Workloads.inputs(1_000), 1);
+            double[] wall = new double[maps];
+            double[] cpu = new double[maps];
+            for (int m = 0; m < maps; m++) {
+                long cpu0 = os.getProcessCpuTime();
+                long alloc0 = threads.getTotalThreadAllocatedBytes();
+                long gcCount0 = gcCount(gcs);
+                long gcTime0 = gcTime(gcs);
+                long t0 = System.nanoTime();
+                List<Integer> out = pool.map(Workloads.LIGHT, inputs, chunk);
+                long t1 = System.nanoTime();
+                if (out.size() != n || out.get(n - 1) != n) {
+                    throw new IllegalStateException("wrong results");
+                }
+                wall[m] = (t1 - t0) / 1e6;
+                cpu[m] = (os.getProcessCpuTime() - cpu0) / 1e6;
+                System.out.printf(Locale.ROOT, "map %2d: %7.1f ms wall, %7.1f ms parent CPU, %6.1f MB allocated, %d GCs %d ms%n",
+                        m, wall[m], cpu[m], (threads.getTotalThreadAllocatedBytes() - alloc0) / 1e6,
+                        gcCount(gcs) - gcCount0, gcTime(gcs) - gcTime0);
+            }
+            double[] lastHalfWall = java.util.Arrays.copyOfRange(wall, maps / 2, maps);
+            double[] lastHalfCpu = java.util.Arrays.copyOfRange(cpu, maps / 2, maps);
+            System.out.printf(Locale.ROOT, "median of the last %d: %.1f ms wall, %.1f ms parent CPU%n",
+                    lastHalfWall.length, Workloads.median(lastHalfWall), Workloads.median(lastHalfCpu));
+        }
+    }
+
+    private static long gcCount(List<GarbageCollectorMXBean> gcs) {
+        long c = 0;
+        for (var gc : gcs) c += Math.max(0, gc.getCollectionCount());
+        return c;
+    }
+
+    private static long gcTime(List<GarbageCollectorMXBean> gcs) {
+        long c = 0;
+        for (var gc : gcs) c += Math.max(0, gc.getCollectionTime());
+        return c;
+    }
+
+}

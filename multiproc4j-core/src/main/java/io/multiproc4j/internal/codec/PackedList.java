@@ -1,0 +1,78 @@
+package io.multiproc4j.internal.codec;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+import java.util.AbstractList;
+import java.util.Objects;
+import java.util.RandomAccess;
+
+/**
+ * A read-only view of a packed list of {@code int}, {@code long} or {@code double} values as they
+ * arrived (big-endian, inside the received bytes), boxing each element when it is read. The pool
+ * decodes a batch's results into one of these ({@link StandardCodec#decodeResults}) and copies the
+ * primitive values straight into the call's {@link SegmentedList}: a million results then cost the
+ * pool's JVM a 4 MB {@code int[]} instead of a million {@code Integer}s for its collector to trace.
+ */
+public final class PackedList extends AbstractList<Object> implements RandomAccess {
+    private static final VarHandle INT_BE = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.BIG_ENDIAN);
+    private static final VarHandle LONG_BE = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
+
+    /** What the elements are. */
+    enum Kind { INT, LONG, DOUBLE }
+
+    private final Kind kind;
+    private final byte[] bytes;
+    private final int offset;
+    private final int size;
+
+    PackedList(Kind kind, byte[] bytes, int offset, int size) {
+        this.kind = kind;
+        this.bytes = bytes;
+        this.offset = offset;
+        this.size = size;
+    }
+
+    Kind kind() {
+        return kind;
+    }
+
+    @Override
+    public Object get(int index) {
+        Objects.checkIndex(index, size);
+        return switch (kind) {
+            case INT -> intAt(index);
+            case LONG -> longAt(index);
+            case DOUBLE -> Double.longBitsToDouble(longAt(index));
+        };
+    }
+
+    int intAt(int index) {
+        return (int) INT_BE.get(bytes, offset + 4 * index);
+    }
+
+    long longAt(int index) {
+        return (long) LONG_BE.get(bytes, offset + 8 * index);
+    }
+
+    /** Copies ints {@code from .. from + length - 1} into {@code target} at {@code at}. */
+    void copyInts(int from, int[] target, int at, int length) {
+        Objects.checkFromIndexSize(from, length, size);
+        for (int i = 0, p = offset + 4 * from; i < length; i++, p += 4) {
+            target[at + i] = (int) INT_BE.get(bytes, p);
+        }
+    }
+
+    /** Copies the raw 64-bit elements (longs, or doubles' bits) into {@code target} at {@code at}. */
+    void copyLongs(int from, long[] target, int at, int length) {
+        Objects.checkFromIndexSize(from, length, size);
+        for (int i = 0, p = offset + 8 * from; i < length; i++, p += 8) {
+            target[at + i] = (long) LONG_BE.get(bytes, p);
+        }
+    }
+
+    @Override
+    public int size() {
+        return size;
+    }
+}

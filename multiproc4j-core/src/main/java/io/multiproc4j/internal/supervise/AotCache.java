@@ -1,0 +1,352 @@
+package io.multiproc4j.internal.supervise;
+
+import io.multiproc4j.Pool;
+import io.multiproc4j.SerializableFunction;
+import io.multiproc4j.WorkerOutput;
+import io.multiproc4j.internal.worker.WorkerMain;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Stream;
+
+/**
+ * A JDK AOT cache (JEP 483/514/515: classes loaded and linked, method profiles) for worker JVMs, so
+ * that a pool's workers start in about half the time.
+ *
+ * <pre>
+ *  spawn a worker ─► key = SHA-256(java.home, VM version, the worker's JVM options and main class,
+ *                                  every class path / module path file: path, size and contents)
+ *      ├─ &lt;dir&gt;/&lt;key&gt;.aot exists ─► add -XX:AOTCache=&lt;that file&gt;
+ *      └─ missing ─► start the worker without one; once per key and JVM, start a trainer JVM
+ *                    (detached, nice 10), which takes &lt;key&gt;.lock and runs a pool of one worker started with
+ *                    -XX:AOTCacheOutput=&lt;key&gt;.&lt;pid&gt;.tmp, runs a few typical tasks, closes it (the
+ *                    JDK writes the cache as that worker exits), then renames the file to &lt;key&gt;.aot
+ * </pre>
+ *
+ * <h2>Why the key hashes contents</h2>
+ * The JDK checks little when it maps a cache: a jar rebuilt in place would silently run the classes
+ * of the old one. Any change to a class path file, the JDK or the worker's options gives another key
+ * and so another cache. Contents are hashed once per file and JVM (memoized by path, size and
+ * modification time). A class path with a non-empty directory (exploded classes, such as
+ * {@code target/classes}) cannot have an AOT cache at all (the JDK refuses to create one): workers
+ * then start without one.
+ *
+ * <h2>Concurrency</h2>
+ * Several JVMs may want the same cache at once. Training takes an exclusive file lock on
+ * {@code <key>.lock} (released by the OS if that JVM dies), so one JVM trains and the others go on
+ * without a cache; the training output goes to a file of its own and is moved into place with an
+ * atomic rename, so a reader sees either no cache or a complete one, never a partial file. A
+ * replaced cache stays valid for JVMs that mapped it before.
+ *
+ * <h2>Off switch, place, clean-up</h2>
+ * {@code -Dmultiproc4j.aot=off} or the environment variable {@code MULTIPROC4J_AOT=off} turns it off;
+ * so does any {@code -XX:AOT...}, {@code -Xshare} or {@code -XX:SharedArchiveFile} option the user
+ * gives workers (theirs win). The directory is {@code -Dmultiproc4j.aot.dir}, else
+ * {@code $XDG_CACHE_HOME/multiproc4j/aot}, else {@code ~/.cache/multiproc4j/aot}. After each training,
+ * only the {@value #KEEP} newest caches are kept.
+ */
+public final class AotCache {
+    /** System property: {@code off} turns the cache off. */
+    public static final String PROPERTY = "multiproc4j.aot";
+    /** System property: the cache directory. */
+    public static final String DIR_PROPERTY = "multiproc4j.aot.dir";
+    /** Environment variable: {@code off} turns the cache off. */
+    public static final String ENV = "MULTIPROC4J_AOT";
+    /** Caches kept in the directory (each is tens of MB). */
+    static final int KEEP = 8;
+
+    private static final Set<String> TRAINING_STARTED = ConcurrentHashMap.newKeySet();
+    private static final Map<Path, FileDigest> DIGESTS = new ConcurrentHashMap<>();
+
+    private AotCache() {}
+
+    /**
+     * Adds the cache option to a worker's command line, or starts making the cache.
+     *
+     * @param command     the command so far: java, options (ours, inherited, the user's), no class path yet
+     * @param userOptions the user's options for the worker
+     * @param mainClass   the class the command runs
+     * @param classPath   the class path the command uses
+     * @param modulePath  the module path it uses, or empty
+     */
+    static void apply(List<String> command, List<String> userOptions, String mainClass, String classPath,
+                      String modulePath, String moduleName) {
+        if (userOptions.stream().anyMatch(AotCache::isAotOption)) {
+            // The user's own AOT or CDS options win; ours (-Xshare:auto) would conflict with them.
+            command.removeIf(o -> o.startsWith("-Xshare:") && !userOptions.contains(o));
+            return;
+        }
+        if (!mainClass.equals(WorkerMain.class.getName()) || !enabled()) {
+            return;
+        }
+        try {
+            String key = key(command, mainClass, classPath, modulePath);
+            if (key == null) {
+                return; // an exploded directory on the class path: the JDK cannot cache it
+            }
+            Path dir = directory();
+            Path cache = dir.resolve(key + ".aot");
+            if (Files.isRegularFile(cache)) {
+                command.removeIf(o -> o.startsWith("-Xshare:"));
+                command.add("-XX:AOTCache=" + cache);
+                // A cache the JDK cannot use (another CPU, say) is skipped; it need not say so on every start.
+                command.add("-Xlog:aot=off");
+                command.add("-Xlog:cds=off");
+            } else if (TRAINING_STARTED.add(key)) {
+                startTrainer(dir, key, userOptions, moduleName);
+            }
+        } catch (IOException | RuntimeException e) {
+            // No cache: workers start as they would without one.
+        }
+    }
+
+    private static boolean isAotOption(String option) {
+        return option.startsWith("-XX:AOT") || option.startsWith("-Xshare") || option.startsWith("-XX:SharedArchiveFile")
+                || option.startsWith("-XX:+AutoCreateSharedArchive");
+    }
+
+    /** @return whether workers use an AOT cache in this JVM (the default) */
+    public static boolean enabled() {
+        return !"off".equalsIgnoreCase(System.getProperty(PROPERTY, ""))
+                && !"off".equalsIgnoreCase(System.getenv().getOrDefault(ENV, ""));
+    }
+
+    /** @return where caches live */
+    public static Path directory() {
+        String dir = System.getProperty(DIR_PROPERTY);
+        if (dir != null && !dir.isBlank()) {
+            return Path.of(dir);
+        }
+        String xdg = System.getenv("XDG_CACHE_HOME");
+        Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
+        return base.resolve("multiproc4j").resolve("aot");
+    }
+
+    /**
+     * @return the key of a worker command, or {@code null} when its class path holds a non-empty
+     *     directory (the JDK refuses to cache those)
+     */
+    static String key(List<String> command, String mainClass, String classPath, String modulePath) throws IOException {
+        MessageDigest sha = sha256();
+        update(sha, System.getProperty("java.home"));
+        update(sha, System.getProperty("java.vm.version"));
+        for (String part : command.subList(1, command.size())) {
+            update(sha, part);
+        }
+        update(sha, mainClass);
+        for (String path : List.of(classPath, modulePath)) {
+            update(sha, "--path--");
+            for (String entry : path.split(java.io.File.pathSeparator)) {
+                if (entry.isEmpty()) {
+                    continue;
+                }
+                Path file = Path.of(entry).toAbsolutePath().normalize();
+                update(sha, file.toString());
+                if (Files.isDirectory(file)) {
+                    try (Stream<Path> children = Files.list(file)) {
+                        if (children.findAny().isPresent()) {
+                            return null;
+                        }
+                    }
+                } else if (Files.isRegularFile(file)) {
+                    update(sha, digest(file));
+                }
+            }
+        }
+        return HexFormat.of().formatHex(sha.digest()).substring(0, 32);
+    }
+
+    private record FileDigest(long size, long modified, String sha256) {}
+
+    /** A file's contents digest, memoized while its size and modification time stay the same. */
+    private static String digest(Path file) throws IOException {
+        BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class);
+        long modified = attributes.lastModifiedTime().toMillis();
+        FileDigest known = DIGESTS.get(file);
+        if (known != null && known.size() == attributes.size() && known.modified() == modified) {
+            return known.sha256();
+        }
+        MessageDigest sha = sha256();
+        byte[] buffer = new byte[1 << 16];
+        try (InputStream in = Files.newInputStream(file)) {
+            for (int n; (n = in.read(buffer)) > 0; ) {
+                sha.update(buffer, 0, n);
+            }
+        }
+        String hex = HexFormat.of().formatHex(sha.digest());
+        DIGESTS.put(file, new FileDigest(attributes.size(), modified, hex));
+        return hex;
+    }
+
+    private static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("the JDK has no SHA-256", e);
+        }
+    }
+
+    private static void update(MessageDigest sha, String s) {
+        sha.update(s.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        sha.update((byte) 0);
+    }
+
+    /**
+     * Starts the training in a JVM of its own, detached and at low priority: it outlives this JVM (a
+     * short program still leaves a cache for the next), and its load does not compete with the
+     * user's work more than the OS lets idle work compete.
+     */
+    private static void startTrainer(Path dir, String key, List<String> userOptions, String moduleName) throws IOException {
+        List<String> command = new ArrayList<>();
+        Path nice = Path.of("/usr/bin/nice");
+        if (Files.isExecutable(nice)) {
+            command.add(nice.toString());
+            command.add("-n");
+            command.add("10");
+        }
+        List<String> args = new ArrayList<>(List.of(dir.toString(), key));
+        args.addAll(userOptions);
+        command.addAll(JvmCommand.forMain(List.of("-D" + PROPERTY + "=off"), AotCache.class.getName(), moduleName));
+        command.addAll(args);
+        new ProcessBuilder(command).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .redirectError(ProcessBuilder.Redirect.DISCARD).redirectInput(ProcessBuilder.Redirect.PIPE).start()
+                .getOutputStream().close();
+    }
+
+    /**
+     * The trainer JVM's main.
+     *
+     * @param args the cache directory, the key, then the user's options for workers
+     */
+    public static void main(String[] args) {
+        if (args.length < 2) {
+            System.err.println("multiproc4j AOT trainer: started by a pool, not by hand");
+            System.exit(2);
+        }
+        train(Path.of(args[0]), args[1], List.of(args).subList(2, args.length));
+        System.exit(0);
+    }
+
+    /**
+     * The training run: a pool of one worker recording with {@code -XX:AOTCacheOutput}, a few tasks of
+     * the kinds pools run, then close (the worker writes the cache as it exits) and an atomic rename.
+     */
+    private static void train(Path dir, String key, List<String> userOptions) {
+        Path lockFile = dir.resolve(key + ".lock");
+        Path output = dir.resolve(key + "." + ProcessHandle.current().pid() + ".tmp");
+        try {
+            Files.createDirectories(dir);
+            try (FileChannel lockChannel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                 FileLock lock = lockChannel.tryLock()) {
+                if (lock == null || Files.isRegularFile(dir.resolve(key + ".aot"))) {
+                    return; // another JVM trains it, or just did
+                }
+                List<String> options = new ArrayList<>(userOptions);
+                options.add("-XX:AOTCacheOutput=" + output);
+                try (Pool pool = Pool.builder().processes(1).jvmOptions(options.toArray(String[]::new))
+                        .workerOutput(WorkerOutput.DISCARD).build()) {
+                    trainingWorkload(pool);
+                }
+                if (Files.size(output) > 0) {
+                    moveIntoPlace(output, dir.resolve(key + ".aot"));
+                    pruneOld(dir);
+                }
+            }
+        } catch (IOException | RuntimeException | InterruptedException | java.util.concurrent.ExecutionException e) {
+            // No cache this time; the next JVM tries again.
+        } finally {
+            try {
+                Files.deleteIfExists(output);
+                Files.deleteIfExists(Path.of(output + ".config"));
+            } catch (IOException e) {
+                // left for the next clean-up
+            }
+        }
+    }
+
+    /** The kinds of task a pool runs: lambdas and method references, boxed lists, strings, a failure. */
+    private static void trainingWorkload(Pool pool) throws InterruptedException, java.util.concurrent.ExecutionException {
+        SerializableFunction<Integer, Integer> inc = x -> x + 1;
+        int captured = 3;
+        SerializableFunction<Integer, Integer> capturing = x -> x * captured;
+        SerializableFunction<String, Integer> length = String::length;
+        SerializableFunction<Integer, Integer> failing = x -> {
+            throw new IllegalStateException("training: a task that fails");
+        };
+        List<Integer> ints = new ArrayList<>();
+        for (int i = 0; i < 2_000; i++) {
+            ints.add(i);
+        }
+        for (int round = 0; round < 3; round++) {
+            pool.applyAsync(inc, round).get();
+            pool.applyAsync(capturing, round).get();
+            pool.map(inc, ints);
+            pool.map(inc, ints, 1);
+            pool.map(length, List.of("a", "bb", "ccc"));
+            pool.map(x -> (long) x, ints);
+            pool.map(x -> x * 0.5, ints);
+            try {
+                pool.applyAsync(failing, 1).get();
+            } catch (java.util.concurrent.ExecutionException expected) {
+                // the failure path is part of the training
+            }
+        }
+    }
+
+    private static void moveIntoPlace(Path from, Path to) throws IOException {
+        try {
+            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+            // same directory, so this is rare; a reader could then see a partial file: do without
+            Files.deleteIfExists(from);
+        }
+    }
+
+    /**
+     * Keeps the newest caches (each key: class path, JDK, options, has its own, and old ones pile
+     * up), and removes what trainers killed midway left, once it is surely not in use.
+     */
+    private static void pruneOld(Path dir) throws IOException {
+        long stale = System.currentTimeMillis() - 3_600_000;
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path p : files.filter(p -> p.getFileName().toString().contains(".tmp")).toList()) {
+                if (modified(p) < stale) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        }
+        List<Path> caches;
+        try (Stream<Path> files = Files.list(dir)) {
+            caches = files.filter(p -> p.getFileName().toString().endsWith(".aot"))
+                    .sorted(Comparator.comparingLong(AotCache::modified).reversed()).toList();
+        }
+        for (Path old : caches.subList(Math.min(KEEP, caches.size()), caches.size())) {
+            Files.deleteIfExists(old);
+            Files.deleteIfExists(Path.of(old.toString().replace(".aot", ".lock")));
+        }
+    }
+
+    private static long modified(Path p) {
+        try {
+            return Files.getLastModifiedTime(p).toMillis();
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+}
