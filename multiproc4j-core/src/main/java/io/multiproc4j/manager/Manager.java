@@ -60,6 +60,14 @@ import java.util.concurrent.locks.Lock;
  * a pool task they connect from the worker (one connection per manager per JVM). A proxy can be stored
  * in another shared object (a list of maps): it still names the same object.
  *
+ * <h2>What a serialized proxy carries</h2>
+ * Never the key. It carries a capability the manager issued to the connection of the process that
+ * serialized it: another process connects with it (a pool worker that received a task capturing
+ * the proxy), unless it already has a connection of its own to that manager. The capability lives as
+ * long as that connection (until this handle is closed, or its process dies) or until
+ * {@link #revokeSerializedProxies()}; then the processes that connected with it are disconnected and
+ * copies of the bytes are refused with {@link ManagerAuthenticationException}.
+ *
  * <h2>Failure</h2>
  * When the manager is gone, every call fails fast with {@link ManagerUnavailableException}: calls
  * waiting in {@code take} or {@code lock} are woken by the closed connection, prompt calls also have
@@ -195,6 +203,9 @@ public final class Manager implements AutoCloseable {
             builder.packages.forEach(p -> config.append("allow-package ").append(p).append('\n'));
             builder.classes.forEach(c -> config.append("allow-class ").append(c).append('\n'));
             config.append("max-frame ").append(builder.maxFrameBytes).append('\n');
+            if (builder.allowOtherUsers) {
+                config.append("allow-other-users\n");
+            }
             config.append("end\n");
             stdin.write(config.toString().getBytes(StandardCharsets.UTF_8));
             stdin.flush();  // stdin stays open: its EOF is the manager's signal that we are gone
@@ -243,7 +254,7 @@ public final class Manager implements AutoCloseable {
         checkKey(key);
         try {
             ManagerServer server = ManagerServer.start(address, key, builder.packages, builder.classes,
-                    builder.maxFrameBytes);
+                    builder.maxFrameBytes, builder.allowOtherUsers);
             return new Manager(server.address(), key.clone(), builder, null, server, null, null);
         } catch (IOException e) {
             throw new UncheckedIOException(e.getMessage(), e);
@@ -273,6 +284,11 @@ public final class Manager implements AutoCloseable {
     /** @return the manager's JVM when {@link #start()} made it; empty for a served or connected manager */
     public Optional<ProcessHandle> serverProcess() {
         return process == null ? Optional.empty() : Optional.of(process.toHandle());
+    }
+
+    /** @return a copy of the key (tests that play a client in another process) */
+    byte[] keyForTests() {
+        return key.clone();
     }
 
     /** @return the last lines the manager's JVM printed (tests and diagnostics) */
@@ -454,6 +470,22 @@ public final class Manager implements AutoCloseable {
      */
     public <T> T shared(String typeName, String name, Class<T> face) {
         return proxy("custom:" + typeName, name, face, 0);
+    }
+
+    /**
+     * Revokes the capability that proxies serialized by this process carry: processes that connected
+     * with it lose their connection (their calls fail with {@link ManagerUnavailableException}), the
+     * bytes of those proxies, wherever they were stored or logged, can no longer connect
+     * ({@link ManagerAuthenticationException}), and proxies serialized from now on carry a new
+     * capability. Proxies in processes that connected with the key are not affected.
+     *
+     * @throws IllegalStateException when this manager is closed
+     */
+    public void revokeSerializedProxies() {
+        if (closed) {
+            throw new IllegalStateException("this manager is closed");
+        }
+        ProxyHandler.revokeCapability(address, key, callTimeout, connectTimeout);
     }
 
     private <T> T proxy(Kind kind, String name, Class<T> face, int parameter) {

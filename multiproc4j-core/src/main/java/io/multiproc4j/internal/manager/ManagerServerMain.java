@@ -17,6 +17,7 @@ import java.util.Set;
  *                                                     allow-package P      (any number)
  *                                                     allow-class C        (any number)
  *                                                     max-frame N
+ *                                                     allow-other-users    (optional)
  *                                                     end
  *  stdout:  {@value #READY} ADDRESS        once listening
  *  stdin EOF ─► close the server, exit     (the owner closed us, or died: SIGKILL included)
@@ -41,6 +42,7 @@ public final class ManagerServerMain {
         Set<String> packages = new HashSet<>();
         Set<String> classes = new HashSet<>();
         int maxFrame = ManagerLayout.DEFAULT_MAX_FRAME;
+        boolean allowOtherUsers = false;
         for (String line; (line = in.readLine()) != null && !line.equals("end"); ) {
             int space = line.indexOf(' ');
             String field = space < 0 ? line : line.substring(0, space);
@@ -51,6 +53,7 @@ public final class ManagerServerMain {
                 case "allow-package" -> packages.add(value);
                 case "allow-class" -> classes.add(value);
                 case "max-frame" -> maxFrame = Integer.parseInt(value);
+                case "allow-other-users" -> allowOtherUsers = true;
                 default -> throw new IllegalArgumentException("unknown manager setting " + field);
             }
         }
@@ -59,7 +62,8 @@ public final class ManagerServerMain {
                     + "Manager.start(), or served with Manager.serve(...)");
             System.exit(2);
         }
-        ManagerServer server = ManagerServer.start(Addresses.parse(address), key, packages, classes, maxFrame);
+        ManagerServer server = ManagerServer.start(Addresses.parse(address), key, packages, classes, maxFrame,
+                allowOtherUsers);
         System.out.println(READY + " " + server.address());
         System.out.flush();
         try {
