@@ -341,7 +341,13 @@ public final class ManagerServer implements AutoCloseable {
                     String name = in.readUTF();
                     String method = in.readUTF();
                     boolean mayBlock = in.readBoolean();
-                    byte[] args = in.readNBytes(in.readInt());
+                    int argLength = in.readInt();
+                    if (argLength < 0 || argLength > in.available()) {
+                        // checked before anything is allocated for it: the frame holds what it announces, or it lies
+                        throw new java.io.StreamCorruptedException("a call announces " + argLength
+                                + " bytes of arguments but its frame holds " + in.available());
+                    }
+                    byte[] args = in.readNBytes(argLength);
                     if (mayBlock && tryWithoutBlocking(channel, session, id, thread, kind, name, method, args)) {
                         continue;
                     }
@@ -368,8 +374,12 @@ public final class ManagerServer implements AutoCloseable {
                     throw new IOException("unexpected frame type " + frame.type());
                 }
             }
-        } catch (IOException e) {
-            // EOF or a broken connection: the client is gone
+        } catch (java.io.EOFException | java.nio.channels.ClosedChannelException e) {
+            // the client is gone
+        } catch (IOException | RuntimeException e) {
+            // a frame that breaks the protocol: this client is dropped, every other one is served on
+            LOG.log(System.Logger.Level.WARNING, "manager " + address + " dropped " + remote
+                    + ": it broke the protocol (" + e + ")");
         } finally {
             // order matters: mark closed and stop waiters first, then free what the client held
             session.closed = true;
