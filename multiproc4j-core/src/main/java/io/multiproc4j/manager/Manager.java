@@ -2,6 +2,7 @@ package io.multiproc4j.manager;
 
 import io.multiproc4j.internal.manager.Addresses;
 import io.multiproc4j.internal.manager.Kind;
+import io.multiproc4j.internal.manager.ManagerDirectories;
 import io.multiproc4j.internal.manager.ManagerServer;
 import io.multiproc4j.internal.manager.ManagerServerMain;
 import io.multiproc4j.internal.manager.ProxyHandler;
@@ -172,8 +173,10 @@ public final class Manager implements AutoCloseable {
             if (builder.tcp) {
                 bind = "tcp:127.0.0.1:0";
             } else {
-                // a private directory (mode 700) so that only this user can reach the socket
-                directory = Files.createTempDirectory("mp4j-manager-");
+                // a private directory (mode 700) so that only this user can reach the socket; one
+                // left by an owner killed together with its manager is removed first
+                ManagerDirectories.removeLeftovers();
+                directory = ManagerDirectories.createPrivate();
                 bind = "unix:" + directory.resolve("s");
             }
         } catch (IOException e) {
