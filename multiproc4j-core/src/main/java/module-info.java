@@ -5,6 +5,7 @@
 module io.multiproc4j {
     requires transitive java.management;
     requires jdk.jfr;
+    requires jdk.net;  // SO_PEERCRED of Unix-domain clients (internal.transport.PeerCredentials)
 
     exports io.multiproc4j;
     exports io.multiproc4j.spi;

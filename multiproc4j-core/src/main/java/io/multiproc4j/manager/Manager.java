@@ -3,6 +3,7 @@ package io.multiproc4j.manager;
 import io.multiproc4j.WorkerOutput;
 import io.multiproc4j.internal.manager.Addresses;
 import io.multiproc4j.internal.manager.Kind;
+import io.multiproc4j.internal.manager.ManagerDirectories;
 import io.multiproc4j.internal.manager.ManagerServer;
 import io.multiproc4j.internal.manager.ManagerServerMain;
 import io.multiproc4j.internal.manager.ProxyHandler;
@@ -52,6 +53,14 @@ import java.util.concurrent.locks.Lock;
  * the same name gives the same object to every process. Proxies are {@code Serializable}: captured by
  * a pool task they connect from the worker (one connection per manager per JVM). A proxy can be stored
  * in another shared object (a list of maps): it still names the same object.
+ *
+ * <h2>What a serialized proxy carries</h2>
+ * Never the key. It carries a capability the manager issued to the connection of the process that
+ * serialized it: another process connects with it (a pool worker that received a task capturing
+ * the proxy), unless it already has a connection of its own to that manager. The capability lives as
+ * long as that connection (until this handle is closed, or its process dies) or until
+ * {@link #revokeSerializedProxies()}; then the processes that connected with it are disconnected and
+ * copies of the bytes are refused with {@link ManagerAuthenticationException}.
  *
  * <h2>Failure</h2>
  * When the manager is gone, every call fails fast with {@link ManagerUnavailableException}: calls
@@ -157,8 +166,10 @@ public final class Manager implements AutoCloseable {
             if (builder.tcp) {
                 bind = "tcp:127.0.0.1:0";
             } else {
-                // a private directory (mode 700) so that only this user can reach the socket
-                directory = Files.createTempDirectory("mp4j-manager-");
+                // a private directory (mode 700) so that only this user can reach the socket; one
+                // left by an owner killed together with its manager is removed first
+                ManagerDirectories.removeLeftovers();
+                directory = ManagerDirectories.createPrivate();
                 bind = "unix:" + directory.resolve("s");
             }
         } catch (IOException e) {
@@ -170,6 +181,9 @@ public final class Manager implements AutoCloseable {
         builder.packages.forEach(p -> config.append("allow-package ").append(p).append('\n'));
         builder.classes.forEach(c -> config.append("allow-class ").append(c).append('\n'));
         config.append("max-frame ").append(builder.maxFrameBytes).append('\n');
+        if (builder.allowOtherUsers) {
+            config.append("allow-other-users\n");
+        }
         var spec = LaunchSpec.of("manager", ManagerServerMain.class, builder.jvmOptions, WorkerOutput.PREFIXED)
                 .withTailLines(OUTPUT_LINES);
         try {
@@ -191,7 +205,7 @@ public final class Manager implements AutoCloseable {
         checkKey(key);
         try {
             ManagerServer server = ManagerServer.start(address, key, builder.packages, builder.classes,
-                    builder.maxFrameBytes);
+                    builder.maxFrameBytes, builder.allowOtherUsers);
             return new Manager(server.address(), key.clone(), builder, null, server, null);
         } catch (IOException e) {
             throw new UncheckedIOException(e.getMessage(), e);
@@ -221,6 +235,11 @@ public final class Manager implements AutoCloseable {
     /** @return the manager's JVM when {@link #start()} made it; empty for a served or connected manager */
     public Optional<ProcessHandle> serverProcess() {
         return process == null ? Optional.empty() : Optional.of(process.toHandle());
+    }
+
+    /** @return a copy of the key (tests that play a client in another process) */
+    byte[] keyForTests() {
+        return key.clone();
     }
 
     /** @return the last lines the manager's JVM printed (tests and diagnostics) */
@@ -397,6 +416,22 @@ public final class Manager implements AutoCloseable {
      */
     public <T> T shared(String typeName, String name, Class<T> face) {
         return proxy("custom:" + typeName, name, face, 0);
+    }
+
+    /**
+     * Revokes the capability that proxies serialized by this process carry: processes that connected
+     * with it lose their connection (their calls fail with {@link ManagerUnavailableException}), the
+     * bytes of those proxies, wherever they were stored or logged, can no longer connect
+     * ({@link ManagerAuthenticationException}), and proxies serialized from now on carry a new
+     * capability. Proxies in processes that connected with the key are not affected.
+     *
+     * @throws IllegalStateException when this manager is closed
+     */
+    public void revokeSerializedProxies() {
+        if (closed) {
+            throw new IllegalStateException("this manager is closed");
+        }
+        ProxyHandler.revokeCapability(address, key, callTimeout, connectTimeout);
     }
 
     private <T> T proxy(Kind kind, String name, Class<T> face, int parameter) {

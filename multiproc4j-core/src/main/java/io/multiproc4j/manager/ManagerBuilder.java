@@ -25,6 +25,7 @@ public final class ManagerBuilder {
     Duration connectTimeout = Duration.ofSeconds(10);
     int maxFrameBytes = 64 << 20;
     boolean tcp;
+    boolean allowOtherUsers;
 
     ManagerBuilder() {}
 
@@ -97,6 +98,20 @@ public final class ManagerBuilder {
      */
     public ManagerBuilder jvmOptions(String... options) {
         jvmOptions.addAll(List.of(options));
+        return this;
+    }
+
+    /**
+     * Lets processes that run as another user connect to the manager's Unix-domain socket and try the
+     * key. Without it such a process is refused before the handshake, whatever key it holds (the
+     * kernel tells the manager who connected: {@code SO_PEERCRED}); either way the refusal and every
+     * connection are logged with the peer's pid and uid. TCP clients are not identified this way:
+     * they prove the key only. Server side only.
+     *
+     * @return this builder
+     */
+    public ManagerBuilder allowOtherUsers() {
+        this.allowOtherUsers = true;
         return this;
     }
 

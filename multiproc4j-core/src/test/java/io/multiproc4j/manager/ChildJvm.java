@@ -18,12 +18,16 @@ final class ChildJvm implements AutoCloseable {
     private final BufferedReader lines;
 
     ChildJvm(String mode, String address, byte[] key) throws IOException {
+        this(mode, address == null ? java.util.Map.of() : java.util.Map.of(ManagerClientMain.ENV_ADDRESS, address,
+                ManagerClientMain.ENV_KEY, HexFormat.of().formatHex(key)));
+    }
+
+    /** A child with exactly these extra environment variables (no key unless they hold one). */
+    ChildJvm(String mode, java.util.Map<String, String> environment) throws IOException {
         var builder = new ProcessBuilder(JvmCommand.forMain(List.of(), ManagerClientMain.class.getName(), null));
         builder.redirectErrorStream(true);
-        if (address != null) {
-            builder.environment().put(ManagerClientMain.ENV_ADDRESS, address);
-            builder.environment().put(ManagerClientMain.ENV_KEY, HexFormat.of().formatHex(key));
-        }
+        builder.environment().remove(ManagerClientMain.ENV_KEY);
+        builder.environment().putAll(environment);
         builder.command().add(mode);
         process = builder.start();
         lines = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));

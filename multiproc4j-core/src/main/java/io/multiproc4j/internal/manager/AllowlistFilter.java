@@ -17,8 +17,9 @@ import java.util.Set;
  *       {@code java.math}, {@code java.time}, {@code java.util}, {@code java.util.concurrent},
  *       {@code java.util.concurrent.atomic}, and {@code java.lang.invoke.SerializedLambda} (a lambda's
  *       capturing class is checked like any other class before its {@code $deserializeLambda$} runs);</li>
- *   <li>our proxies ({@link ProxyHandler} and proxy classes whose interfaces are all allowed), so a
- *       proxy can be stored inside another shared object;</li>
+ *   <li>our proxies (their serialized handler {@link ProxyHandler.Serialized} with its
+ *       {@link ProxyCapability}, and proxy classes whose interfaces are all allowed), so a proxy can
+ *       be stored inside another shared object;</li>
  *   <li>classes and packages the server was configured with (exact package, not sub-packages),
  *       and the interfaces of registered types.</li>
  * </ul>
@@ -70,7 +71,9 @@ final class AllowlistFilter implements ObjectInputFilter {
             return true;
         }
         String name = type.getName();
-        if (type == ProxyHandler.class || classes.contains(name)
+        if (type == ProxyHandler.Serialized.class || type == ProxyCapability.class
+                // what Serialized.readResolve returns is filtered too; ProxyHandler's own form is refused
+                || type == ProxyHandler.class || classes.contains(name)
                 || name.equals("java.lang.invoke.SerializedLambda")
                 // the superclass of proxy classes; their interfaces and handler are checked apart
                 || name.equals("java.lang.reflect.Proxy")) {

@@ -43,6 +43,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * ({@code take}, {@code lock}). Calls that should answer promptly also have a reply timeout, for a
  * manager on a machine that vanished without closing. A dead connection leaves the cache; the next
  * call reconnects once, and fails fast when nobody listens.
+ *
+ * <h2>Key or capability</h2>
+ * A JVM that holds the key connects with it; a JVM that only got proxies by serialization connects
+ * with the {@link ProxyCapability} they carry, unless it already has a live connection to that
+ * manager (then every proxy of that manager uses it). A key connection asks the manager once for
+ * the capability it hands to the proxies it serializes ({@link #capability}); a capability
+ * connection hands on its own.
  */
 final class ClientConnection {
     /** How a caller waits for its reply. */
@@ -63,12 +70,17 @@ final class ClientConnection {
     private final AtomicLong ids = new AtomicLong();
     private final Map<Long, CompletableFuture<ManagerChannel.Frame>> pending = new ConcurrentHashMap<>();
     private final int serverLimit;
+    /** The capability this connection authenticated with; {@code null} when it proved the key. */
+    private final ProxyCapability via;
+    /** guarded by this: the capability the manager issued to this key connection, once asked */
+    private ProxyCapability granted;
     private volatile ManagerUnavailableException failure;
 
-    private ClientConnection(String address, ManagerChannel channel, int serverLimit) {
+    private ClientConnection(String address, ManagerChannel channel, int serverLimit, ProxyCapability via) {
         this.address = address;
         this.channel = channel;
         this.serverLimit = serverLimit;
+        this.via = via;
     }
 
     /**
@@ -90,10 +102,77 @@ final class ClientConnection {
             if (live != null && live.failure == null) {
                 return live;
             }
-            ClientConnection fresh = open(address, key, connectTimeout);
+            ClientConnection fresh = open(address, key, null, connectTimeout);
             CACHE.put(cacheKey, fresh);
             fresh.startReader(cacheKey);
             return fresh;
+        }
+    }
+
+    /**
+     * A live connection of this JVM to a manager, or a new one made with a capability.
+     *
+     * @param address        the manager's address
+     * @param capability     what a deserialized proxy carried
+     * @param connectTimeout for connecting and authenticating
+     * @return the connection
+     */
+    static ClientConnection of(String address, ProxyCapability capability, Duration connectTimeout) {
+        ClientConnection live = anyLive(address);
+        if (live != null) {
+            return live;
+        }
+        synchronized (CACHE) {
+            live = anyLive(address);
+            if (live != null) {
+                return live;
+            }
+            String cacheKey = address + "#capability:" + capability.idHex();
+            ClientConnection fresh = open(address, null, capability, connectTimeout);
+            CACHE.put(cacheKey, fresh);
+            fresh.startReader(cacheKey);
+            return fresh;
+        }
+    }
+
+    private static ClientConnection anyLive(String address) {
+        for (ClientConnection c : CACHE.values()) {
+            if (c.address.equals(address) && c.failure == null) {
+                return c;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * @param timeout reply timeout of the {@code $grant} call
+     * @return the capability that proxies serialized through this connection carry
+     */
+    synchronized ProxyCapability capability(Duration timeout) {
+        if (via != null) {
+            return via;  // hand on what we connected with: a capability cannot mint others
+        }
+        if (granted == null) {
+            granted = ProxyCapability.fromBytes((byte[]) manage("$grant", timeout));
+        }
+        return granted;
+    }
+
+    /** Revokes the capability this key connection hands out; the next serialization gets a new one. */
+    void revokeCapability(Duration timeout) {
+        manage("$revoke", timeout);
+        synchronized (this) {
+            granted = null;
+        }
+    }
+
+    private Object manage(String operation, Duration timeout) {
+        try {
+            return call("$manager", "", operation, new Object[0], Wait.PROMPT, timeout);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(operation + " failed on the manager at " + address + ": " + t, t);
         }
     }
 
@@ -105,7 +184,7 @@ final class ClientConnection {
         }
     }
 
-    private static ClientConnection open(String address, byte[] key, Duration timeout) {
+    private static ClientConnection open(String address, byte[] key, ProxyCapability capability, Duration timeout) {
         ManagerChannel channel;
         try {
             SocketChannel socket = Addresses.connect(Addresses.parse(address), timeout);
@@ -131,7 +210,7 @@ final class ClientConnection {
         });
         int serverLimit;
         try {
-            serverLimit = Handshake.client(channel, key, address);
+            serverLimit = Handshake.client(channel, key, capability, address);
         } catch (IOException e) {
             channel.close();
             throw new ManagerUnavailableException("cannot authenticate with the manager at " + address + ": " + e
@@ -143,7 +222,7 @@ final class ClientConnection {
             done.countDown();
         }
         channel.limit(Integer.MAX_VALUE - 16);
-        return new ClientConnection(address, channel, serverLimit);
+        return new ClientConnection(address, channel, serverLimit, capability);
     }
 
     private void startReader(String cacheKey) {

@@ -13,11 +13,16 @@ final class ClientSession {
     static final ScopedValue<Caller> CALLER = ScopedValue.newInstance();
 
     final String remote;
+    /** The capability this client authenticated with; {@code null} when it proved the key. */
+    final ProxyCapability via;
     volatile boolean closed;
     final Set<ServerSync.OwnedLock> held = ConcurrentHashMap.newKeySet();
+    /** guarded by this: the capability issued to this (key) session for the proxies it serializes */
+    ProxyCapability issued;
 
-    ClientSession(String remote) {
+    ClientSession(String remote, ProxyCapability via) {
         this.remote = remote;
+        this.via = via;
     }
 
     /** A client thread: identity is the session (by reference) and the thread id over there. */

@@ -15,6 +15,9 @@ package io.multiproc4j.internal.manager;
  *  handshake (both directions prove the key; it never crosses the wire):
  *   server ─► CHALLENGE  int version │ 32 bytes nonceS
  *   client ─► RESPONSE   32 bytes HMAC(key, "client" │ nonceS │ nonceC) │ 32 bytes nonceC
+ *          or CAPABILITY 16 bytes id │ 32 bytes HMAC(secret, "client" │ nonceS │ nonceC) │ 32 bytes nonceC
+ *                        (a process that got a proxy by serialization: {@link ProxyCapability};
+ *                         the server's WELCOME MAC is then made with the secret too)
  *   server ─► WELCOME    32 bytes HMAC(key, "server" │ nonceC │ nonceS) │ int maxFrame   (client checks the MAC)
  *          or REFUSED    UTF reason, then the server closes
  *
@@ -28,6 +31,9 @@ package io.multiproc4j.internal.manager;
  *                     status VALUE: body = the result, {@link io.multiproc4j.spi.Codec#standard()}
  *                            THROWN: body = {@link io.multiproc4j.internal.codec.RemoteFailure}
  *                            REFUSED: body = UTF-8 reason (allowlist, unknown object or method)
+ *
+ *  manager operations are CALLs of kind "$manager": $ping, $register, $grant (answers the capability
+ *  this connection hands to the proxies it serializes: 16 bytes id │ 32 bytes secret), $revoke
  * </pre>
  *
  * A method is named {@code name(param,param)} with the parameters' binary class names, so that
@@ -47,7 +53,7 @@ public final class ManagerLayout {
 
     /** Frame types. */
     public static final byte CHALLENGE = 1, RESPONSE = 2, WELCOME = 3, REFUSED = 4, CALL = 5, CANCEL = 6,
-            REPLY = 7;
+            REPLY = 7, CAPABILITY = 8;
 
     /** Reply statuses. */
     public static final byte STATUS_VALUE = 0, STATUS_THROWN = 1, STATUS_REFUSED = 2;

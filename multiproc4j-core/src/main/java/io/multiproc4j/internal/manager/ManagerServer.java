@@ -1,6 +1,7 @@
 package io.multiproc4j.internal.manager;
 
 import io.multiproc4j.internal.codec.RemoteFailure;
+import io.multiproc4j.internal.transport.PeerCredentials;
 import io.multiproc4j.spi.Codec;
 import java.io.ByteArrayInputStream;
 import java.io.DataInputStream;
@@ -69,7 +70,17 @@ import java.util.function.Supplier;
  * A client must prove the key ({@link Handshake}) before it may send more than
  * {@link ManagerLayout#HANDSHAKE_LIMIT} bytes; arguments are deserialized only through the
  * allowlist; only methods of the proxy's interface can be called (a method of the real object's
- * class that is not on its interface cannot even be named).
+ * class that is not on its interface cannot even be named). A Unix-domain client is identified by
+ * the kernel ({@link PeerCredentials}: pid, uid, gid, in every log line about it) and refused before
+ * the handshake when it runs as another user, unless the server allows other users.
+ *
+ * <h2>Capabilities</h2>
+ * A key session may ask for the {@link ProxyCapability} that the proxies it serializes carry
+ * ({@code $grant}, one per session). The grant lives until that session ends or revokes it
+ * ({@code $revoke}); either way the connections that authenticated with it are closed, and the
+ * handshake refuses it from then on. A capability session's {@code $grant} answers its own
+ * capability, and it may not revoke. {@code Grant.revoked} is checked under the grant's monitor when
+ * a connection joins, so a handshake that races with a revocation cannot keep its connection.
  *
  * <h2>Shutdown</h2>
  * {@link #close()} closes the listener and every connection: clients' pending calls fail with
@@ -82,6 +93,7 @@ public final class ManagerServer implements AutoCloseable {
 
     private final byte[] key;
     private final int maxFrame;
+    private final boolean allowOtherUsers;
     private final Set<String> allowedClasses = ConcurrentHashMap.newKeySet();
     private final AllowlistFilter filter;
     private final ServerSocketChannel listener;
@@ -91,12 +103,25 @@ public final class ManagerServer implements AutoCloseable {
     private final Map<String, Shared> objects = new ConcurrentHashMap<>();
     private final Map<String, Registered> types = new ConcurrentHashMap<>();
     private final Set<ManagerChannel> connections = ConcurrentHashMap.newKeySet();
+    private final Map<String, Grant> grants = new ConcurrentHashMap<>();
     private final CountDownLatch terminated = new CountDownLatch(1);
     private volatile boolean closed;
 
     private record Shared(Object target, Class<?> face) {}
 
     private record Registered(Class<?> face, Supplier<?> factory) {}
+
+    /** A capability issued to a key session, and the connections that authenticated with it. */
+    private static final class Grant {
+        final ProxyCapability capability;
+        // guarded by this:
+        final Set<ManagerChannel> users = new java.util.HashSet<>();
+        boolean revoked;
+
+        Grant(ProxyCapability capability) {
+            this.capability = capability;
+        }
+    }
 
     /** A call refused before it reached an object: the reason goes back to the client. */
     static final class Refusal extends Exception {
@@ -108,8 +133,9 @@ public final class ManagerServer implements AutoCloseable {
     }
 
     private ManagerServer(ServerSocketChannel listener, Path socketFile, byte[] key, Set<String> packages,
-            Set<String> classes, int maxFrame) throws IOException {
+            Set<String> classes, int maxFrame, boolean allowOtherUsers) throws IOException {
         this.listener = listener;
+        this.allowOtherUsers = allowOtherUsers;
         this.socketFile = socketFile;
         this.key = key.clone();
         this.maxFrame = maxFrame;
@@ -131,6 +157,23 @@ public final class ManagerServer implements AutoCloseable {
      */
     public static ManagerServer start(SocketAddress bind, byte[] key, Set<String> packages, Set<String> classes,
             int maxFrame) throws IOException {
+        return start(bind, key, packages, classes, maxFrame, false);
+    }
+
+    /**
+     * Binds and starts accepting.
+     *
+     * @param bind            a Unix-domain socket path or an IP address and port (0 picks one)
+     * @param key             the authentication key, at least 16 bytes
+     * @param packages        packages whose classes clients may send (exact packages)
+     * @param classes         classes clients may send, by binary name
+     * @param maxFrame        the largest message accepted after authentication
+     * @param allowOtherUsers whether Unix-domain clients running as another user may try the key
+     * @return the running server
+     * @throws IOException when the address cannot be bound
+     */
+    public static ManagerServer start(SocketAddress bind, byte[] key, Set<String> packages, Set<String> classes,
+            int maxFrame, boolean allowOtherUsers) throws IOException {
         ServerSocketChannel listener;
         Path socketFile = null;
         if (bind instanceof UnixDomainSocketAddress unix) {
@@ -148,7 +191,7 @@ public final class ManagerServer implements AutoCloseable {
             listener.close();
             throw new IOException("the manager cannot listen on " + bind + ": " + e.getMessage(), e);
         }
-        var server = new ManagerServer(listener, socketFile, key, packages, classes, maxFrame);
+        var server = new ManagerServer(listener, socketFile, key, packages, classes, maxFrame, allowOtherUsers);
         Thread.ofVirtual().name("multiproc4j-manager-acceptor").start(server::acceptLoop);
         return server;
     }
@@ -241,6 +284,17 @@ public final class ManagerServer implements AutoCloseable {
             channel.close();
         }
         String remote = channel.remote();
+        if (socketFile != null) {
+            PeerCredentials peer = PeerCredentials.of(socket).orElse(null);
+            if (peer != null) {
+                remote = "a local process (" + peer.describe() + ")";
+                LOG.log(System.Logger.Level.DEBUG, "manager " + address + ": connection from " + remote);
+                if (!allowOtherUsers && !peer.sameUserAsThisProcess()) {
+                    refuseOtherUser(channel, remote, peer);
+                    return;
+                }
+            }
+        }
         var authenticated = new CountDownLatch(1);
         Thread.ofVirtual().start(() -> {
             try {
@@ -251,8 +305,9 @@ public final class ManagerServer implements AutoCloseable {
                 channel.close();
             }
         });
+        ProxyCapability via;
         try {
-            Handshake.server(channel, key, maxFrame);
+            via = Handshake.server(channel, key, maxFrame, this::liveCapability);
         } catch (Handshake.Refused e) {
             LOG.log(System.Logger.Level.WARNING, "manager " + address + " refused a client from " + remote + ": "
                     + e.getMessage());
@@ -267,8 +322,13 @@ public final class ManagerServer implements AutoCloseable {
         } finally {
             authenticated.countDown();
         }
+        if (via != null && !join(via, channel)) {
+            channel.close();  // revoked while the handshake ran
+            connections.remove(channel);
+            return;
+        }
         channel.limit(maxFrame);
-        var session = new ClientSession(remote);
+        var session = new ClientSession(remote, via);
         var inflight = new ConcurrentHashMap<Long, Thread>();
         try {
             while (true) {
@@ -281,7 +341,13 @@ public final class ManagerServer implements AutoCloseable {
                     String name = in.readUTF();
                     String method = in.readUTF();
                     boolean mayBlock = in.readBoolean();
-                    byte[] args = in.readNBytes(in.readInt());
+                    int argLength = in.readInt();
+                    if (argLength < 0 || argLength > in.available()) {
+                        // checked before anything is allocated for it: the frame holds what it announces, or it lies
+                        throw new java.io.StreamCorruptedException("a call announces " + argLength
+                                + " bytes of arguments but its frame holds " + in.available());
+                    }
+                    byte[] args = in.readNBytes(argLength);
                     if (mayBlock && tryWithoutBlocking(channel, session, id, thread, kind, name, method, args)) {
                         continue;
                     }
@@ -308,8 +374,12 @@ public final class ManagerServer implements AutoCloseable {
                     throw new IOException("unexpected frame type " + frame.type());
                 }
             }
-        } catch (IOException e) {
-            // EOF or a broken connection: the client is gone
+        } catch (java.io.EOFException | java.nio.channels.ClosedChannelException e) {
+            // the client is gone
+        } catch (IOException | RuntimeException e) {
+            // a frame that breaks the protocol: this client is dropped, every other one is served on
+            LOG.log(System.Logger.Level.WARNING, "manager " + address + " dropped " + remote
+                    + ": it broke the protocol (" + e + ")");
         } finally {
             // order matters: mark closed and stop waiters first, then free what the client held
             session.closed = true;
@@ -317,7 +387,98 @@ public final class ManagerServer implements AutoCloseable {
             session.releaseLocks();
             channel.close();
             connections.remove(channel);
+            if (via != null) {
+                leave(via, channel);
+            }
+            revokeIssued(session);
         }
+    }
+
+    /** A client of another user, refused before the handshake: it never sees a challenge. */
+    private void refuseOtherUser(ManagerChannel channel, String remote, PeerCredentials peer) {
+        String reason = "this manager serves clients of user " + PeerCredentials.thisProcessUser() + " only, and the "
+                + "connecting process runs as " + peer.user() + "; run it as that user, or let other users try the key "
+                + "with Manager.builder().allowOtherUsers()";
+        LOG.log(System.Logger.Level.WARNING, "manager " + address + " refused " + remote + ": another user");
+        try {
+            channel.send(ManagerLayout.REFUSED, reason.getBytes(StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            // gone already
+        }
+        channel.close();
+        connections.remove(channel);
+    }
+
+    private ProxyCapability liveCapability(String id) {
+        Grant grant = grants.get(id);
+        return grant == null ? null : grant.capability;
+    }
+
+    /** @return false when the capability was revoked meanwhile */
+    private boolean join(ProxyCapability capability, ManagerChannel channel) {
+        Grant grant = grants.get(capability.idHex());
+        if (grant == null) {
+            return false;
+        }
+        synchronized (grant) {
+            if (grant.revoked) {
+                return false;
+            }
+            grant.users.add(channel);
+            return true;
+        }
+    }
+
+    private void leave(ProxyCapability capability, ManagerChannel channel) {
+        Grant grant = grants.get(capability.idHex());
+        if (grant != null) {
+            synchronized (grant) {
+                grant.users.remove(channel);
+            }
+        }
+    }
+
+    /** {@code $grant}: the capability this session's serialized proxies carry. */
+    private byte[] grant(ClientSession session) {
+        if (session.via != null) {
+            return session.via.toBytes();
+        }
+        synchronized (session) {
+            if (session.closed) {
+                throw new IllegalStateException("the session is closing");
+            }
+            if (session.issued == null) {
+                ProxyCapability fresh = ProxyCapability.random();
+                grants.put(fresh.idHex(), new Grant(fresh));
+                session.issued = fresh;
+            }
+            return session.issued.toBytes();
+        }
+    }
+
+    /** Forgets the capability a session issued and disconnects whoever connected with it. */
+    private void revokeIssued(ClientSession session) {
+        ProxyCapability issued;
+        synchronized (session) {
+            issued = session.issued;
+            session.issued = null;
+        }
+        if (issued == null) {
+            return;
+        }
+        Grant grant = grants.remove(issued.idHex());
+        if (grant == null) {
+            return;
+        }
+        List<ManagerChannel> users;
+        synchronized (grant) {
+            grant.revoked = true;
+            users = List.copyOf(grant.users);
+            grant.users.clear();
+        }
+        users.forEach(ManagerChannel::close);
+        LOG.log(System.Logger.Level.INFO, "manager " + address + " revoked " + issued + " of " + session.remote
+                + (users.isEmpty() ? "" : "; disconnected " + users.size() + " client(s) that used it"));
     }
 
     private void answer(ManagerChannel channel, ClientSession session, long id, long thread, String kind,
@@ -455,6 +616,18 @@ public final class ManagerServer implements AutoCloseable {
     private Object dispatch(String kindText, String name, String method, Object[] args) throws Exception {
         if (kindText.equals("$manager")) {
             if (method.equals("$ping")) {
+                return null;
+            }
+            if (method.equals("$grant")) {
+                return grant(ClientSession.caller().session());
+            }
+            if (method.equals("$revoke")) {
+                ClientSession session = ClientSession.caller().session();
+                if (session.via != null) {
+                    throw new Refusal("a process that got its proxies by serialization cannot revoke their capability; "
+                            + "the process that holds the manager's key can (Manager.revokeSerializedProxies())");
+                }
+                revokeIssued(session);
                 return null;
             }
             if (method.equals("$register") && args.length == 2 && args[0] instanceof String face

@@ -20,6 +20,7 @@ import java.util.Set;
  *                                                                        allow-package P      (any number)
  *                                                                        allow-class C        (any number)
  *                                                                        max-frame N
+ *                                                                        allow-other-users    (optional)
  *                  ─► listening ─► READY frame ({@value #READY_FRAME}): the address, UTF-8
  *  EOF on the connection ─► close the server, exit     (the owner closed us, or died: SIGKILL included)
  * </pre>
@@ -50,6 +51,7 @@ public final class ManagerServerMain {
         Set<String> packages = new HashSet<>();
         Set<String> classes = new HashSet<>();
         int maxFrame = ManagerLayout.DEFAULT_MAX_FRAME;
+        boolean allowOtherUsers = false;
         for (String line : new String(config.payload(), StandardCharsets.UTF_8).split("\n")) {
             if (line.isEmpty()) {
                 continue;
@@ -63,6 +65,7 @@ public final class ManagerServerMain {
                 case "allow-package" -> packages.add(value);
                 case "allow-class" -> classes.add(value);
                 case "max-frame" -> maxFrame = Integer.parseInt(value);
+                case "allow-other-users" -> allowOtherUsers = true;
                 default -> throw new IllegalArgumentException("unknown manager setting " + field);
             }
         }
@@ -70,7 +73,8 @@ public final class ManagerServerMain {
             System.err.println("multiproc4j manager: no key or address in its configuration");
             System.exit(2);
         }
-        ManagerServer server = ManagerServer.start(Addresses.parse(address), key, packages, classes, maxFrame);
+        ManagerServer server = ManagerServer.start(Addresses.parse(address), key, packages, classes, maxFrame,
+                allowOtherUsers);
         channel.sendCode(READY_FRAME, server.address().getBytes(StandardCharsets.UTF_8));
         try {
             while (true) {

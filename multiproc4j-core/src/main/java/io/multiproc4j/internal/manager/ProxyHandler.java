@@ -34,29 +34,87 @@ import java.util.stream.BaseStream;
  * </ul>
  *
  * <h2>Serialization</h2>
- * A proxy travels as its address, key, kind and name (the key is in the bytes: treat serialized
- * proxies as secrets); in another JVM its first call connects there, and all proxies of one manager
- * in a JVM share one connection.
+ * A proxy travels as {@link Serialized}: address, kind, name and a {@link ProxyCapability}, never
+ * the key. A proxy made with the key asks its connection for the capability that connection hands
+ * out (one round trip, the first time); a proxy that arrived by serialization passes on the
+ * capability it came with. In the receiving JVM the first call uses a live connection of that JVM
+ * to the same manager if there is one (a JVM that holds the key uses its own), and otherwise
+ * connects with the capability; all proxies of one manager in a JVM share one connection.
  */
 public final class ProxyHandler implements InvocationHandler, Serializable {
     @Serial
     private static final long serialVersionUID = 1L;
 
     private final String address;
-    private final byte[] key;
+    /** The key, in a JVM that was given it; {@code null} in one that got this proxy by serialization. */
+    private final transient byte[] key;
+    /** What this proxy was deserialized with; {@code null} for a proxy made with the key. */
+    private final transient ProxyCapability capability;
     private final String kind;
     private final String name;
     private final long callTimeoutMillis;
     private final long connectTimeoutMillis;
 
-    private ProxyHandler(String address, byte[] key, String kind, String name, Duration callTimeout,
-            Duration connectTimeout) {
+    private ProxyHandler(String address, byte[] key, ProxyCapability capability, String kind, String name,
+            long callTimeoutMillis, long connectTimeoutMillis) {
         this.address = address;
         this.key = key;
+        this.capability = capability;
         this.kind = kind;
         this.name = name;
-        this.callTimeoutMillis = callTimeout.toMillis();
-        this.connectTimeoutMillis = connectTimeout.toMillis();
+        this.callTimeoutMillis = callTimeoutMillis;
+        this.connectTimeoutMillis = connectTimeoutMillis;
+    }
+
+    /**
+     * The serialized form of a proxy's handler: everything but the key.
+     *
+     * @param address              the manager's address
+     * @param kind                 the object's kind
+     * @param name                 the object's name
+     * @param capability           what the receiving JVM connects with when it has no connection
+     * @param callTimeoutMillis    reply timeout for prompt calls
+     * @param connectTimeoutMillis connect and handshake timeout
+     */
+    record Serialized(String address, String kind, String name, ProxyCapability capability, long callTimeoutMillis,
+            long connectTimeoutMillis) implements Serializable {
+        @Serial
+        private Object readResolve() throws java.io.ObjectStreamException {
+            if (address == null || kind == null || name == null || capability == null || callTimeoutMillis <= 0
+                    || connectTimeoutMillis <= 0) {
+                throw new java.io.InvalidObjectException("a serialized manager proxy must name its manager, kind, "
+                        + "object and capability, with positive timeouts");
+            }
+            return new ProxyHandler(address, null, capability, kind, name, callTimeoutMillis, connectTimeoutMillis);
+        }
+    }
+
+    /** A proxy travels as {@link Serialized}: the key stays in this JVM. */
+    @Serial
+    private Object writeReplace() throws java.io.ObjectStreamException {
+        ProxyCapability travelling = capability;
+        if (travelling == null) {
+            try {
+                travelling = connection().capability(Duration.ofMillis(callTimeoutMillis));
+            } catch (io.multiproc4j.manager.ManagerUnavailableException e) {
+                // the manager is gone: travel with a capability it never issued, so that the copy fails
+                // where it is used as this proxy does here (unavailable; refused should the manager return)
+                travelling = ProxyCapability.random();
+            } catch (RuntimeException e) {
+                var failure = new java.io.NotSerializableException("a proxy to " + label() + " cannot be serialized: "
+                        + "the manager at " + address + " did not issue the capability it travels with (" + e.getMessage()
+                        + ")");
+                failure.initCause(e);
+                throw failure;
+            }
+        }
+        return new Serialized(address, kind, name, travelling, callTimeoutMillis, connectTimeoutMillis);
+    }
+
+    /** Handlers never travel in their own form (that would skip {@link Serialized}'s checks). */
+    @Serial
+    private void readObject(java.io.ObjectInputStream in) throws java.io.InvalidObjectException {
+        throw new java.io.InvalidObjectException("a manager proxy's handler travels as ProxyHandler.Serialized");
     }
 
     /**
@@ -75,7 +133,8 @@ public final class ProxyHandler implements InvocationHandler, Serializable {
      */
     public static <T> T create(String address, byte[] key, String kind, String name, Class<T> face, int parameter,
             Duration callTimeout, Duration connectTimeout) {
-        var handler = new ProxyHandler(address, key.clone(), kind, name, callTimeout, connectTimeout);
+        var handler = new ProxyHandler(address, key.clone(), null, kind, name, callTimeout.toMillis(),
+                connectTimeout.toMillis());
         try {
             handler.connection().call(kind, name, "$create", new Object[] {parameter},
                     ClientConnection.Wait.PROMPT, callTimeout);
@@ -120,8 +179,24 @@ public final class ProxyHandler implements InvocationHandler, Serializable {
         ClientConnection.forget(address, key);
     }
 
+    /**
+     * Revokes the capability that this JVM's connection to a manager hands to the proxies it
+     * serializes: processes connected with it are disconnected, copies of those bytes are refused,
+     * and proxies serialized from now on carry a new one.
+     *
+     * @param address        the manager's address
+     * @param key            its key
+     * @param callTimeout    reply timeout
+     * @param connectTimeout connect timeout
+     */
+    public static void revokeCapability(String address, byte[] key, Duration callTimeout, Duration connectTimeout) {
+        ClientConnection.of(address, key, connectTimeout).revokeCapability(callTimeout);
+    }
+
     private ClientConnection connection() {
-        return ClientConnection.of(address, key, Duration.ofMillis(connectTimeoutMillis));
+        Duration timeout = Duration.ofMillis(connectTimeoutMillis);
+        return key != null ? ClientConnection.of(address, key, timeout)
+                : ClientConnection.of(address, capability, timeout);
     }
 
     @Override

@@ -1,0 +1,149 @@
+package io.multiproc4j.testkit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.multiproc4j.Pool;
+import java.io.IOException;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.IntStream;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Disabled;
+import net.jqwik.api.Example;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import net.jqwik.api.lifecycle.AfterContainer;
+import net.jqwik.api.lifecycle.AfterProperty;
+import net.jqwik.api.lifecycle.BeforeContainer;
+
+/**
+ * Fuzzes the socket a process pool's workers connect to (in this JVM): before a worker has sent
+ * HELLO with its one-time key, anything else must be refused, leave nothing behind, and the pool
+ * must keep running tasks. The socket is found where pools make it: a private directory
+ * {@code multiproc4j-<our pid>-*} in the temporary directory.
+ *
+ * <p>Two defects of the handshake are reproduced by the disabled examples at the end (reported to
+ * the engine's owner; enable them once fixed): the generated inputs stay within what the handshake
+ * survives today, announced lengths of at most 1 KiB.
+ */
+class WorkerHandshakeFuzzTest {
+    /** HELLO .. SHUTDOWN: the pool protocol's frame types (FrameType's ordinals). */
+    private static final Set<Integer> POOL_TYPES = Set.copyOf(IntStream.range(0, 9).boxed().toList());
+    private static final int HELLO = 0;
+    private static final int SAFE_LENGTH = 1024;
+    private static final Duration CLOSE_DEADLINE = Duration.ofSeconds(30);
+    /** Same reasons as in ManagerPortFuzzTest: JIT and carrier threads come on demand. */
+    private static final int THREAD_SLACK = 4, FD_SLACK = 2;
+
+    private static Pool pool;
+    private static UnixDomainSocketAddress socket;
+    private static ProcessResources.Snapshot baseline;
+
+    @BeforeContainer
+    static void start() throws Exception {
+        Set<Path> before = poolSockets();
+        pool = Pool.processes(1);
+        assertThat(pool.map(x -> x + 1, List.of(1, 2, 3))).containsExactly(2, 3, 4);
+        List<Path> mine = new ArrayList<>(poolSockets());
+        mine.removeAll(before);
+        assertThat(mine).as("the socket of the pool just started").hasSize(1);
+        socket = UnixDomainSocketAddress.of(mine.getFirst());
+        for (int i = 0; i < 10; i++) {
+            PortFuzzer.send(socket, List.of(FrameFuzz.frame(HELLO, new byte[8])), CLOSE_DEADLINE);
+        }
+        baseline = ProcessResources.self();
+    }
+
+    @AfterContainer
+    static void stop() {
+        if (pool != null) {
+            pool.close();
+        }
+    }
+
+    /** Socket files in this JVM's pool directories. */
+    private static Set<Path> poolSockets() throws IOException {
+        Set<Path> found = new java.util.HashSet<>();
+        Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
+        try (DirectoryStream<Path> dirs = Files.newDirectoryStream(tmp, "multiproc4j-" + ProcessHandle.current().pid() + "-*")) {
+            for (Path dir : dirs) {
+                try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "*.sock")) {
+                    files.forEach(found::add);
+                }
+            }
+        }
+        return found;
+    }
+
+    @AfterProperty
+    void poolStillRuns_andNothingIsLeftBehind() {
+        assertThat(pool.map(x -> x * 2, List.of(1, 2, 3))).containsExactly(2, 4, 6);
+        ProcessResources.awaitBack(ProcessHandle.current().pid(), baseline, FD_SLACK, THREAD_SLACK, n -> false,
+                Duration.ofSeconds(60));
+    }
+
+    @Provide
+    Arbitrary<List<byte[]>> handshakeInput() {
+        // noise whose first int would announce a small frame, unknown and known types with random
+        // payloads (a HELLO with a wrong key among them), frames cut short, negative lengths
+        Arbitrary<byte[]> smallNoise = Combinators2.headed(Arbitraries.integers().between(-5, SAFE_LENGTH),
+                FrameFuzz.noise());
+        Arbitrary<byte[]> frames = Arbitraries.integers().between(0, 255)
+                .flatMap(type -> FrameFuzz.randomPayload(type, SAFE_LENGTH - 1));
+        Arbitrary<byte[]> cut = frames.flatMap(FrameFuzz::truncated);
+        return Arbitraries.oneOf(smallNoise, frames, cut, FrameFuzz.unknownType(POOL_TYPES)).flatMap(FrameFuzz::chunked);
+    }
+
+    @Property
+    void hostileBytes_beforeHello_areRefused_andThePoolRunsOn(@ForAll("handshakeInput") List<byte[]> input)
+            throws Exception {
+        PortFuzzer.Exchange exchange = PortFuzzer.send(socket, input, CLOSE_DEADLINE);
+        assertThat(exchange.closedByServer()).as("the pool closed the connection").isTrue();
+        assertThat(exchange.received()).as("nothing is sent to a peer that did not prove a key").isEmpty();
+    }
+
+    /** Frames whose first four bytes are a chosen length, the rest noise. */
+    private static final class Combinators2 {
+        static Arbitrary<byte[]> headed(Arbitrary<Integer> lengths, Arbitrary<byte[]> rest) {
+            return net.jqwik.api.Combinators.combine(lengths, rest)
+                    .as((length, tail) -> ByteBuffer.allocate(4 + tail.length).putInt(length).put(tail).array());
+        }
+    }
+
+    /**
+     * DEFECT (engine): before HELLO the pool accepts a frame of up to {@code FrameChannel.MAX_FRAME}
+     * (1 GiB) and allocates it at once, from a peer that proved nothing. With this JVM's 512 MiB heap
+     * the reader thread dies of OutOfMemoryError, which nothing catches, so its socket is never closed
+     * (one descriptor leaked per try). Fix: read HELLO with a small limit (e.g. 1 KiB).
+     */
+    @Example
+    @Disabled("defect reported to the engine's owner: unauthenticated 1 GiB allocation before HELLO")
+    void hugeLengthBeforeHello_isRefusedWithoutAllocating() throws Exception {
+        for (int length : List.of(1 << 30, (1 << 29) + 7, 300 << 20)) {
+            byte[] header = ByteBuffer.allocate(5).putInt(length).put((byte) HELLO).array();
+            PortFuzzer.Exchange exchange = PortFuzzer.send(socket, List.of(header), CLOSE_DEADLINE);
+            assertThat(exchange.closedByServer()).isTrue();
+        }
+    }
+
+    /**
+     * DEFECT (engine): a peer that connects and sends nothing holds a platform thread and a
+     * descriptor of the pool for as long as it likes: there is no handshake deadline. Fix: close a
+     * connection that has not sent HELLO within the start timeout.
+     */
+    @Example
+    @Disabled("defect reported to the engine's owner: no handshake deadline on the pool's socket")
+    void silentPeer_isDisconnected_byAHandshakeDeadline() throws Exception {
+        PortFuzzer.Exchange exchange = PortFuzzer.sendAndHold(socket, List.of(), Duration.ofSeconds(90));
+        assertThat(exchange.closedByServer()).isTrue();
+    }
+}
