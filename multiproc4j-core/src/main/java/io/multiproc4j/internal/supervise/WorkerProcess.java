@@ -24,7 +24,6 @@ public final class WorkerProcess {
     public enum State { STARTING, READY, BUSY, RETIRING, DEAD }
 
     private static final SecureRandom RANDOM = new SecureRandom();
-    private static final String MAIN = WorkerMain.class.getName();
 
     private final String name;
     private final String key;
@@ -53,11 +52,27 @@ public final class WorkerProcess {
      * @return the started worker
      */
     public static WorkerProcess spawn(String name, Path socket, List<String> jvmOptions, WorkerOutput output) {
+        return spawn(name, socket, jvmOptions, output, WorkerMain.class);
+    }
+
+    /**
+     * Starts a worker JVM that runs another main class with the same contract (socket path and key
+     * in its environment, HELLO first): the server module's workers.
+     *
+     * @param name       the worker's name
+     * @param socket     the supervisor's socket
+     * @param jvmOptions the user's options for the worker JVM
+     * @param output     what to do with its output
+     * @param mainClass  the worker's main class
+     * @return the started worker
+     */
+    public static WorkerProcess spawn(String name, Path socket, List<String> jvmOptions, WorkerOutput output,
+                                      Class<?> mainClass) {
         byte[] keyBytes = new byte[32];
         RANDOM.nextBytes(keyBytes);
         String key = HexFormat.of().formatHex(keyBytes);
-        Module module = WorkerMain.class.getModule();
-        var builder = new ProcessBuilder(JvmCommand.forMain(jvmOptions, MAIN, module.isNamed() ? module.getName() : null));
+        Module module = mainClass.getModule();
+        var builder = new ProcessBuilder(JvmCommand.forMain(jvmOptions, mainClass.getName(), module.isNamed() ? module.getName() : null));
         builder.environment().put(WorkerMain.ENV_SOCKET, socket.toString());
         builder.environment().put(WorkerMain.ENV_KEY, key);
         try {
