@@ -635,13 +635,15 @@ public final class Supervisor implements AutoCloseable {
                 }
             }
         } catch (IOException | RuntimeException e) {
-            // EOF: the worker exited (onExit handles it) or broke the protocol
-            if (!w.process.process().isAlive()) {
-                return;
-            }
-            if (!(e instanceof java.io.EOFException)) {
-                w.killReason = "broke the control protocol: " + e;
-                w.process.kill();
+            // EOF or a reset: the worker is exiting (onExit handles it; a reset comes when it exits
+            // with heartbeats unread). Only a worker still alive a while later broke the protocol.
+            try {
+                if (!w.process.process().waitFor(5, TimeUnit.SECONDS) && w.killReason == null) {
+                    w.killReason = "killed: its control channel broke (" + e + ") but it did not exit";
+                    w.process.kill();
+                }
+            } catch (InterruptedException ie) {
+                Thread.currentThread().interrupt();
             }
         }
     }
@@ -649,8 +651,8 @@ public final class Supervisor implements AutoCloseable {
     private void onReady(Worker w) {
         lock.lock();
         try {
-            if (w.gone) {
-                return;
+            if (w.gone || w.state == WorkerInfo.State.STOPPING) {
+                return; // told to stop before it was ready (closing): it exits without serving
             }
             w.state = WorkerInfo.State.READY;
             w.lastPongNanos = System.nanoTime();

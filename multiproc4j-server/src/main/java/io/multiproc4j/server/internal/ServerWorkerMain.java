@@ -367,10 +367,14 @@ public final class ServerWorkerMain implements WorkerContext {
         }
     }
 
-    /** One accepted connection; {@code idle} while it waits for the next request. */
+    /**
+     * One accepted connection; {@code idle} while it waits for a request after the first. A new
+     * connection is not idle: its client has sent, or is sending, a request that must be answered,
+     * so a stop never closes it unanswered.
+     */
     private static final class Connection {
         final SocketChannel channel;
-        boolean idle = true;
+        boolean idle;
         boolean closed;
 
         Connection(SocketChannel channel) {
