@@ -387,6 +387,9 @@ public final class Supervisor implements AutoCloseable {
         long lastBusySampleNanos;
         volatile double busyFraction;
         String stopReason;
+        int sending;          // ACCEPTOR requests being written to it (guarded by the lock)
+        boolean shutdownSent; // guarded by the lock
+        boolean drainOnStop;  // guarded by the lock
         volatile String killReason;
         volatile String initFailure;
         boolean gone;
@@ -509,7 +512,15 @@ public final class Supervisor implements AutoCloseable {
 
     /** A fixed port that another process's SO_REUSEPORT sockets hold would be shared with it: refuse. */
     private void ensureNotShared(InetSocketAddress address) throws IOException {
-        int probe = listen(address, false);
+        int probe;
+        try {
+            probe = NativeSockets.listenTcp(address, false, -1); // bound, never listening: nothing is reset
+        } catch (NativeSockets.NativeException e) {
+            if (e.errno() == 98) {
+                throw portInUse(address, e.getMessage());
+            }
+            throw e;
+        }
         NativeSockets.close(probe);
     }
 
@@ -710,7 +721,11 @@ public final class Supervisor implements AutoCloseable {
             }
             String why = "recycled after " + w.served + "+ requests (maxRequestsPerWorker " + config.maxRequests + ")";
             log.accept(w + " " + why + ": starting its successor");
-            spawnLocked(w.slot, w.restarts + 1, why, w);
+            try {
+                spawnLocked(w.slot, w.restarts + 1, why, w);
+            } catch (RuntimeException e) {
+                log.accept("cannot start a successor for " + w + ": " + e.getMessage() + " (it keeps serving)");
+            }
         } finally {
             lock.unlock();
         }
@@ -730,18 +745,33 @@ public final class Supervisor implements AutoCloseable {
                 NativeSockets.close(fd);
             }
         }
-        FrameChannel ch = w.channel;
-        if (ch == null) {
+        w.drainOnStop = slotClosing;
+        if (w.channel == null) {
             w.killReason = "stopped before it connected (" + reason + ")";
             w.process.kill();
             return;
         }
+        if (w.sending == 0) {
+            sendShutdownLocked(w);
+        } // else the last ACCEPTOR request being written to it sends it: SHUTDOWN must follow every request
+        changed.signalAll();
+    }
+
+    /**
+     * SHUTDOWN goes after every request dispatched to the worker: in ACCEPTOR mode a worker exits
+     * once it is stopping and has nothing in flight, so a request written after SHUTDOWN would be
+     * lost with it.
+     */
+    private void sendShutdownLocked(Worker w) {
+        if (w.shutdownSent) {
+            return;
+        }
+        w.shutdownSent = true;
         try {
-            ch.send(FrameType.SHUTDOWN, new byte[] {(byte) (slotClosing ? 1 : 0)});
+            w.channel.send(FrameType.SHUTDOWN, new byte[] {(byte) (w.drainOnStop ? 1 : 0)});
         } catch (IOException e) {
             w.process.kill(); // its channel is gone: it is exiting anyway
         }
-        changed.signalAll();
     }
 
     private void onExit(Worker w) {
@@ -776,12 +806,16 @@ public final class Supervisor implements AutoCloseable {
             if (phase == Phase.RUNNING && w.stopReason == null && wasReady) {
                 boolean slotTaken = workers.stream().anyMatch(o -> o.slot == w.slot && o.state != WorkerInfo.State.STOPPING);
                 if (!slotTaken) {
-                    spawnLocked(w.slot, w.restarts + 1, cause, null);
+                    try {
+                        spawnLocked(w.slot, w.restarts + 1, cause, null);
+                    } catch (RuntimeException e) {
+                        log.accept("cannot start a replacement for " + w + ": " + e.getMessage() + " (the monitor retries)");
+                        backOffLocked();
+                    }
                 }
             }
             if (!wasReady) {
-                spawnBackoffMillis = Math.min(30_000, spawnBackoffMillis == 0 ? 1000 : spawnBackoffMillis * 2);
-                nextSpawnNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(spawnBackoffMillis);
+                backOffLocked();
             }
             changed.signalAll();
         } finally {
@@ -792,6 +826,12 @@ public final class Supervisor implements AutoCloseable {
                     ? w.initFailure : w + " exited before it was ready: " + cause
                     + (tail.isEmpty() ? "" : "; last output: " + String.join(" | ", tail.subList(Math.max(0, tail.size() - 5), tail.size())))));
         }
+    }
+
+    /** Spawning failed or a worker died before it was ready: wait 1 s, then twice as long each time, up to 30 s. */
+    private void backOffLocked() {
+        spawnBackoffMillis = Math.min(30_000, spawnBackoffMillis == 0 ? 1000 : spawnBackoffMillis * 2);
+        nextSpawnNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(spawnBackoffMillis);
     }
 
     private static String firstLine(String s) {
@@ -869,11 +909,17 @@ public final class Supervisor implements AutoCloseable {
             lock.lock();
             try {
                 if (phase == Phase.RUNNING) {
-                    if (now - lastSampleNanos >= TimeUnit.MILLISECONDS.toNanos(WorkerModel.SAMPLE_MILLIS)) {
-                        lastSampleNanos = now;
-                        autoscaleLocked(now);
+                    try {
+                        if (now - lastSampleNanos >= TimeUnit.MILLISECONDS.toNanos(WorkerModel.SAMPLE_MILLIS)) {
+                            lastSampleNanos = now;
+                            autoscaleLocked(now);
+                        }
+                        matchTargetLocked(now);
+                    } catch (RuntimeException e) {
+                        // a worker could not be spawned (no memory for a JVM, no file descriptors): retry later
+                        log.accept("cannot start a worker: " + e.getMessage());
+                        backOffLocked();
                     }
-                    matchTargetLocked(now);
                 }
                 changed.await(tickMillis(), TimeUnit.MILLISECONDS);
             } catch (InterruptedException e) {
@@ -1068,19 +1114,31 @@ public final class Supervisor implements AutoCloseable {
                 waitingRequests--;
             }
             chosen.pending.put(id, future);
+            chosen.sending++;
         } finally {
             lock.unlock();
         }
-        var w = new PayloadWriter();
-        w.writeByte(Protocol.REQUEST);
-        w.writeLong(id);
-        w.write(Http.encode(request, remote));
         try {
+            var w = new PayloadWriter();
+            w.writeByte(Protocol.REQUEST);
+            w.writeLong(id);
+            w.write(Http.encode(request, remote));
             chosen.channel.send(FrameType.BATCH, w.toByteArray());
-            return future.get();
         } catch (IOException e) {
             chosen.pending.remove(id);
             return Http.simpleResponse(503, chosen + " is gone: " + e.getMessage());
+        } finally {
+            lock.lock();
+            try {
+                if (--chosen.sending == 0 && chosen.state == WorkerInfo.State.STOPPING) {
+                    sendShutdownLocked(chosen);
+                }
+            } finally {
+                lock.unlock();
+            }
+        }
+        try {
+            return future.get();
         } catch (ExecutionException e) {
             return Http.simpleResponse(503, e.getCause().getMessage());
         } catch (InterruptedException e) {
@@ -1273,11 +1331,14 @@ public final class Supervisor implements AutoCloseable {
             if (!inFlight) {
                 break;
             }
+            lock.lock();
             try {
-                Thread.sleep(10); // polls a condition with a deadline; no event says "all answered"
+                changed.await(10, TimeUnit.MILLISECONDS); // answers do not signal: re-check at a short period
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 break;
+            } finally {
+                lock.unlock();
             }
         }
         for (SocketChannel c : clients) {

@@ -138,7 +138,7 @@ public final class NativeSockets {
      * @param address   where to bind
      * @param reusePort whether to set {@code SO_REUSEPORT} (so that other sockets with it may bind the
      *                  same port, each with its own accept queue)
-     * @param backlog   the accept queue's length
+     * @param backlog   the accept queue's length; negative to bind only (a probe: nothing connects to it)
      * @return the descriptor
      * @throws NativeException when a call fails ({@link #EADDRINUSE}: the port is taken)
      */
@@ -160,7 +160,9 @@ public final class NativeSockets {
                 MemorySegment sa = sockaddr(arena, ip, address.getPort());
                 check("bind(" + ip.getHostAddress() + ":" + address.getPort() + ")",
                         (int) BIND.invokeExact(state, fd, sa, (int) sa.byteSize()), state);
-                check("listen", (int) LISTEN.invokeExact(state, fd, backlog), state);
+                if (backlog >= 0) {
+                    check("listen", (int) LISTEN.invokeExact(state, fd, backlog), state);
+                }
                 return fd;
             } catch (NativeException e) {
                 close(fd);
