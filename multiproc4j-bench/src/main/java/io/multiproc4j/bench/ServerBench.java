@@ -27,7 +27,10 @@ import java.util.concurrent.TimeUnit;
  * p50/p99 latency of a trivial handler and a CPU-bound one (~2 ms of spinning), served by
  * <ul>
  *   <li>one JVM: the JDK's {@code HttpServer} with a fixed pool of 2 × cores threads (a separate JVM);</li>
- *   <li>{@link Supervisor} with 1 worker and with N = cores workers, for each {@link PortSharing};</li>
+ *   <li>{@link Supervisor} with 1 worker and with N = cores workers, for each {@link PortSharing}, each
+ *       worker running one request at a time ({@code threadsPerWorker(1)}, as a gunicorn sync worker:
+ *       so 1 worker is 1 core on the CPU-bound handler); and N workers with the default (no limit,
+ *       virtual threads);</li>
  *   <li>gunicorn with N sync workers running the same two handlers written in Python (WSGI), when
  *       {@code gunicorn} is on the PATH ({@code multiproc4j-bench/setup-server-bench.sh} installs
  *       Debian's).</li>
@@ -132,11 +135,17 @@ public final class ServerBench {
             figures.add(oneJvm(mode, cores, handler));
             for (PortSharing sharing : PortSharing.values()) {
                 for (int n : cores > 1 ? new int[] {1, cores} : new int[] {1}) {
+                    // threadsPerWorker(1): one request at a time per worker, as gunicorn's sync workers
                     try (Supervisor server = Supervisor.builder().http(type).sharing(sharing).model(WorkerModel.prefork(n))
-                            .workerOutput(WorkerOutput.DISCARD).log(l -> { }).start()) {
+                            .threadsPerWorker(1).workerOutput(WorkerOutput.DISCARD).log(l -> { }).start()) {
                         figures.add(measure(mode, sharing + " x" + n, handler, server.port()));
                     }
                 }
+            }
+            // the default: no limit per worker, a virtual thread per request
+            try (Supervisor server = Supervisor.builder().http(type).sharing(PortSharing.SHARED_SOCKET)
+                    .model(WorkerModel.prefork(cores)).workerOutput(WorkerOutput.DISCARD).log(l -> { }).start()) {
+                figures.add(measure(mode, "SHARED_SOCKET x" + cores + ", virtual threads", handler, server.port()));
             }
             figures.add(gunicorn(mode, cores, handler));
         }

@@ -89,6 +89,10 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--max-requests", defaultValue = "0", description = "Recycle a worker after this many requests (0: never).")
     long maxRequests;
 
+    @Option(names = "--threads", defaultValue = "0",
+            description = "Requests one worker runs at once (0, the default: no limit, virtual threads; 1: like gunicorn's sync worker).")
+    int threads;
+
     @Option(names = "--timeout", defaultValue = "30", description = "Seconds a worker may miss its heartbeat before it is killed (default: ${DEFAULT-VALUE}).")
     double timeoutSeconds;
 
@@ -132,7 +136,7 @@ final class ServeCommand implements Callable<Integer> {
         Supervisor.Builder builder = Supervisor.builder();
         try {
             builder.classPath(cp).port(port).bindAddress(bind).sharing(sharing()).model(model())
-                    .maxRequestsPerWorker(maxRequests)
+                    .maxRequestsPerWorker(maxRequests).threadsPerWorker(threads)
                     .workerTimeout(Duration.ofMillis((long) (timeoutSeconds * 1000))).jvmOptions(jvmOptions);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());

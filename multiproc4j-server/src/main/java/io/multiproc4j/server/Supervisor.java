@@ -166,6 +166,7 @@ public final class Supervisor implements AutoCloseable {
         private PortSharing sharing = PortSharing.SHARED_SOCKET;
         private WorkerModel model = WorkerModel.prefork(Math.max(1, Runtime.getRuntime().availableProcessors()));
         private long maxRequests;
+        private int threads;
         private Duration workerTimeout = Duration.ofSeconds(30);
         private List<String> jvmOptions = List.of();
         private WorkerOutput output = WorkerOutput.PREFIXED;
@@ -284,6 +285,22 @@ public final class Supervisor implements AutoCloseable {
                 throw new IllegalArgumentException("maxRequestsPerWorker must be 0 (never) or more, got " + requests);
             }
             this.maxRequests = requests;
+            return this;
+        }
+
+        /**
+         * @param threads how many requests one worker runs at once: 0 (the default) for no limit,
+         *                each request on a virtual thread; 1 for a worker like gunicorn's sync worker
+         *                (a CPU-bound handler then uses one core per worker); n like gunicorn's
+         *                {@code --threads n}. Connections are read on virtual threads either way, so
+         *                keep-alive clients never starve one another.
+         * @return this builder
+         */
+        public Builder threadsPerWorker(int threads) {
+            if (threads < 0) {
+                throw new IllegalArgumentException("threadsPerWorker must be 0 (no limit) or more, got " + threads);
+            }
+            this.threads = threads;
             return this;
         }
 
@@ -624,7 +641,7 @@ public final class Supervisor implements AutoCloseable {
             long max = config.maxRequests == 0 ? 0
                     : config.maxRequests + ThreadLocalRandom.current().nextLong(config.maxRequests / 10 + 1);
             var setup = new Protocol.Setup(w.name, config.http, config.className, config.classPath,
-                    config.sharing.name(), fdServer == null ? "" : fdServer.path().toString(), max);
+                    config.sharing.name(), fdServer == null ? "" : fdServer.path().toString(), max, config.threads);
             channel.send(FrameType.SETUP, setup.encode());
         } catch (IOException | RuntimeException e) {
             try {

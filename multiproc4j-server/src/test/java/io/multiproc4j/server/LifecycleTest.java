@@ -94,4 +94,13 @@ class LifecycleTest {
             assertThat(result.failed()).as(result.toString()).isZero();
         }
     }
+
+    @Test
+    void threadsPerWorker_limitsTheRequestsOneWorkerRunsAtOnce() throws Exception {
+        try (Supervisor server = Supervisor.builder().http(TestApps.Hello.class).sharing(PortSharing.SHARED_SOCKET)
+                .model(WorkerModel.prefork(1)).threadsPerWorker(1).log(line -> { }).start()) {
+            HttpLoad.Result result = HttpLoad.start(server.port(), "/?sleep=20&max=1", 4, 40, true).await();
+            assertThat(result.failed()).as(result.toString()).isZero();
+        }
+    }
 }

@@ -16,21 +16,42 @@ final class TestApps {
     static final String PID = Long.toString(ProcessHandle.current().pid());
 
     /**
-     * Answers 200 with this worker's pid in X-Worker-Pid. {@code ?sleep=MS} sleeps first,
-     * {@code ?cpu=MS} spins on the CPU first.
+     * Answers 200 with this worker's pid in X-Worker-Pid. {@code sleep=MS} sleeps first,
+     * {@code cpu=MS} spins on the CPU first, {@code max=N} answers 409 when more than N requests were
+     * in this handler at once.
      */
     public static final class Hello implements HttpHandler {
+        private static final java.util.concurrent.atomic.AtomicInteger CONCURRENT = new java.util.concurrent.atomic.AtomicInteger();
+
         @Override
         public void handle(HttpExchange exchange) throws IOException {
-            String query = exchange.getRequestURI().getQuery();
-            if (query != null && query.startsWith("sleep=")) {
-                try {
-                    Thread.sleep(Long.parseLong(query.substring(6)));
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
+            int now = CONCURRENT.incrementAndGet();
+            try {
+                int allowed = Integer.MAX_VALUE;
+                String query = exchange.getRequestURI().getQuery();
+                for (String param : query == null ? new String[0] : query.split("&")) {
+                    long value = Long.parseLong(param.substring(param.indexOf('=') + 1));
+                    if (param.startsWith("sleep=")) {
+                        try {
+                            Thread.sleep(value);
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                    } else if (param.startsWith("cpu=")) {
+                        spin(value);
+                    } else if (param.startsWith("max=")) {
+                        allowed = (int) value;
+                    }
                 }
-            } else if (query != null && query.startsWith("cpu=")) {
-                spin(Long.parseLong(query.substring(4)));
+                if (now > allowed) {
+                    byte[] body = (now + " requests at once in this worker, more than " + allowed).getBytes(StandardCharsets.UTF_8);
+                    exchange.sendResponseHeaders(409, body.length);
+                    exchange.getResponseBody().write(body);
+                    exchange.close();
+                    return;
+                }
+            } finally {
+                CONCURRENT.decrementAndGet();
             }
             byte[] body = ("hello from " + PID + "\n").getBytes(StandardCharsets.UTF_8);
             exchange.getResponseHeaders().add("X-Worker-Pid", PID);

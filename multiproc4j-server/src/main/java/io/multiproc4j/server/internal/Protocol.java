@@ -47,9 +47,10 @@ public final class Protocol {
      * @param sharing     the PortSharing name
      * @param fdSocket    where to fetch the listening socket (REUSE_PORT, SHARED_SOCKET), else ""
      * @param maxRequests requests after which it asks to be replaced (0: never), jitter included
+     * @param threads     requests it runs at once (0: no limit, a virtual thread each)
      */
     public record Setup(String name, boolean http, String className, List<String> classPath, String sharing,
-                        String fdSocket, long maxRequests) {
+                        String fdSocket, long maxRequests, int threads) {
         /** @return the payload */
         public byte[] encode() throws IOException {
             var w = new PayloadWriter();
@@ -63,6 +64,7 @@ public final class Protocol {
             w.writeUTF(sharing);
             w.writeUTF(fdSocket);
             w.writeLong(maxRequests);
+            w.writeInt(threads);
             return w.toByteArray();
         }
 
@@ -80,7 +82,7 @@ public final class Protocol {
             for (int i = 0; i < n; i++) {
                 cp.add(in.readUTF());
             }
-            return new Setup(name, http, className, cp, in.readUTF(), in.readUTF(), in.readLong());
+            return new Setup(name, http, className, cp, in.readUTF(), in.readUTF(), in.readLong(), in.readInt());
         }
     }
 }

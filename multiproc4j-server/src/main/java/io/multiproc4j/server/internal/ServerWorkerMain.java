@@ -33,6 +33,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -83,6 +84,7 @@ public final class ServerWorkerMain implements WorkerContext {
     private long busySince;
     private long busyNanos;
     private volatile ServerSocketChannel listener;
+    private Semaphore gate; // at most setup.threads() requests in a handler at once; null: no limit
     private volatile Object app;
 
     private ServerWorkerMain(FrameChannel channel, Protocol.Setup setup) {
@@ -119,6 +121,7 @@ public final class ServerWorkerMain implements WorkerContext {
     }
 
     private void run(String key) throws Exception {
+        gate = setup.threads() > 0 ? new Semaphore(setup.threads(), true) : null;
         try {
             app = construct();
             if (!"ACCEPTOR".equals(setup.sharing())) {
@@ -298,7 +301,7 @@ public final class ServerWorkerMain implements WorkerContext {
     private void serveForwarded(long id, Http.Request request) {
         try {
             var out = new ByteArrayOutputStream(512);
-            boolean keep = Http.handle((HttpHandler) app, request, request.keepAlive(), null, null, out);
+            boolean keep = handleGated((HttpHandler) app, request, request.keepAlive(), null, null, out);
             var w = new PayloadWriter();
             w.writeByte(Protocol.REQUEST);
             w.writeLong(id);
@@ -439,7 +442,7 @@ public final class ServerWorkerMain implements WorkerContext {
                 requestStarted();
                 boolean keep;
                 try {
-                    keep = Http.handle(handler, request, request.keepAlive() && !stopping.get(), local, remote, out);
+                    keep = handleGated(handler, request, request.keepAlive() && !stopping.get(), local, remote, out);
                     out.flush();
                 } finally {
                     requestEnded();
@@ -453,6 +456,20 @@ public final class ServerWorkerMain implements WorkerContext {
             // the client went away
         } finally {
             connections.remove(conn);
+        }
+    }
+
+    /** Runs the handler, at most {@code threads} at once when the setup limits it (gunicorn's --threads). */
+    private boolean handleGated(HttpHandler handler, Http.Request request, boolean keepAlive, InetSocketAddress local,
+                                InetSocketAddress remote, OutputStream out) throws IOException {
+        if (gate == null) {
+            return Http.handle(handler, request, keepAlive, local, remote, out);
+        }
+        gate.acquireUninterruptibly();
+        try {
+            return Http.handle(handler, request, keepAlive, local, remote, out);
+        } finally {
+            gate.release();
         }
     }
 
