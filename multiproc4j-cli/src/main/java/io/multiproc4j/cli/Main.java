@@ -14,7 +14,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "multiproc", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Parallel Java on threads and worker JVMs: the talk's experiments, benchmarks and insight tools.",
         subcommands = {TourCommand.class, BenchCommand.class, TopologyCommand.class, AmdahlCommand.class,
-                DeadlocksCommand.class, ManagerCommand.class, WorkerCommand.class, LaunchCommand.class,
+                DeadlocksCommand.class, ManagerCommand.class, WorkerCommand.class, LaunchCommand.class, ServeCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     /** Exit code when arguments are wrong. */

@@ -1,0 +1,312 @@
+package io.multiproc4j.bench;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
+import com.sun.net.httpserver.HttpServer;
+import io.multiproc4j.WorkerOutput;
+import io.multiproc4j.server.PortSharing;
+import io.multiproc4j.server.Supervisor;
+import io.multiproc4j.server.WorkerModel;
+import io.multiproc4j.server.internal.HttpLoad;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The multi-worker server against its baselines, on the same HTTP load in one run: requests/s and
+ * p50/p99 latency of a trivial handler and a CPU-bound one (~2 ms of spinning), served by
+ * <ul>
+ *   <li>one JVM: the JDK's {@code HttpServer} with a fixed pool of 2 × cores threads (a separate JVM);</li>
+ *   <li>{@link Supervisor} with 1 worker and with N = cores workers, for each {@link PortSharing}, each
+ *       worker running one request at a time ({@code threadsPerWorker(1)}, as a gunicorn sync worker:
+ *       so 1 worker is 1 core on the CPU-bound handler); and N workers with the default (no limit,
+ *       virtual threads);</li>
+ *   <li>gunicorn with N sync workers running the same two handlers written in Python (WSGI), when
+ *       {@code gunicorn} is on the PATH ({@code multiproc4j-bench/setup-server-bench.sh} installs
+ *       Debian's).</li>
+ * </ul>
+ * and the cost of a rolling reload under load (duration, failed requests) for each sharing model.
+ *
+ * <p>The load is {@link HttpLoad}: C clients on virtual threads in this JVM, each keeping a
+ * connection alive (reconnecting when the server closes it, as gunicorn's sync workers do after
+ * every response), for a warm-up then a measured interval, repeated; figures are medians of the
+ * repetitions. Everything shares the machine's cores, load generator included, as it would with wrk
+ * on the same host.
+ *
+ * <p>Run: {@code java --enable-native-access=ALL-UNNAMED -cp 'multiproc4j-bench/target/multiproc4j-bench-0.1.0-SNAPSHOT.jar:multiproc4j-bench/target/lib/*'
+ * io.multiproc4j.bench.ServerBench [full|quick]}.
+ */
+public final class ServerBench {
+    /** Spins about 2 ms of CPU: the CPU-bound request. */
+    static final long CPU_NANOS = 2_000_000;
+
+    /**
+     * @param name         full or quick
+     * @param warmupMillis warm-up of each measurement
+     * @param measureMillis measured interval
+     * @param repetitions  measured intervals per figure
+     * @param clients      concurrent clients
+     */
+    record Mode(String name, long warmupMillis, long measureMillis, int repetitions, int clients) {}
+
+    private static final Mode FULL = new Mode("full", 3000, 10_000, 3, 16);
+    private static final Mode QUICK = new Mode("quick", 1000, 2000, 1, 16);
+
+    private ServerBench() {}
+
+    /** The trivial handler: a 2-byte body. */
+    public static final class Trivial implements HttpHandler {
+        @Override
+        public void handle(HttpExchange exchange) throws IOException {
+            byte[] body = "ok".getBytes(StandardCharsets.US_ASCII);
+            exchange.sendResponseHeaders(200, body.length);
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write(body);
+            }
+        }
+    }
+
+    /** The CPU-bound handler: ~2 ms of arithmetic, then a small body. */
+    public static final class Cpu implements HttpHandler {
+        @Override
+        public void handle(HttpExchange exchange) throws IOException {
+            long end = System.nanoTime() + CPU_NANOS;
+            long x = 1;
+            while (System.nanoTime() < end) {
+                for (int i = 0; i < 100; i++) {
+                    x = x * 6364136223846793005L + 1442695040888963407L;
+                }
+            }
+            byte[] body = Long.toString(x & 0xff).getBytes(StandardCharsets.US_ASCII);
+            exchange.sendResponseHeaders(200, body.length);
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write(body);
+            }
+        }
+    }
+
+    private static final String WSGI = """
+            import time
+
+            def trivial(environ, start_response):
+                start_response('200 OK', [('Content-Length', '2')])
+                return [b'ok']
+
+            def cpu(environ, start_response):
+                end = time.perf_counter() + 0.002
+                x = 1
+                while time.perf_counter() < end:
+                    for _ in range(100):
+                        x = (x * 6364136223846793005 + 1442695040888963407) & 0xFFFFFFFFFFFFFFFF
+                body = str(x & 0xff).encode()
+                start_response('200 OK', [('Content-Length', str(len(body)))])
+                return [body]
+            """;
+
+    /** One figure: a configuration under one handler. */
+    record Figure(String config, String handler, double perSecond, double p50, double p99, long failed) {}
+
+    /**
+     * @param args {@code full} (default) or {@code quick}
+     * @throws Exception when a server cannot start
+     */
+    public static void main(String[] args) throws Exception {
+        if (args.length == 3 && args[0].equals("--one-jvm")) {
+            oneJvmMain(Integer.parseInt(args[1]), args[2]);
+            return;
+        }
+        Mode mode = args.length > 0 && args[0].equals("quick") ? QUICK : FULL;
+        int cores = Runtime.getRuntime().availableProcessors();
+        System.out.printf("ServerBench %s: nproc %d, %s, %d clients, %d ms warm-up + %d ms x %d%n", mode.name(), cores,
+                Runtime.version(), mode.clients(), mode.warmupMillis(), mode.measureMillis(), mode.repetitions());
+        List<Figure> figures = new ArrayList<>();
+        for (String handler : List.of("trivial", "cpu")) {
+            Class<? extends HttpHandler> type = handler.equals("trivial") ? Trivial.class : Cpu.class;
+            figures.add(oneJvm(mode, cores, handler));
+            for (PortSharing sharing : PortSharing.values()) {
+                for (int n : cores > 1 ? new int[] {1, cores} : new int[] {1}) {
+                    // threadsPerWorker(1): one request at a time per worker, as gunicorn's sync workers
+                    try (Supervisor server = Supervisor.builder().http(type).sharing(sharing).model(WorkerModel.prefork(n))
+                            .threadsPerWorker(1).workerOutput(WorkerOutput.DISCARD).log(l -> { }).start()) {
+                        figures.add(measure(mode, sharing + " x" + n, handler, server.port()));
+                    }
+                }
+            }
+            // the default: no limit per worker, a virtual thread per request
+            try (Supervisor server = Supervisor.builder().http(type).sharing(PortSharing.SHARED_SOCKET)
+                    .model(WorkerModel.prefork(cores)).workerOutput(WorkerOutput.DISCARD).log(l -> { }).start()) {
+                figures.add(measure(mode, "SHARED_SOCKET x" + cores + ", virtual threads", handler, server.port()));
+            }
+            figures.add(gunicorn(mode, cores, handler));
+        }
+        System.out.println();
+        System.out.println("| handler | server | req/s | p50 ms | p99 ms | failed |");
+        System.out.println("| --- | --- | ---: | ---: | ---: | ---: |");
+        for (Figure f : figures) {
+            if (f == null) {
+                continue;
+            }
+            System.out.printf(Locale.ROOT, "| %s | %s | %.0f | %.2f | %.2f | %d |%n", f.handler(), f.config(), f.perSecond(),
+                    f.p50(), f.p99(), f.failed());
+        }
+        System.out.println();
+        ratios(figures, cores);
+        System.out.println();
+        reloads(mode, cores);
+    }
+
+    private static void ratios(List<Figure> figures, int cores) {
+        Figure gTrivial = find(figures, "gunicorn x" + cores, "trivial");
+        for (PortSharing sharing : PortSharing.values()) {
+            Figure t = find(figures, sharing + " x" + cores, "trivial");
+            Figure c1 = find(figures, sharing + " x1", "cpu");
+            Figure cn = find(figures, sharing + " x" + cores, "cpu");
+            StringBuilder line = new StringBuilder(sharing.name()).append(": ");
+            if (t != null && gTrivial != null) {
+                line.append(String.format(Locale.ROOT, "trivial %.1fx gunicorn's req/s (goal >= 5), p99 %.2f vs %.2f ms (goal <=); ",
+                        t.perSecond() / gTrivial.perSecond(), t.p99(), gTrivial.p99()));
+            } else {
+                line.append("trivial vs gunicorn: not measured (no gunicorn); ");
+            }
+            if (c1 != null && cn != null && cn != c1) {
+                line.append(String.format(Locale.ROOT, "cpu %d workers / 1 worker = %.2fx (goal >= 1.8)", cores,
+                        cn.perSecond() / c1.perSecond()));
+            }
+            System.out.println(line);
+        }
+    }
+
+    private static Figure find(List<Figure> figures, String config, String handler) {
+        return figures.stream().filter(f -> f != null && f.config().equals(config) && f.handler().equals(handler))
+                .findFirst().orElse(null);
+    }
+
+    private static Figure measure(Mode mode, String config, String handler, int port) throws InterruptedException {
+        String path = "/";
+        HttpLoad.Run warm = HttpLoad.start(port, path, mode.clients(), Long.MAX_VALUE, false);
+        Thread.sleep(mode.warmupMillis()); // a timed warm-up is what is measured against, not a synchronisation
+        warm.finish();
+        double[] rate = new double[mode.repetitions()];
+        double[] p50 = new double[mode.repetitions()];
+        double[] p99 = new double[mode.repetitions()];
+        long failed = 0;
+        for (int r = 0; r < mode.repetitions(); r++) {
+            HttpLoad.Run run = HttpLoad.start(port, path, mode.clients(), Long.MAX_VALUE, false);
+            Thread.sleep(mode.measureMillis());
+            HttpLoad.Result result = run.finish();
+            rate[r] = result.perSecond();
+            p50[r] = result.latencyMillis(0.5);
+            p99[r] = result.latencyMillis(0.99);
+            failed += result.failed();
+        }
+        var f = new Figure(config, handler, median(rate), median(p50), median(p99), failed);
+        System.out.printf(Locale.ROOT, "  %-8s %-18s %8.0f req/s  p50 %6.2f ms  p99 %6.2f ms  failed %d%n", handler, config,
+                f.perSecond(), f.p50(), f.p99(), failed);
+        return f;
+    }
+
+    private static double median(double[] values) {
+        double[] v = values.clone();
+        Arrays.sort(v);
+        return v[v.length / 2];
+    }
+
+    private static Figure oneJvm(Mode mode, int cores, String handler) throws Exception {
+        int port = freePort();
+        List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+                System.getProperty("java.class.path"), ServerBench.class.getName(), "--one-jvm", Integer.toString(port), handler);
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        try {
+            awaitPort(port, p);
+            return measure(mode, "one JVM, " + 2 * cores + " threads", handler, port);
+        } finally {
+            p.destroy();
+            p.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    private static void oneJvmMain(int port, String handler) throws IOException {
+        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 4096);
+        server.createContext("/", handler.equals("cpu") ? new Cpu() : new Trivial());
+        server.setExecutor(Executors.newFixedThreadPool(2 * Runtime.getRuntime().availableProcessors()));
+        server.start();
+    }
+
+    private static Figure gunicorn(Mode mode, int cores, String handler) throws Exception {
+        Path gunicorn = Path.of("/usr/bin/gunicorn");
+        if (!Files.isExecutable(gunicorn)) {
+            System.out.println("  gunicorn: not installed (run multiproc4j-bench/setup-server-bench.sh); not compared");
+            return null;
+        }
+        Path dir = Files.createTempDirectory("multiproc4j-serverbench");
+        Files.writeString(dir.resolve("benchapp.py"), WSGI);
+        int port = freePort();
+        Process p = new ProcessBuilder(gunicorn.toString(), "-w", Integer.toString(cores), "-k", "sync", "-b",
+                "127.0.0.1:" + port, "--backlog", "4096", "--chdir", dir.toString(), "benchapp:" + handler)
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        try {
+            awaitPort(port, p);
+            return measure(mode, "gunicorn x" + cores, handler, port);
+        } finally {
+            p.destroy();
+            p.waitFor(10, TimeUnit.SECONDS);
+            p.descendants().forEach(ProcessHandle::destroyForcibly);
+            Files.deleteIfExists(dir.resolve("benchapp.py"));
+            try (var s = Files.walk(dir)) {
+                s.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+            }
+        }
+    }
+
+    private static void reloads(Mode mode, int cores) throws Exception {
+        System.out.println("| sharing | reload ms (median) | failed requests during reloads | requests |");
+        System.out.println("| --- | ---: | ---: | ---: |");
+        for (PortSharing sharing : PortSharing.values()) {
+            try (Supervisor server = Supervisor.builder().http(Trivial.class).sharing(sharing)
+                    .model(WorkerModel.prefork(cores)).workerOutput(WorkerOutput.DISCARD).log(l -> { }).start()) {
+                HttpLoad.Run run = HttpLoad.start(server.port(), "/", mode.clients(), Long.MAX_VALUE, true);
+                int reloads = Math.max(3, mode.repetitions());
+                double[] ms = new double[reloads];
+                for (int i = 0; i < reloads; i++) {
+                    long t0 = System.nanoTime();
+                    server.reload();
+                    ms[i] = (System.nanoTime() - t0) / 1e6;
+                }
+                HttpLoad.Result r = run.finish();
+                System.out.printf(Locale.ROOT, "| %s | %.0f | %d | %d |%n", sharing, median(ms), r.failed(), r.ok() + r.failed());
+            }
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (var s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    private static void awaitPort(int port, Process p) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (System.nanoTime() < deadline) {
+            if (!p.isAlive()) {
+                throw new IOException("the server exited with " + p.exitValue() + " before it listened on " + port);
+            }
+            try (Socket s = new Socket()) {
+                s.connect(new InetSocketAddress("127.0.0.1", port), 1000);
+                return;
+            } catch (IOException e) {
+                Thread.sleep(50);
+            }
+        }
+        throw new IOException("nothing listened on " + port + " within 60 s");
+    }
+}
