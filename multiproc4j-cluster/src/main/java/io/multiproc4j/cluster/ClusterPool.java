@@ -166,6 +166,11 @@ public final class ClusterPool implements Pool {
     }
 
     @Override
+    public io.multiproc4j.PoolStats stats() {
+        return pool.stats();
+    }
+
+    @Override
     public <T, R> List<R> map(SerializableFunction<? super T, ? extends R> fn, Iterable<? extends T> inputs, int chunkSize) {
         if (chunkSize != 0 || inputs == null || fn == null) {
             return pool.map(fn, inputs, chunkSize);
