@@ -576,8 +576,17 @@ public abstract class ExecutorServiceContract {
             for (int i = 0; i < started; i++) {
                 awaitStarted(gate, "t" + i);
             }
+            Runnable executed = runnable(() -> gate.mark("executed"));
+            own.execute(executed);
+            if (own.maxWorkers() != 1) {
+                Conditions.await("the executed task to run", Duration.ofSeconds(LONG), () -> gate.marked("executed"));
+            }
             List<Runnable> neverStarted = own.shutdownNow();
-            assertThat(neverStarted).hasSize(4 - started);
+            if (own.maxWorkers() == 1) {
+                assertThat(neverStarted).hasSize(4).contains(executed);
+            } else {
+                assertThat(neverStarted).isEmpty();
+            }
             assertThat(own.isShutdown()).isTrue();
             assertThatThrownBy(() -> own.submit(task(() -> 1))).isInstanceOf(RejectedExecutionException.class);
             gate.open(); // a task that was not stopped would now finish
@@ -589,6 +598,9 @@ public abstract class ExecutorServiceContract {
             }
             for (int i = started; i < 4; i++) {
                 assertThat(gate.marked("t" + i)).as("t" + i + " started after shutdownNow").isFalse();
+            }
+            if (own.maxWorkers() == 1) {
+                assertThat(gate.marked("executed")).as("the handed-back task ran").isFalse();
             }
         } finally {
             gate.open();

@@ -123,15 +123,30 @@ class ProcessExecutorBehaviourTest {
     }
 
     @Test
-    void cancelFalse_ofQueuedTask_dropsIt() throws Exception {
-        try (TaskExecutor executor = ProcessPoolExecutor.create(1)) {
-            CompletableFuture<Integer> first = executor.submit(() -> TaskExecutorContract.slow(300, 1));
-            CompletableFuture<Integer> dropped = executor.submit(() -> {
-                throw new AssertionError("a cancelled task ran");
+    void cancelFalse_ofQueuedTask_dropsIt(@TempDir Path dir) throws Exception {
+        Gate gate = Gate.in(dir);
+        TaskExecutor executor = ProcessPoolExecutor.create(1);
+        try {
+            CompletableFuture<Integer> first = executor.submit(() -> {
+                gate.mark("first");
+                gate.awaitOpen();
+                return 1;
             });
+            CompletableFuture<Integer> dropped = executor.submit(() -> {
+                gate.mark("dropped-ran");
+                return 0;
+            });
+            Conditions.await("the first task to start", Duration.ofSeconds(30), () -> gate.marked("first"));
             assertThat(dropped.cancel(false)).isTrue();
+            gate.open();
             assertThat(first.get(30, TimeUnit.SECONDS)).isEqualTo(1);
             assertThat(executor.submit(() -> 2).get(30, TimeUnit.SECONDS)).isEqualTo(2);
+            executor.shutdown();
+            assertThat(executor.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(gate.marked("dropped-ran")).as("the cancelled task ran").isFalse();
+        } finally {
+            gate.open();
+            executor.shutdownNow();
         }
     }
 

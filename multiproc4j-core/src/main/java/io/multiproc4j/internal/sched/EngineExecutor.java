@@ -257,7 +257,7 @@ public final class EngineExecutor extends AbstractExecutorService implements Tas
             return false;
         }
         MADE_FOR_WRAPPER.remove();
-        if (command == made || !(command instanceof RunnableFuture<?>)
+        if (command == made || !made.madeBy(this) || !(command instanceof RunnableFuture<?>)
                 || command.getClass().getModule() != Object.class.getModule()) {
             return false;
         }

@@ -60,6 +60,11 @@ final class TaskFuture<T> extends ResultFuture<T> implements Job, RunnableFuture
         return new TaskFuture<>(engine, result, owner, task);
     }
 
+    /** @return whether {@code executor} made this future unsubmitted (in its {@code newTaskFor}) */
+    boolean madeBy(EngineExecutor executor) {
+        return owner == executor;
+    }
+
     /** @return the task, once: whoever gets it sends it; null when it was taken already */
     synchronized Object takeUnsubmittedTask() {
         Object task = unsubmitted;
