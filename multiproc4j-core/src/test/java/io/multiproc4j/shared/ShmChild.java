@@ -29,6 +29,8 @@ import java.util.concurrent.BrokenBarrierException;
  *       party trips it) that prints {@code ACTION} and waits for stdin.</li>
  *   <li>{@code condition-await BASE64}: deserializes {@code [lock, condition]}, locks, prints
  *       {@code WAITING}, awaits a signal, prints {@code SIGNALLED}.</li>
+ *   <li>{@code condition-await-many BASE64 N}: the same in N threads; prints {@code STARTED N}
+ *       once all are started (the test waits for the condition's count), then waits.</li>
  * </ul>
  */
 public final class ShmChild {
@@ -124,6 +126,29 @@ public final class ShmChild {
                 System.out.println("ARRIVING");
                 System.out.flush();
                 System.out.println("PASSED " + barrier.await());
+            }
+            case "condition-await-many" -> {
+                Object[] pair;
+                try (ObjectInputStream in = new ObjectInputStream(new ByteArrayInputStream(
+                        Base64.getDecoder().decode(args[1])))) {
+                    pair = (Object[]) in.readObject();
+                }
+                ProcessLock lock = (ProcessLock) pair[0];
+                ProcessCondition condition = (ProcessCondition) pair[1];
+                int n = Integer.parseInt(args[2]);
+                for (int i = 0; i < n; i++) {
+                    Thread.ofPlatform().start(() -> {
+                        lock.lock();
+                        try {
+                            condition.awaitUninterruptibly();
+                        } finally {
+                            lock.unlock();
+                        }
+                    });
+                }
+                System.out.println("STARTED " + n);
+                System.out.flush();
+                System.in.read();
             }
             case "condition-await" -> {
                 Object[] pair;

@@ -64,7 +64,7 @@ class SyncCrashRecoveryTest {
                 try (ChildJvm churner = ChildJvm.start("semaphore-churn", name)) {
                     churner.awaitLine("STARTED", START);
                     // contend with it for a while, so the kill lands amid both processes' calls
-                    for (int i = 0; i < 2_000; i++) {
+                    for (int i = 0; i < 1_000; i++) {
                         assertThat(semaphore.tryAcquire(10, TimeUnit.SECONDS)).isTrue();
                         semaphore.release();
                     }
@@ -180,6 +180,37 @@ class SyncCrashRecoveryTest {
                 lock.unlock();
             }
             assertThat(live.get(30, TimeUnit.SECONDS)).as("the live waiter got the dead one's signal").isTrue();
+        }
+    }
+
+    @Test
+    void condition_recordsOfAKilledProcessFillingTheTable_areFreedForNewWaiters() throws Exception {
+        int dead = io.multiproc4j.internal.shm.LockLayout.CONDITION_WAITERS;
+        try (ProcessLock lock = ProcessLock.create()) {
+            ProcessCondition condition = lock.newCondition();
+            try (ChildJvm child = ChildJvm.start("condition-await-many", serialized(lock, condition), Integer.toString(dead))) {
+                child.awaitLine("STARTED", START);
+                Conditions.await("every child thread waits", START, () -> condition.waitingCount() == dead);
+                child.kill();
+            }
+            // A new waiter needs a record: the dead ones are freed for it, so it is signalled
+            // exactly like any other (not left among the unrecorded, beside 64 dead records).
+            CompletableFuture<Boolean> live = CompletableFuture.supplyAsync(() -> Conditions.call(() -> {
+                lock.lock();
+                try {
+                    return condition.await(60, TimeUnit.SECONDS);
+                } finally {
+                    lock.unlock();
+                }
+            }));
+            Conditions.await("the new waiter waits", START, () -> condition.waitingCount() == 1);
+            lock.lock();
+            try {
+                condition.signal();
+            } finally {
+                lock.unlock();
+            }
+            assertThat(live.get(30, TimeUnit.SECONDS)).isTrue();
         }
     }
 

@@ -31,8 +31,8 @@ package io.multiproc4j.internal.shm;
 public final class SegmentLayout {
     /** "MP4JSHM1" read as a little-endian long. */
     public static final long MAGIC = 0x314D48534A34504DL;
-    /** Layout version; bumped on any incompatible change. */
-    public static final int VERSION = 1;
+    /** Layout version; bumped on any incompatible change (2: holder, party and condition waiter records, joinable put intent). */
+    public static final int VERSION = 2;
 
     public static final long MAGIC_OFFSET = 0;
     public static final long VERSION_OFFSET = 8;
