@@ -290,14 +290,14 @@ public final class AotCache {
             throw new IllegalStateException("training: a task that fails");
         };
         List<Integer> ints = new ArrayList<>();
-        for (int i = 0; i < 2_000; i++) {
+        for (int i = 0; i < 20_000; i++) {
             ints.add(i);
         }
         for (int round = 0; round < 3; round++) {
             pool.applyAsync(inc, round).get();
             pool.applyAsync(capturing, round).get();
             pool.map(inc, ints);
-            pool.map(inc, ints, 1);
+            pool.map(inc, ints.subList(0, 2_000), 1);
             pool.map(length, List.of("a", "bb", "ccc"));
             pool.map(x -> (long) x, ints);
             pool.map(x -> x * 0.5, ints);
