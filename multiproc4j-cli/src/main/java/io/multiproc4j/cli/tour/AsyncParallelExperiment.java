@@ -129,9 +129,14 @@ public final class AsyncParallelExperiment implements Experiment {
                     + " and %d workers should have split the %.0f ms of parsing, so in this run the cores were busy with"
                     + " other work, or shipping each document cost what the overlap saved.", together, sequential, waits,
                     workers, parsing);
-            case SLOWER -> String.format(Locale.ROOT, "Async fetching plus the process executor was slower (%.0f vs"
-                    + " %.0f ms): with this little work per document, shipping it to a worker costs more than parsing"
-                    + " it here.", together, sequential);
+            case SLOWER -> parseMs >= 1
+                    ? String.format(Locale.ROOT, "Async fetching plus the process executor was slower (%.0f vs %.0f"
+                            + " ms), although each document took %.0f ms to parse, far more than shipping it to a worker"
+                            + " costs: the %d workers did not get free cores in this run (other load), so the parsing"
+                            + " could not spread; rerun it on a quieter machine.", together, sequential, parseMs, workers)
+                    : String.format(Locale.ROOT, "Async fetching plus the process executor was slower (%.0f vs %.0f"
+                            + " ms): at %.2f ms of parsing per document, shipping it to a worker costs more than parsing"
+                            + " it here.", together, sequential, parseMs);
         };
     }
 }

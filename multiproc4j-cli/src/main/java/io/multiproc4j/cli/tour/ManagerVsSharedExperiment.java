@@ -135,8 +135,12 @@ public final class ManagerVsSharedExperiment implements Experiment {
                     + " more than on a SharedLong (%.3f µs): the shared-memory figure must have been disturbed; run it"
                     + " again.", proxySetUs, sharedSetUs);
         };
-        return head + String.format(Locale.ROOT, " A get costs about the same round trip (%.1f µs). Use a manager for"
-                + " objects shared by many processes or machines and changed now and then (its JVM took %.0f ms to"
-                + " start), shared memory for values changed in a loop.", proxyGetUs, startMs);
+        String get = Readings.of(proxySetUs / proxyGetUs) == Readings.Outcome.SAME
+                ? String.format(Locale.ROOT, " A get costs about the same round trip (%.1f µs).", proxyGetUs)
+                : String.format(Locale.ROOT, " A get took %.1f µs: the same round trip, with %s work on the way.",
+                        proxyGetUs, proxyGetUs < proxySetUs ? "less" : "more");
+        return head + get + String.format(Locale.ROOT, " Use a manager for objects shared by many processes or"
+                + " machines and changed now and then (its JVM took %,.0f ms to start), shared memory for values"
+                + " changed in a loop.", startMs);
     }
 }

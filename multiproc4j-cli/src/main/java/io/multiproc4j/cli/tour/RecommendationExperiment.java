@@ -78,6 +78,11 @@ public final class RecommendationExperiment implements Experiment {
                 clusterSpeedup != null ? String.format(Locale.ROOT, "ClusterPool.local(2): %.2fx", clusterSpeedup)
                         : clusterModule ? "the cluster section did not run" : "cluster module not on the class path",
                 clusterAdvice(clusterModule));
+        table.row("this machine (multiproc topology)", "size pools to the hardware",
+                String.format(Locale.ROOT, "%d usable of %d logical CPUs, %d physical cores, SMT %s",
+                        t.availableProcessors(), t.logicalCpus(), t.physicalCores(), t.smt() ? "on" : "off"),
+                String.format(Locale.ROOT, "CPU-bound: %d workers; I/O-bound: %d threads or virtual threads",
+                        t.suggestedCpuBoundWorkers(), t.suggestedIoBoundWorkers()));
         String reading = interpret(cores, t.physicalCores(), cpuSpeedup, threadSpeedup, ioSpeedup);
         Chart chart = Chart.bars("What parallelism gave on this machine (speed-up over one after another)",
                 "speed-up (x)", "I/O: virtual threads", "CPU: processes", "CPU: threads", "CPU: cluster")

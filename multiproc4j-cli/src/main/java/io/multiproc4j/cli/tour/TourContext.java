@@ -42,7 +42,7 @@ public final class TourContext implements AutoCloseable {
     private final Map<String, Pool> pools = new LinkedHashMap<>();
     private final Map<String, List<Integer>> inputs = new LinkedHashMap<>();
     private final Map<String, Double> facts = new LinkedHashMap<>();
-    private final List<AutoCloseable> closeables = new java.util.ArrayList<>();
+    private final Map<Integer, TaskExecutor> executors = new LinkedHashMap<>();
     private PythonFigures python = PythonFigures.notRequested();
     private double[] lastSamples = new double[0];
 
@@ -145,20 +145,7 @@ public final class TourContext implements AutoCloseable {
      * @return a process-pool executor, created on first use and kept for the tour
      */
     public TaskExecutor processExecutor(int workers) {
-        String key = "executor-" + workers;
-        return closeables.stream().filter(c -> c instanceof NamedExecutor n && n.key.equals(key))
-                .map(c -> ((NamedExecutor) c).executor).findFirst().orElseGet(() -> {
-                    TaskExecutor e = ProcessPoolExecutor.create(workers);
-                    closeables.add(new NamedExecutor(key, e));
-                    return e;
-                });
-    }
-
-    private record NamedExecutor(String key, TaskExecutor executor) implements AutoCloseable {
-        @Override
-        public void close() {
-            executor.close();
-        }
+        return executors.computeIfAbsent(workers, ProcessPoolExecutor::create);
     }
 
     /**
@@ -211,13 +198,9 @@ public final class TourContext implements AutoCloseable {
             p.close();
         }
         pools.clear();
-        for (AutoCloseable c : closeables) {
-            try {
-                c.close();
-            } catch (Exception e) {
-                progress.note("tour: closing " + c + " failed: " + e);
-            }
+        for (TaskExecutor e : executors.values()) {
+            e.close();
         }
-        closeables.clear();
+        executors.clear();
     }
 }

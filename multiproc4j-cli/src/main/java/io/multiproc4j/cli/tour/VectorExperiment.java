@@ -198,7 +198,7 @@ public final class VectorExperiment implements Experiment {
      */
     static String pythonReading(double pythonSpeedup, double javaSpeedup, double pythonPerElemNs,
                                 double javaPerElemNs) {
-        String loop = String.format(Locale.ROOT, "Python's plain loop takes %.0f ns per element, ours %.1f ns (%s)",
+        String loop = String.format(Locale.ROOT, "Python's plain loop takes %,.0f ns per element, ours %,.1f ns (%s)",
                 pythonPerElemNs, javaPerElemNs, pythonPerElemNs >= javaPerElemNs
                         ? Readings.times(pythonPerElemNs / javaPerElemNs) + " slower in Python"
                         : Readings.times(javaPerElemNs / pythonPerElemNs) + " slower in Java");

@@ -111,7 +111,9 @@ class TourReadingsTest {
     @Test
     void managerVsShared_proxyCostsARoundTrip_orTheFigureIsSuspect() {
         assertThat(ManagerVsSharedExperiment.interpret(60, 55, 0.01, 0.01, 900)).contains("6,000x less")
-                .contains("round trip").contains("900 ms to start");
+                .contains("A get costs about the same round trip").contains("900 ms to start");
+        assertThat(ManagerVsSharedExperiment.interpret(430, 140, 0.06, 0.01, 3000)).contains("A get took 140.0 µs")
+                .doesNotContain("about the same");
         assertThat(ManagerVsSharedExperiment.interpret(0.01, 0.01, 0.01, 0.01, 900)).startsWith("Surprisingly");
     }
 
@@ -142,7 +144,10 @@ class TourReadingsTest {
                 .contains("the 16 waits overlapped");
         assertThat(AsyncParallelExperiment.interpret(16, 20, 10, 480, 450, 2)).contains("about the")
                 .contains("cores were busy");
-        assertThat(AsyncParallelExperiment.interpret(16, 20, 10, 480, 900, 2)).contains("was slower");
+        assertThat(AsyncParallelExperiment.interpret(16, 20, 10, 480, 900, 2)).contains("was slower")
+                .contains("did not get free cores");
+        assertThat(AsyncParallelExperiment.interpret(16, 20, 0.2, 330, 400, 2)).contains("was slower")
+                .contains("shipping it to a worker costs more");
     }
 
     @Test
