@@ -66,7 +66,46 @@ final class DeadlocksCommand implements Callable<Integer> {
                 cycles.size() == 1 ? "" : "s");
         for (ProcessDeadlocks.Cycle c : cycles) {
             System.out.println();
-            System.out.print(c.describe());
+            System.out.print(c.describe(threadNames(c)));
+        }
+    }
+
+    private static final Pattern THREAD_ID = Pattern.compile("^\"(.*)\" #(\\d+) ");
+
+    /** Names the cycle's threads from each process's thread dump; a process that cannot be asked keeps ids. */
+    private static Map<ProcessDeadlocks.Party, String> threadNames(ProcessDeadlocks.Cycle cycle) {
+        Map<ProcessDeadlocks.Party, String> names = new LinkedHashMap<>();
+        for (long p : cycle.pids()) {
+            String dump;
+            try {
+                dump = threadDump(p);
+            } catch (IOException | RuntimeException e) {
+                continue;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+            for (String line : dump.split("\n")) {
+                Matcher m = THREAD_ID.matcher(line);
+                if (m.find()) {
+                    names.put(new ProcessDeadlocks.Party(p, Long.parseLong(m.group(2))), m.group(1));
+                }
+            }
+        }
+        return names;
+    }
+
+    private static String threadDump(long pid) throws IOException, InterruptedException {
+        Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
+        Process p = new ProcessBuilder(jcmd.toString(), Long.toString(pid), "Thread.print").redirectErrorStream(true)
+                .start();
+        try {
+            p.getOutputStream().close();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            p.waitFor(60, TimeUnit.SECONDS);
+            return out;
+        } finally {
+            p.destroyForcibly();
         }
     }
 

@@ -60,10 +60,10 @@ class DeadlocksCommandTest {
                 assertThat(r.exitCode()).as(r.out() + r.err()).isEqualTo(DeadlocksCommand.FOUND);
                 assertThat(r.out()).contains("No deadlocked threads inside JVM " + left.pid())
                         .contains("Deadlock across 2 processes")
-                        .containsPattern("thread \\d+ of process " + left.pid() + " \\(java\\) holds lock \""
-                                + a.name() + "\" and waits for lock \"" + b.name() + "\", held by thread \\d+ of process "
+                        .containsPattern("thread \\d+ \"main\" of process " + left.pid() + " \\(java\\) holds lock \""
+                                + a.name() + "\" and waits for lock \"" + b.name() + "\", held by thread \\d+ \"main\" of process "
                                 + right.pid())
-                        .containsPattern("thread \\d+ of process " + right.pid() + " \\(java\\) holds lock \""
+                        .containsPattern("thread \\d+ \"main\" of process " + right.pid() + " \\(java\\) holds lock \""
                                 + b.name() + "\" and waits for lock \"" + a.name() + "\"");
                 Cli.Result all = Cli.run(T, "deadlocks");
                 assertThat(all.exitCode()).isEqualTo(DeadlocksCommand.FOUND);

@@ -86,6 +86,15 @@ public final class ProcessDeadlocks {
 
         /** @return one line per thread: what it holds, what it waits for, and who holds that */
         public String describe() {
+            return describe(Map.of());
+        }
+
+        /**
+         * @param threadNames names of the threads where known (a tool may read them from each process's
+         *                    thread dump); others are named by id
+         * @return one line per thread: what it holds, what it waits for, and who holds that
+         */
+        public String describe(Map<Party, String> threadNames) {
             StringBuilder b = new StringBuilder();
             int processes = pids().size();
             b.append("Deadlock across ").append(processes).append(processes == 1 ? " process" : " processes")
@@ -93,11 +102,16 @@ public final class ProcessDeadlocks {
             for (int i = 0; i < edges.size(); i++) {
                 Edge e = edges.get(i);
                 Edge before = edges.get((i + edges.size() - 1) % edges.size());
-                b.append("  ").append(e.waiter()).append(command(e.waiter().pid())).append(" holds lock \"")
-                        .append(before.lock()).append("\" and waits for lock \"").append(e.lock())
-                        .append("\", held by ").append(e.holder()).append(".\n");
+                b.append("  ").append(name(e.waiter(), threadNames)).append(command(e.waiter().pid()))
+                        .append(" holds lock \"").append(before.lock()).append("\" and waits for lock \"")
+                        .append(e.lock()).append("\", held by ").append(name(e.holder(), threadNames)).append(".\n");
             }
             return b.toString();
+        }
+
+        private static String name(Party p, Map<Party, String> names) {
+            String n = names.get(p);
+            return n == null ? p.toString() : "thread " + p.threadId() + " \"" + n + "\" of process " + p.pid();
         }
 
         private static String command(long pid) {

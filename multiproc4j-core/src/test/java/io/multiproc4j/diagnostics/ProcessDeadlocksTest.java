@@ -36,6 +36,16 @@ class ProcessDeadlocksTest {
     }
 
     @Test
+    void describe_usesThreadNamesWhereKnown_andIdsElsewhere() {
+        ProcessDeadlocks.Cycle c = ProcessDeadlocks.find(List.of(
+                lock("A", holder(200, 7), waiter(100, 3)),
+                lock("B", holder(100, 3), waiter(200, 7)))).getFirst();
+        String s = c.describe(java.util.Map.of(new ProcessDeadlocks.Party(100, 3), "importer"));
+        assertThat(s).contains("thread 3 \"importer\" of process 100").contains("held by thread 3 \"importer\" of process 100")
+                .contains("thread 7 of process 200");
+    }
+
+    @Test
     void threeProcessesInARing_areOneCycleOfThree_reportedOnce() {
         List<ProcessDeadlocks.Cycle> cycles = ProcessDeadlocks.find(List.of(
                 lock("A", holder(1, 1), waiter(3, 1)),

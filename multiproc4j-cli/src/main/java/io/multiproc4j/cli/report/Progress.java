@@ -52,6 +52,19 @@ public final class Progress {
         }
     }
 
+    /**
+     * Marks steps done up to {@code target}, for an experiment that ended (or failed) before reporting
+     * every step it planned; does nothing when the bar is already there.
+     * @param target how many steps should be done now
+     * @param label  what ended
+     */
+    public synchronized void catchUp(int target, String label) {
+        if (done < Math.min(target, total)) {
+            done = Math.min(target, total) - 1;
+            step(label);
+        }
+    }
+
     /** Ends the bar's line (on a terminal). */
     public synchronized void finish() {
         if (terminal) {

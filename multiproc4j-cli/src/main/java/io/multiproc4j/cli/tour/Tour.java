@@ -75,7 +75,9 @@ public final class Tour {
             ctx.python(python);
             int steps = experiments.stream().mapToInt(e -> e.steps(ctx)).sum();
             progress.reset(steps);
+            int planned = 0;
             for (Experiment e : experiments) {
+                planned += e.steps(ctx);
                 Section s;
                 try {
                     s = e.run(ctx);
@@ -90,6 +92,7 @@ public final class Tour {
                         x.printStackTrace(err);
                     }
                 }
+                progress.catchUp(planned, e.id() + " done");
                 s = s.withCommand(reproduce(e.id(), mode, comparePython));
                 sections.add(s);
                 progress.finish();

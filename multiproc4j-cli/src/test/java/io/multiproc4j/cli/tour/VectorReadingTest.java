@@ -50,6 +50,13 @@ class VectorReadingTest {
     }
 
     @Test
+    void moreThanTheCoresAllow_blamesTheBaseline_notMagic() {
+        String s = VectorExperiment.interpret("heavy(x)", 12_919, 64, 23.25, 10.52, 1, 2, false);
+        assertThat(s).startsWith("1 worker process ran 10.52x faster").contains("more than the 1x")
+                .contains("loop's own figure was slow").doesNotContain("approaches the core count");
+    }
+
+    @Test
     void oneCore_saysNoPoolCanWin() {
         String s = VectorExperiment.interpret("heavy(x)", 400, 400, 1.0, 0.95, 1, 1, false);
         assertThat(s).contains("one core");
