@@ -71,9 +71,12 @@ final class EngineCounters {
         }
     }
 
-    void batchDone(WorkerProcess worker, ProcessEngine.Dispatch d, int tasks, boolean failed) {
+    void tasksDelivered(int tasks) {
+        tasksDone.add(tasks);
+    }
+
+    void batchDone(WorkerProcess worker, ProcessEngine.Dispatch d, boolean failed) {
         batchesDone.increment();
-        tasksDone.add(Math.max(0, tasks));
         if (failed) {
             tasksFailed.increment();
         }

@@ -588,9 +588,10 @@ public final class ProcessEngine implements Engine {
             slot.tasksDone += results.size();
             slot.inflightTasks -= results.size();
             complete = d.done >= d.inputs.size();
+            counters.tasksDelivered(results.size());
             if (complete) {
                 slot.inflight.remove(d);
-                counters.batchDone(slot.process, d, results.size(), false);
+                counters.batchDone(slot.process, d, false);
             }
         } finally {
             lock.unlock();
@@ -629,7 +630,7 @@ public final class ProcessEngine implements Engine {
             slot.tasksDone += offset + 1 - d.done;
             slot.inflightTasks -= d.inputs.size() - d.done;
             slot.headSince = System.nanoTime();
-            counters.batchDone(slot.process, d, offset - d.done, true);
+            counters.batchDone(slot.process, d, true);
         } finally {
             lock.unlock();
         }
