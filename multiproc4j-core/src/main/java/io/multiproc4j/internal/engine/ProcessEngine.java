@@ -7,6 +7,7 @@ import io.multiproc4j.TaskTimeoutException;
 import io.multiproc4j.WorkerCrashedException;
 import io.multiproc4j.WorkerOutput;
 import io.multiproc4j.internal.codec.RemoteFailure;
+import io.multiproc4j.internal.supervise.Crew;
 import io.multiproc4j.internal.supervise.ExitCause;
 import io.multiproc4j.internal.supervise.Supervisor;
 import io.multiproc4j.internal.supervise.WorkerProcess;
@@ -36,8 +37,9 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Runs batches on worker JVMs of this machine: the engine's lifecycle, the pending work and the
- * assignment policy. Starting and watching worker JVMs is {@link Supervisor}'s; the bytes on the
- * wire are {@link WorkerMessage}'s; writing and reading sockets is {@link WorkerLink}'s.
+ * assignment policy. Starting and watching worker JVMs is {@link Supervisor}'s and their lives
+ * (spawn, start failures, retire, stop, replace) are {@link Crew}'s; the bytes on the wire are
+ * {@link WorkerMessage}'s; writing and reading sockets is {@link WorkerLink}'s.
  *
  * <pre>
  *  execute(batch) ─► encode inputs (caller's thread) ─► pending ─► assign ─► link.send (queued) ─► sender thread ─► socket
@@ -117,7 +119,7 @@ public final class ProcessEngine implements Engine {
     /** The most batches a worker holds at once, however small. */
     private static final int MAX_BATCHES_PER_WORKER = 256;
     /** How long a worker told to shut down may take to finish its task before it is killed. */
-    private static final long SHUTDOWN_GRACE_SECONDS = 10;
+    private static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(10);
 
     /** The engine's lifecycle; see the class overview. */
     public enum RunState { RUNNING, SHUTDOWN, STOP, TERMINATED }
@@ -129,6 +131,8 @@ public final class ProcessEngine implements Engine {
     private final AtomicLong dispatchIds = new AtomicLong();
     private final EngineCounters counters = new EngineCounters();
     private Supervisor supervisor;
+    /** The workers' lives: spawn, start failures, retire, stop. Guarded by lock. */
+    private Crew crew;
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition terminatedCondition = lock.newCondition();
@@ -137,8 +141,6 @@ public final class ProcessEngine implements Engine {
     private final List<Slot> slots = new ArrayList<>();
     private RunState runState = RunState.RUNNING;
     private BrokenPoolException broken;
-    private int startFailures;
-    private int workerCounter;
 
     private ProcessEngine(Options options) throws IOException {
         this.options = options;
@@ -164,6 +166,9 @@ public final class ProcessEngine implements Engine {
             throw new UncheckedIOException("cannot encode the initializer: " + e.getMessage(), e);
         }
         engine.supervisor = Supervisor.open(engine.new Events());
+        engine.crew = new Crew(engine.supervisor, "worker",
+                name -> WorkerProcess.poolWorker(name, options.jvmOptions(), options.workerOutput()),
+                options.startTimeout(), options.workers());
         if (options.taskTimeout() != null) {
             long period = Math.clamp(options.taskTimeout().toMillis() / 10, 5, 100);
             engine.timer.scheduleWithFixedDelay(engine::checkTimeouts, period, period, TimeUnit.MILLISECONDS);
@@ -469,11 +474,9 @@ public final class ProcessEngine implements Engine {
     // ───────────────────────────── workers ─────────────────────────────
 
     private void spawnLocked() {
-        String name = "worker-" + (++workerCounter);
         WorkerProcess process;
         try {
-            process = supervisor.spawn(WorkerProcess.poolWorker(name, options.jvmOptions(), options.workerOutput()),
-                    options.startTimeout());
+            process = crew.spawn();
         } catch (UncheckedIOException | IllegalStateException e) {
             breakLocked("cannot start worker JVMs: " + e.getMessage(), e).forEach(Runnable::run);
             return;
@@ -539,10 +542,9 @@ public final class ProcessEngine implements Engine {
             if (slot.process.state() != State.STARTING) {
                 return;
             }
-            slot.process.moveTo(State.READY);
+            crew.ready(slot.process);
             slot.everReady = true;
             slot.idleSince = System.nanoTime();
-            startFailures = 0;
             if (runState == RunState.SHUTDOWN) {
                 shutdownIfQuiescentLocked();
             }
@@ -683,12 +685,9 @@ public final class ProcessEngine implements Engine {
 
     /** No more work for this worker; a replacement starts while the pool still needs workers. */
     private void retireLocked(Slot slot, ExitCause why) {
-        State state = slot.process.state();
-        if (state != State.READY && state != State.BUSY) {
+        if (!crew.retire(slot.process, why)) {
             return;
         }
-        slot.process.moveTo(State.RETIRING);
-        slot.retireCause = why;
         if (why == ExitCause.RECYCLED || why == ExitCause.MEMORY_LIMIT) {
             counters.recycled(slot.process, why);
         }
@@ -728,14 +727,8 @@ public final class ProcessEngine implements Engine {
             return;
         }
         slot.shutdownSent = true;
-        slot.process.expectExit(slot.retireCause != null ? slot.retireCause : ExitCause.SHUTDOWN);
-        if (slot.link == null) {
-            slot.process.kill(ExitCause.KILLED);
-            return;
-        }
-        slot.link.send(WorkerMessage.Shutdown.INSTANCE);
-        WorkerProcess process = slot.process;
-        timer.schedule(() -> process.kill(ExitCause.KILLED), SHUTDOWN_GRACE_SECONDS, TimeUnit.SECONDS);
+        WorkerLink link = slot.link;
+        crew.stop(slot.process, link == null ? null : () -> link.send(WorkerMessage.Shutdown.INSTANCE), SHUTDOWN_GRACE);
     }
 
     private void checkTimeouts() {
@@ -818,13 +811,13 @@ public final class ProcessEngine implements Engine {
         }
         // It held nothing: work goes to workers that are ready.
         requeueHeldLocked(slot);
-        startFailures++;
+        boolean cannotStart = crew.startFailed();
         String why = exit.cause() == ExitCause.START_TIMEOUT
                 ? "did not start within " + options.startTimeout().toMillis() + " ms"
                 : "exited with code " + exit.exitCode() + " before it was ready";
         String reason = slot.process + " " + why
                 + (exit.stderrTail().isEmpty() ? "" : "; its stderr:\n  " + String.join("\n  ", exit.stderrTail()));
-        if (startFailures >= Math.max(1, options.workers())) {
+        if (cannotStart) {
             failures.addAll(breakLocked("worker JVMs cannot start: " + reason, null));
         } else {
             spawnLocked();
@@ -1028,7 +1021,6 @@ public final class ProcessEngine implements Engine {
         boolean everReady;
         boolean replaced;
         boolean shutdownSent;
-        ExitCause retireCause;
         /** It said RETIRING: it started nothing it held, so all of it is requeued. */
         boolean selfRetired;
 
