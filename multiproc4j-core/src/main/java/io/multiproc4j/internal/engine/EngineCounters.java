@@ -75,7 +75,7 @@ final class EngineCounters {
         tasksDone.add(tasks);
     }
 
-    void batchDone(WorkerProcess worker, ProcessEngine.Dispatch d, boolean failed) {
+    void batchDone(WorkerProcess worker, Dispatch d, boolean failed) {
         batchesDone.increment();
         if (failed) {
             tasksFailed.increment();
@@ -90,7 +90,7 @@ final class EngineCounters {
         }
     }
 
-    void crashed(WorkerProcess worker, ProcessEngine.Dispatch head) {
+    void crashed(WorkerProcess worker, Dispatch head) {
         batchesDone.increment();
         tasksFailed.increment();
         var event = new EngineEvents.WorkerCrash();

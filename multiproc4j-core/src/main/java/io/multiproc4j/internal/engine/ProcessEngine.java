@@ -24,7 +24,6 @@ import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.RejectedExecutionException;
@@ -995,92 +994,6 @@ public final class ProcessEngine implements Engine {
             return runState == RunState.TERMINATED;
         } finally {
             lock.unlock();
-        }
-    }
-
-    /** The engine's view of one worker. Fields are guarded by the engine's lock unless noted. */
-    private static final class Slot {
-        final WorkerProcess process;
-        /** Its connection; null until it connected. Written under the lock, read by its reader. */
-        volatile WorkerLink link;
-        /** Batches sent, in send order: the head is the one running. */
-        final ArrayDeque<Dispatch> inflight = new ArrayDeque<>();
-        /** Function ids the worker holds, eldest first (decided at assignment, in send order). */
-        final LinkedHashMap<Long, Boolean> knownFunctions = new LinkedHashMap<>(16, 0.75f, true);
-        long tasksDone;
-        long inflightTasks;
-        long headSince;
-        /** The batch it was killed for running past the timeout. */
-        Dispatch timedOut;
-        /** The running batch it was killed to cancel. */
-        Dispatch cancelled;
-        /** The batch asked back with RECALL; it gets nothing new until the answer. */
-        Dispatch recalling;
-        /** When it last became idle (nanoTime). */
-        long idleSince = System.nanoTime();
-        boolean everReady;
-        boolean replaced;
-        boolean shutdownSent;
-        /** It said RETIRING: it started nothing it held, so all of it is requeued. */
-        boolean selfRetired;
-
-        Slot(WorkerProcess process) {
-            this.process = process;
-        }
-
-        /** Room under maxTasksPerChild; a chunk larger than what is left still goes to an idle worker. */
-        boolean hasAllowance(int maxTasks) {
-            return maxTasks <= 0 || tasksDone < maxTasks && (inflight.isEmpty() || tasksDone + inflightTasks < maxTasks);
-        }
-
-        Dispatch find(long id) {
-            for (Dispatch d : inflight) {
-                if (d.id == id) {
-                    return d;
-                }
-            }
-            return null;
-        }
-    }
-
-    /** A batch on its way through this engine; retries run what its first worker did not finish. */
-    static final class Dispatch {
-        final long id;
-        final Batch batch;
-        List<Object> inputs;
-        /** Index within the batch of {@code inputs.get(0)}. */
-        int base;
-        byte[] inputBytes;
-        /** Results received, counted from {@code inputs.get(0)}. */
-        int done;
-        int attempts;
-        /** Its last send carried the function's bytes (the worker did not hold it). */
-        boolean carriedFunction;
-
-        Dispatch(long id, Batch batch, List<Object> inputs, int base) {
-            this.id = id;
-            this.batch = batch;
-            this.inputs = inputs;
-            this.base = base;
-        }
-
-        int remaining() {
-            return inputs.size() - done;
-        }
-
-        /** Before a retry: keeps only the inputs without results. */
-        void dropDone(Codec codec) {
-            if (done == 0) {
-                return;
-            }
-            inputs = new ArrayList<>(inputs.subList(done, inputs.size()));
-            base += done;
-            done = 0;
-            try {
-                inputBytes = codec.encode(inputs);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e); // they encoded before; a subset encodes too
-            }
         }
     }
 }
