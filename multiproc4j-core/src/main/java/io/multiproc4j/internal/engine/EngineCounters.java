@@ -71,9 +71,12 @@ final class EngineCounters {
         }
     }
 
-    void batchDone(WorkerProcess worker, ProcessEngine.Dispatch d, int tasks, boolean failed) {
+    void tasksDelivered(int tasks) {
+        tasksDone.add(tasks);
+    }
+
+    void batchDone(WorkerProcess worker, Dispatch d, boolean failed) {
         batchesDone.increment();
-        tasksDone.add(Math.max(0, tasks));
         if (failed) {
             tasksFailed.increment();
         }
@@ -87,7 +90,7 @@ final class EngineCounters {
         }
     }
 
-    void crashed(WorkerProcess worker, ProcessEngine.Dispatch head) {
+    void crashed(WorkerProcess worker, Dispatch head) {
         batchesDone.increment();
         tasksFailed.increment();
         var event = new EngineEvents.WorkerCrash();

@@ -7,6 +7,7 @@ import io.multiproc4j.TaskTimeoutException;
 import io.multiproc4j.WorkerCrashedException;
 import io.multiproc4j.WorkerOutput;
 import io.multiproc4j.internal.codec.RemoteFailure;
+import io.multiproc4j.internal.supervise.Crew;
 import io.multiproc4j.internal.supervise.ExitCause;
 import io.multiproc4j.internal.supervise.Supervisor;
 import io.multiproc4j.internal.supervise.WorkerProcess;
@@ -23,7 +24,6 @@ import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.RejectedExecutionException;
@@ -36,8 +36,9 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Runs batches on worker JVMs of this machine: the engine's lifecycle, the pending work and the
- * assignment policy. Starting and watching worker JVMs is {@link Supervisor}'s; the bytes on the
- * wire are {@link WorkerMessage}'s; writing and reading sockets is {@link WorkerLink}'s.
+ * assignment policy. Starting and watching worker JVMs is {@link Supervisor}'s and their lives
+ * (spawn, start failures, retire, stop, replace) are {@link Crew}'s; the bytes on the wire are
+ * {@link WorkerMessage}'s; writing and reading sockets is {@link WorkerLink}'s.
  *
  * <pre>
  *  execute(batch) ─► encode inputs (caller's thread) ─► pending ─► assign ─► link.send (queued) ─► sender thread ─► socket
@@ -117,7 +118,7 @@ public final class ProcessEngine implements Engine {
     /** The most batches a worker holds at once, however small. */
     private static final int MAX_BATCHES_PER_WORKER = 256;
     /** How long a worker told to shut down may take to finish its task before it is killed. */
-    private static final long SHUTDOWN_GRACE_SECONDS = 10;
+    private static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(10);
 
     /** The engine's lifecycle; see the class overview. */
     public enum RunState { RUNNING, SHUTDOWN, STOP, TERMINATED }
@@ -129,6 +130,8 @@ public final class ProcessEngine implements Engine {
     private final AtomicLong dispatchIds = new AtomicLong();
     private final EngineCounters counters = new EngineCounters();
     private Supervisor supervisor;
+    /** The workers' lives: spawn, start failures, retire, stop. Guarded by lock. */
+    private Crew crew;
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition terminatedCondition = lock.newCondition();
@@ -137,8 +140,6 @@ public final class ProcessEngine implements Engine {
     private final List<Slot> slots = new ArrayList<>();
     private RunState runState = RunState.RUNNING;
     private BrokenPoolException broken;
-    private int startFailures;
-    private int workerCounter;
 
     private ProcessEngine(Options options) throws IOException {
         this.options = options;
@@ -164,6 +165,9 @@ public final class ProcessEngine implements Engine {
             throw new UncheckedIOException("cannot encode the initializer: " + e.getMessage(), e);
         }
         engine.supervisor = Supervisor.open(engine.new Events());
+        engine.crew = new Crew(engine.supervisor, "worker",
+                name -> WorkerProcess.poolWorker(name, options.jvmOptions(), options.workerOutput()),
+                options.startTimeout(), options.workers());
         if (options.taskTimeout() != null) {
             long period = Math.clamp(options.taskTimeout().toMillis() / 10, 5, 100);
             engine.timer.scheduleWithFixedDelay(engine::checkTimeouts, period, period, TimeUnit.MILLISECONDS);
@@ -469,11 +473,9 @@ public final class ProcessEngine implements Engine {
     // ───────────────────────────── workers ─────────────────────────────
 
     private void spawnLocked() {
-        String name = "worker-" + (++workerCounter);
         WorkerProcess process;
         try {
-            process = supervisor.spawn(WorkerProcess.poolWorker(name, options.jvmOptions(), options.workerOutput()),
-                    options.startTimeout());
+            process = crew.spawn();
         } catch (UncheckedIOException | IllegalStateException e) {
             breakLocked("cannot start worker JVMs: " + e.getMessage(), e).forEach(Runnable::run);
             return;
@@ -539,10 +541,9 @@ public final class ProcessEngine implements Engine {
             if (slot.process.state() != State.STARTING) {
                 return;
             }
-            slot.process.moveTo(State.READY);
+            crew.ready(slot.process);
             slot.everReady = true;
             slot.idleSince = System.nanoTime();
-            startFailures = 0;
             if (runState == RunState.SHUTDOWN) {
                 shutdownIfQuiescentLocked();
             }
@@ -588,9 +589,10 @@ public final class ProcessEngine implements Engine {
             slot.tasksDone += results.size();
             slot.inflightTasks -= results.size();
             complete = d.done >= d.inputs.size();
+            counters.tasksDelivered(results.size());
             if (complete) {
                 slot.inflight.remove(d);
-                counters.batchDone(slot.process, d, results.size(), false);
+                counters.batchDone(slot.process, d, false);
             }
         } finally {
             lock.unlock();
@@ -629,7 +631,7 @@ public final class ProcessEngine implements Engine {
             slot.tasksDone += offset + 1 - d.done;
             slot.inflightTasks -= d.inputs.size() - d.done;
             slot.headSince = System.nanoTime();
-            counters.batchDone(slot.process, d, offset - d.done, true);
+            counters.batchDone(slot.process, d, true);
         } finally {
             lock.unlock();
         }
@@ -682,12 +684,9 @@ public final class ProcessEngine implements Engine {
 
     /** No more work for this worker; a replacement starts while the pool still needs workers. */
     private void retireLocked(Slot slot, ExitCause why) {
-        State state = slot.process.state();
-        if (state != State.READY && state != State.BUSY) {
+        if (!crew.retire(slot.process, why)) {
             return;
         }
-        slot.process.moveTo(State.RETIRING);
-        slot.retireCause = why;
         if (why == ExitCause.RECYCLED || why == ExitCause.MEMORY_LIMIT) {
             counters.recycled(slot.process, why);
         }
@@ -727,14 +726,8 @@ public final class ProcessEngine implements Engine {
             return;
         }
         slot.shutdownSent = true;
-        slot.process.expectExit(slot.retireCause != null ? slot.retireCause : ExitCause.SHUTDOWN);
-        if (slot.link == null) {
-            slot.process.kill(ExitCause.KILLED);
-            return;
-        }
-        slot.link.send(WorkerMessage.Shutdown.INSTANCE);
-        WorkerProcess process = slot.process;
-        timer.schedule(() -> process.kill(ExitCause.KILLED), SHUTDOWN_GRACE_SECONDS, TimeUnit.SECONDS);
+        WorkerLink link = slot.link;
+        crew.stop(slot.process, link == null ? null : () -> link.send(WorkerMessage.Shutdown.INSTANCE), SHUTDOWN_GRACE);
     }
 
     private void checkTimeouts() {
@@ -817,13 +810,13 @@ public final class ProcessEngine implements Engine {
         }
         // It held nothing: work goes to workers that are ready.
         requeueHeldLocked(slot);
-        startFailures++;
+        boolean cannotStart = crew.startFailed();
         String why = exit.cause() == ExitCause.START_TIMEOUT
                 ? "did not start within " + options.startTimeout().toMillis() + " ms"
                 : "exited with code " + exit.exitCode() + " before it was ready";
         String reason = slot.process + " " + why
                 + (exit.stderrTail().isEmpty() ? "" : "; its stderr:\n  " + String.join("\n  ", exit.stderrTail()));
-        if (startFailures >= Math.max(1, options.workers())) {
+        if (cannotStart) {
             failures.addAll(breakLocked("worker JVMs cannot start: " + reason, null));
         } else {
             spawnLocked();
@@ -1009,93 +1002,6 @@ public final class ProcessEngine implements Engine {
             return runState == RunState.TERMINATED;
         } finally {
             lock.unlock();
-        }
-    }
-
-    /** The engine's view of one worker. Fields are guarded by the engine's lock unless noted. */
-    private static final class Slot {
-        final WorkerProcess process;
-        /** Its connection; null until it connected. Written under the lock, read by its reader. */
-        volatile WorkerLink link;
-        /** Batches sent, in send order: the head is the one running. */
-        final ArrayDeque<Dispatch> inflight = new ArrayDeque<>();
-        /** Function ids the worker holds, eldest first (decided at assignment, in send order). */
-        final LinkedHashMap<Long, Boolean> knownFunctions = new LinkedHashMap<>(16, 0.75f, true);
-        long tasksDone;
-        long inflightTasks;
-        long headSince;
-        /** The batch it was killed for running past the timeout. */
-        Dispatch timedOut;
-        /** The running batch it was killed to cancel. */
-        Dispatch cancelled;
-        /** The batch asked back with RECALL; it gets nothing new until the answer. */
-        Dispatch recalling;
-        /** When it last became idle (nanoTime). */
-        long idleSince = System.nanoTime();
-        boolean everReady;
-        boolean replaced;
-        boolean shutdownSent;
-        ExitCause retireCause;
-        /** It said RETIRING: it started nothing it held, so all of it is requeued. */
-        boolean selfRetired;
-
-        Slot(WorkerProcess process) {
-            this.process = process;
-        }
-
-        /** Room under maxTasksPerChild; a chunk larger than what is left still goes to an idle worker. */
-        boolean hasAllowance(int maxTasks) {
-            return maxTasks <= 0 || tasksDone < maxTasks && (inflight.isEmpty() || tasksDone + inflightTasks < maxTasks);
-        }
-
-        Dispatch find(long id) {
-            for (Dispatch d : inflight) {
-                if (d.id == id) {
-                    return d;
-                }
-            }
-            return null;
-        }
-    }
-
-    /** A batch on its way through this engine; retries run what its first worker did not finish. */
-    static final class Dispatch {
-        final long id;
-        final Batch batch;
-        List<Object> inputs;
-        /** Index within the batch of {@code inputs.get(0)}. */
-        int base;
-        byte[] inputBytes;
-        /** Results received, counted from {@code inputs.get(0)}. */
-        int done;
-        int attempts;
-        /** Its last send carried the function's bytes (the worker did not hold it). */
-        boolean carriedFunction;
-
-        Dispatch(long id, Batch batch, List<Object> inputs, int base) {
-            this.id = id;
-            this.batch = batch;
-            this.inputs = inputs;
-            this.base = base;
-        }
-
-        int remaining() {
-            return inputs.size() - done;
-        }
-
-        /** Before a retry: keeps only the inputs without results. */
-        void dropDone(Codec codec) {
-            if (done == 0) {
-                return;
-            }
-            inputs = new ArrayList<>(inputs.subList(done, inputs.size()));
-            base += done;
-            done = 0;
-            try {
-                inputBytes = codec.encode(inputs);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e); // they encoded before; a subset encodes too
-            }
         }
     }
 }

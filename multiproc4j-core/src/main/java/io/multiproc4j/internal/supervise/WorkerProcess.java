@@ -104,6 +104,7 @@ public final class WorkerProcess {
     private volatile FrameChannel channel;
     private volatile Thread connectionThread;
     private volatile ExitCause exitCause;
+    private volatile ExitCause retireCause;
 
     private WorkerProcess(String name, String key, Process process, WorkerOutput output, int tailLines) {
         this.name = name;
@@ -212,6 +213,15 @@ public final class WorkerProcess {
     /** @return why it exited, or null while it lives */
     public ExitCause exitCause() {
         return exitCause;
+    }
+
+    /** @return why it was retired ({@link Crew#retire}), or null */
+    public ExitCause retireCause() {
+        return retireCause;
+    }
+
+    void retireCause(ExitCause cause) {
+        retireCause = cause;
     }
 
     /** @return the reason given before it exits, or null if none was */

@@ -1,0 +1,165 @@
+package io.multiproc4j.testkit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.multiproc4j.WorkerOutput;
+import io.multiproc4j.internal.supervise.ExitCause;
+import io.multiproc4j.internal.supervise.Supervisor;
+import io.multiproc4j.internal.supervise.WorkerProcess;
+import io.multiproc4j.internal.supervise.WorkerProcess.LaunchSpec;
+import io.multiproc4j.internal.transport.FrameChannel;
+import io.multiproc4j.internal.transport.WorkerMessage;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The supervision layer on its own, with a child that is not a pool worker ({@link EchoChildMain},
+ * its own control messages): spawn, key in the environment, handshake, start timeout, start
+ * failure, exit cause, lifeline, and the worker state machine.
+ */
+@Deadline(seconds = 120)
+class SupervisorTest {
+    /** What the listener saw. */
+    private final BlockingQueue<FrameChannel> connected = new ArrayBlockingQueue<>(4);
+    private final BlockingQueue<Supervisor.Exit> exits = new ArrayBlockingQueue<>(4);
+    private final CompletableFuture<Void> released = new CompletableFuture<>();
+    private final Supervisor supervisor = Supervisor.open(new Supervisor.Listener() {
+        @Override
+        public void connected(WorkerProcess child, FrameChannel channel) {
+            connected.add(channel);
+            released.join(); // the connection stays open until the test is done with it
+        }
+
+        @Override
+        public void exited(WorkerProcess child, Supervisor.Exit exit) {
+            exits.add(exit);
+        }
+    });
+    private WorkerProcess child;
+
+    @AfterEach
+    void cleanUp() throws InterruptedException {
+        released.complete(null);
+        if (child != null) {
+            child.kill(ExitCause.KILLED);
+            child.process().waitFor(30, TimeUnit.SECONDS);
+        }
+        supervisor.close();
+    }
+
+    private static LaunchSpec echo(Map<String, String> environment, List<String> jvmOptions) {
+        LaunchSpec of = LaunchSpec.of("echo", EchoChildMain.class, jvmOptions, WorkerOutput.PREFIXED);
+        return new LaunchSpec(of.name(), of.mainClass(), of.moduleName(), of.jvmOptions(), of.output(), environment,
+                of.tailLines());
+    }
+
+    @Test
+    void aChildWithItsOwnMessages_connects_talks_andExitsWithTheCauseItsOwnerGave() throws Exception {
+        child = supervisor.spawn(echo(Map.of(), List.of()), Duration.ofSeconds(60));
+        assertThat(child.state()).isEqualTo(WorkerProcess.State.STARTING);
+        FrameChannel channel = connected.poll(60, TimeUnit.SECONDS);
+        assertThat(channel).as("the child proved its key").isNotNull();
+        child.moveTo(WorkerProcess.State.READY);
+
+        channel.sendCode(5, "hello".getBytes(StandardCharsets.UTF_8));
+        var answer = channel.receive();
+        assertThat(answer.code()).isEqualTo(6);
+        assertThat(new String(answer.payload(), StandardCharsets.UTF_8)).isEqualTo("hello");
+
+        assertThat(child.expectExit(ExitCause.SHUTDOWN)).isTrue();
+        assertThat(child.expectExit(ExitCause.CRASHED)).as("the first reason wins").isFalse();
+        channel.sendCode(EchoChildMain.EXIT, ByteBuffer.allocate(4).putInt(3).array());
+        Supervisor.Exit exit = exits.poll(60, TimeUnit.SECONDS);
+        assertThat(exit).isNotNull();
+        assertThat(exit.cause()).isEqualTo(ExitCause.SHUTDOWN);
+        assertThat(exit.exitCode()).isEqualTo(3);
+        assertThat(exit.connected()).isTrue();
+        assertThat(child.state()).isEqualTo(WorkerProcess.State.DEAD);
+        assertThat(child.exitCause()).isEqualTo(ExitCause.SHUTDOWN);
+    }
+
+    @Test
+    void anExitNobodyAskedFor_isACrash() throws Exception {
+        child = supervisor.spawn(echo(Map.of(), List.of()), Duration.ofSeconds(60));
+        FrameChannel channel = connected.poll(60, TimeUnit.SECONDS);
+        assertThat(channel).isNotNull();
+        child.moveTo(WorkerProcess.State.READY);
+        channel.sendCode(EchoChildMain.EXIT, ByteBuffer.allocate(4).putInt(7).array());
+        Supervisor.Exit exit = exits.poll(60, TimeUnit.SECONDS);
+        assertThat(exit).isNotNull();
+        assertThat(exit.cause()).isEqualTo(ExitCause.CRASHED);
+        assertThat(exit.exitCode()).isEqualTo(7);
+    }
+
+    @Test
+    void theOwnerClosingTheConnection_endsTheChild_throughItsLifeline() throws Exception {
+        child = supervisor.spawn(echo(Map.of(), List.of()), Duration.ofSeconds(60));
+        FrameChannel channel = connected.poll(60, TimeUnit.SECONDS);
+        assertThat(channel).isNotNull();
+        child.moveTo(WorkerProcess.State.READY);
+        child.expectExit(ExitCause.SHUTDOWN);
+        channel.close();
+        Supervisor.Exit exit = exits.poll(60, TimeUnit.SECONDS);
+        assertThat(exit).as("the child halts at EOF").isNotNull();
+        assertThat(exit.cause()).isEqualTo(ExitCause.SHUTDOWN);
+    }
+
+    @Test
+    void aChildThatDoesNotConnectInTime_isKilled_asAStartTimeout() throws Exception {
+        child = supervisor.spawn(echo(Map.of("ECHO_MODE", "hang"), List.of()), Duration.ofMillis(1_500));
+        Supervisor.Exit exit = exits.poll(60, TimeUnit.SECONDS);
+        assertThat(exit).isNotNull();
+        assertThat(exit.cause()).isEqualTo(ExitCause.START_TIMEOUT);
+        assertThat(exit.connected()).isFalse();
+        assertThat(connected).isEmpty();
+    }
+
+    @Test
+    void aChildThatCannotStart_isAStartFailure_withItsStderr() throws Exception {
+        child = supervisor.spawn(echo(Map.of(), List.of("-XX:+NoSuchOptionForEcho")), Duration.ofSeconds(60));
+        Supervisor.Exit exit = exits.poll(60, TimeUnit.SECONDS);
+        assertThat(exit).isNotNull();
+        assertThat(exit.cause()).isEqualTo(ExitCause.START_FAILED);
+        assertThat(exit.exitCode()).isNotZero();
+        assertThat(String.join("\n", exit.stderrTail())).contains("NoSuchOptionForEcho");
+    }
+
+    @Test
+    void aConnectionWithoutAValidKey_isDropped_andNobodyIsTold() throws Exception {
+        try (SocketChannel socket = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            socket.connect(UnixDomainSocketAddress.of(supervisor.socket()));
+            var channel = new FrameChannel(socket);
+            new WorkerMessage.Hello(new byte[32], ProcessHandle.current().pid()).write(channel);
+            channel.flush();
+            assertThatThrownBy(channel::receive).as("the supervisor closes it").isInstanceOf(java.io.IOException.class);
+        }
+        assertThat(connected).isEmpty();
+    }
+
+    @Test
+    void theWorkerStateMachine_refusesMovesItDoesNotHave() throws Exception {
+        child = supervisor.spawn(echo(Map.of(), List.of()), Duration.ofSeconds(60));
+        assertThatThrownBy(() -> child.moveTo(WorkerProcess.State.BUSY)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("STARTING to BUSY");
+        assertThatThrownBy(() -> child.moveTo(WorkerProcess.State.DEAD)).isInstanceOf(IllegalStateException.class);
+        child.moveTo(WorkerProcess.State.READY);
+        child.moveTo(WorkerProcess.State.BUSY);
+        child.moveTo(WorkerProcess.State.READY);
+        child.moveTo(WorkerProcess.State.RETIRING);
+        assertThatThrownBy(() -> child.moveTo(WorkerProcess.State.READY)).isInstanceOf(IllegalStateException.class);
+        assertThat(child.state()).isEqualTo(WorkerProcess.State.RETIRING);
+    }
+}
