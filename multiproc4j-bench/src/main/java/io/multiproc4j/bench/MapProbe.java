@@ -9,8 +9,8 @@ import java.util.Locale;
 
 /**
  * A/B probe for the light map, for judging a change on a noisy machine by more than wall time: per
- * map it prints wall time, this JVM's CPU time (all threads), the bytes this JVM allocated, and the
- * collections and their time. Run in the user's configuration (default G1, no options):
+ * map it prints wall time, this JVM's CPU time (all threads), the workers' CPU time (from /proc, 10 ms
+ * ticks), the bytes this JVM allocated, and the collections and their time. Run in the user's configuration (default G1, no options):
  * {@code java -cp 'multiproc4j-bench/target/classes:multiproc4j-bench/target/lib/*' io.multiproc4j.bench.MapProbe [maps] [n]}.
  */
 public final class MapProbe {
@@ -30,10 +30,16 @@ public final class MapProbe {
         List<GarbageCollectorMXBean> gcs = ManagementFactory.getGarbageCollectorMXBeans();
         try (Pool pool = Pool.processes(2)) {
             pool.map(Workloads.LIGHT, Workloads.inputs(1_000), 1);
+            io.multiproc4j.SerializableFunction<Integer, Long> pidOf = x -> ProcessHandle.current().pid();
+            java.util.Set<Long> pids = new java.util.HashSet<>();
+            while (pids.size() < pool.workers()) {
+                pids.addAll(pool.map(pidOf, Workloads.inputs(4), 1));
+            }
             double[] wall = new double[maps];
             double[] cpu = new double[maps];
             for (int m = 0; m < maps; m++) {
                 long cpu0 = os.getProcessCpuTime();
+                double workers0 = workerCpu(pids);
                 long alloc0 = threads.getTotalThreadAllocatedBytes();
                 long gcCount0 = gcCount(gcs);
                 long gcTime0 = gcTime(gcs);
@@ -45,8 +51,8 @@ public final class MapProbe {
                 }
                 wall[m] = (t1 - t0) / 1e6;
                 cpu[m] = (os.getProcessCpuTime() - cpu0) / 1e6;
-                System.out.printf(Locale.ROOT, "map %2d: %7.1f ms wall, %7.1f ms parent CPU, %6.1f MB allocated, %d GCs %d ms%n",
-                        m, wall[m], cpu[m], (threads.getTotalThreadAllocatedBytes() - alloc0) / 1e6,
+                System.out.printf(Locale.ROOT, "map %2d: %7.1f ms wall, %7.1f ms parent CPU, %5.0f ms workers' CPU, %6.1f MB allocated, %d GCs %d ms%n",
+                        m, wall[m], cpu[m], workerCpu(pids) - workers0, (threads.getTotalThreadAllocatedBytes() - alloc0) / 1e6,
                         gcCount(gcs) - gcCount0, gcTime(gcs) - gcTime0);
             }
             double[] lastHalfWall = java.util.Arrays.copyOfRange(wall, maps / 2, maps);
@@ -54,6 +60,14 @@ public final class MapProbe {
             System.out.printf(Locale.ROOT, "median of the last %d: %.1f ms wall, %.1f ms parent CPU%n",
                     lastHalfWall.length, Workloads.median(lastHalfWall), Workloads.median(lastHalfCpu));
         }
+    }
+
+    private static double workerCpu(java.util.Set<Long> pids) throws java.io.IOException {
+        double sum = 0;
+        for (long pid : pids) {
+            sum += StartProbe.cpuMillis(pid);
+        }
+        return sum;
     }
 
     private static long gcCount(List<GarbageCollectorMXBean> gcs) {

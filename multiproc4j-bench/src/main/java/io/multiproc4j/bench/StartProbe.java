@@ -11,7 +11,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * A/B probe for pool start-up on a noisy machine: for fresh pools, the wall time from creation to
  * the first result and the CPU time the worker JVM spent to get there ({@code utime + stime} from
- * {@code /proc/<pid>/stat}, 10 ms ticks), which other load on the machine hardly changes. Compare
+ * {@code /proc/<pid>/stat}, 10 ms ticks), which other load on the machine hardly changes, and its
+ * resident size once it answered. Compare
  * {@code -Dmultiproc4j.aot=off} with the default (a worker AOT cache):
  * {@code java [-Dmultiproc4j.aot=off] -cp 'multiproc4j-bench/target/multiproc4j-bench-0.1.0-SNAPSHOT.jar:multiproc4j-bench/target/lib/*' io.multiproc4j.bench.StartProbe [pools] [workers]}.
  * The class path must be jars only: the JDK cannot make an AOT cache for a class directory.
@@ -30,6 +31,7 @@ public final class StartProbe {
         SerializableFunction<Integer, Long> pidOf = x -> ProcessHandle.current().pid();
         double[] wall = new double[pools];
         double[] cpu = new double[pools];
+        double[] rss = new double[pools];
         for (int i = 0; i < pools; i++) {
             long t0 = System.nanoTime();
             String options = System.getProperty("startprobe.workerOptions", "").trim();
@@ -39,13 +41,15 @@ public final class StartProbe {
                 long pid = pool.applyAsync(pidOf, i).get(60, TimeUnit.SECONDS);
                 wall[i] = (System.nanoTime() - t0) / 1e6;
                 cpu[i] = cpuMillis(pid);
+                rss[i] = SideBySide.rssMb(pid);
             } finally {
                 pool.terminate();
             }
         }
-        System.out.printf(Locale.ROOT, "aot=%s: creation to first result median %.1f ms %s; that worker's CPU median %.0f ms %s%n",
+        System.out.printf(Locale.ROOT, "aot=%s: creation to first result median %.1f ms %s; that worker's CPU median %.0f ms %s;"
+                        + " its resident size then %.1f MB%n",
                 System.getProperty("multiproc4j.aot", "default"), Workloads.median(wall), Arrays.toString(wall),
-                Workloads.median(cpu), Arrays.toString(cpu));
+                Workloads.median(cpu), Arrays.toString(cpu), Workloads.median(rss));
     }
 
     /** @return the CPU time a process has used, from /proc (Linux), in ms */

@@ -251,7 +251,7 @@ public final class AotCache {
         Path lockFile = dir.resolve(key + ".lock");
         Path output = dir.resolve(key + "." + ProcessHandle.current().pid() + ".tmp");
         try {
-            Files.createDirectories(dir);
+            createPrivately(dir);
             try (FileChannel lockChannel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
                  FileLock lock = lockChannel.tryLock()) {
                 if (lock == null || Files.isRegularFile(dir.resolve(key + ".aot"))) {
@@ -306,6 +306,28 @@ public final class AotCache {
             } catch (java.util.concurrent.ExecutionException expected) {
                 // the failure path is part of the training
             }
+        }
+    }
+
+    /**
+     * Creates the cache directory readable and writable by this user only: a JVM maps whatever cache
+     * it finds there and runs its classes, so nobody else may be able to put one there.
+     */
+    private static void createPrivately(Path dir) throws IOException {
+        if (Files.isDirectory(dir)) {
+            return;
+        }
+        Path parent = dir.getParent();
+        if (parent != null) {
+            Files.createDirectories(parent);
+        }
+        try {
+            Files.createDirectory(dir, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                    java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
+        } catch (UnsupportedOperationException e) {
+            Files.createDirectories(dir); // not a POSIX file system
+        } catch (java.nio.file.FileAlreadyExistsException e) {
+            // another JVM made it just now
         }
     }
 
