@@ -9,5 +9,4 @@ module io.multiproc4j.cluster {
     requires java.logging;
 
     exports io.multiproc4j.cluster;
-    exports io.multiproc4j.cluster.internal to com.hazelcast.core;
 }

@@ -103,29 +103,31 @@ public final class ClusterBench {
                     pool.awaitMembers(n, java.time.Duration.ofSeconds(60));
                     String label = "local(" + n + ")";
                     if (n == 1) {
-                        rows.add(row("member start-up, first member alone (ms)", firstMember, "", Double.NaN, ""));
+                        add(rows, row("member start-up, first member alone (ms)", firstMember, "", Double.NaN, ""));
+                        add(rows, row("lite member start-up, joining local(1) (ms), the alternative to the client",
+                                liteMemberJoin(cluster), "", Double.NaN, ""));
                     } else {
-                        rows.add(row("member start-up, joining member, " + label + " (ms, mean)", joins / (n - 1), "", Double.NaN, ""));
+                        add(rows, row("member start-up, joining member, " + label + " (ms, mean)", joins / (n - 1), "", Double.NaN, ""));
                     }
-                    rows.add(row("client start-up, connect until it uses every member, " + label + " (ms)",
+                    add(rows, row("client start-up, connect until it uses every member, " + label + " (ms)",
                             medianOf(connects), "", Double.NaN, ""));
                     double trip = perChunkMicros(pool, mode.roundTrips(), mode.reps());
-                    rows.add(row("per-chunk overhead: 1-element chunk round trip, " + label + " (µs)", trip, pyTrip,
+                    add(rows, row("per-chunk overhead: 1-element chunk round trip, " + label + " (µs)", trip, pyTrip,
                             Double.NaN, "≤ 1000 µs"));
                     double map = median(mode, () -> pool.map(Workloads.LIGHT, vector));
-                    rows.add(row(String.format(Locale.ROOT, "map(x -> x + 1), %,d elements, default chunks, %s (ms)",
+                    add(rows, row(String.format(Locale.ROOT, "map(x -> x + 1), %,d elements, default chunks, %s (ms)",
                             mode.vector(), label), map, "Pool.processes(2) " + fmt(processMap) + " ms; " + pyMap,
                             processMap / map, ""));
                     double chunked = median(mode, () -> pool.map(Workloads.LIGHT, chunkInputs, 1));
-                    rows.add(row(String.format(Locale.ROOT, "map(x -> x + 1), chunk size 1, %s (chunks/s)", label),
+                    add(rows, row(String.format(Locale.ROOT, "map(x -> x + 1), chunk size 1, %s (chunks/s)", label),
                             mode.chunks() / (chunked / 1000), "", Double.NaN, ""));
                     double heavyMs = median(mode, () -> pool.map(Workloads.HEAVIER, heavy));
-                    rows.add(row(String.format(Locale.ROOT, "heavy map speed-up over the sequential loop (%,d × %d rounds), %s",
+                    add(rows, row(String.format(Locale.ROOT, "heavy map speed-up over the sequential loop (%,d × %d rounds), %s",
                                     mode.heavy(), Workloads.HEAVIER_ROUNDS, label), sequentialHeavy / heavyMs,
                             "Pool.processes(2) " + fmt(sequentialHeavy / processHeavy) + "×; " + pyHeavy,
                             Double.NaN, n == 2 ? "≥ 1.8×" : ""));
                     if (n >= 2) {
-                        rows.add(row("recovery after SIGKILL of a member mid-map, " + label + " (ms)",
+                        add(rows, row("recovery after SIGKILL of a member mid-map, " + label + " (ms)",
                                 recovery(cluster, pool), "", Double.NaN, "≤ 3000 ms"));
                     }
                 }
@@ -133,6 +135,31 @@ public final class ClusterBench {
         }
         System.out.println();
         rows.forEach(System.out::println);
+    }
+
+    /** Keeps a row for the final table and prints it now, so a run cut short still says what it measured. */
+    private static void add(List<String> rows, String row) {
+        rows.add(row);
+        System.out.println(row);
+        System.out.flush();
+    }
+
+    /** A lite member (no data, but a member: it listens, joins, heartbeats) joining the cluster, ms. */
+    private static double liteMemberJoin(LocalCluster cluster) throws IOException {
+        var config = cluster.config();
+        var keys = new io.multiproc4j.cluster.internal.Keys(config.authKey());
+        int port;
+        try (var socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            port = socket.getLocalPort();
+        }
+        var member = io.multiproc4j.cluster.internal.HazelcastSettings.member(keys.clusterName(config.clusterName()),
+                "127.0.0.1", port, config.members(), 1, "not-a-worker");
+        member.setLiteMember(true);
+        long t = System.nanoTime();
+        var lite = com.hazelcast.core.Hazelcast.newHazelcastInstance(member);
+        double ms = (System.nanoTime() - t) / 1e6;
+        lite.getLifecycleService().terminate();
+        return ms;
     }
 
     /** Sequential one-element calls: what one chunk costs beyond its work. */

@@ -149,6 +149,10 @@ public final class LocalCluster implements AutoCloseable {
         return startMember(address, key, null);
     }
 
+    private boolean anyAlive() {
+        return members.stream().anyMatch(m -> m.process().isAlive());
+    }
+
     private CompletableFuture<LocalMember> startMember(String address, byte[] memberKey, String rawName) {
         if (closed) {
             throw new IllegalStateException("the local cluster is closed");
@@ -165,6 +169,8 @@ public final class LocalCluster implements AutoCloseable {
                 "--bind", "127.0.0.1", "--port", Integer.toString(port), "--threads", Integer.toString(threadsPerMember)));
         if (rawName != null) {
             command.addAll(List.of("--hazelcast-cluster-name", rawName));
+        } else if (java.util.Arrays.equals(memberKey, key) && anyAlive()) {
+            command.add("--await-others");
         }
         Process process;
         try {

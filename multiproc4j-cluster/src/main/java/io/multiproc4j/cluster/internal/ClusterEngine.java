@@ -117,6 +117,8 @@ public final class ClusterEngine implements Engine {
         final long pid;
         final Set<Chunk> inFlight = new LinkedHashSet<>();
         long chunksDone;
+        /** Gets no new chunk before this ({@link System#nanoTime()}); 0 for none. */
+        long suspendedUntil;
 
         Slot(Member member, String address, int capacity, long pid) {
             this.member = member;
@@ -436,7 +438,11 @@ public final class ClusterEngine implements Engine {
     private Slot pick() {
         Slot best = null;
         int bestFree = 0;
+        long now = System.nanoTime();
         for (Slot s : members.values()) {
+            if (s.suspendedUntil != 0 && now - s.suspendedUntil < 0) {
+                continue;
+            }
             int free = s.capacity + prefetch - s.inFlight.size();
             if (free > bestFree || free == bestFree && free > 0 && best != null && s.inFlight.size() < best.inFlight.size()) {
                 best = s;
@@ -543,18 +549,28 @@ public final class ClusterEngine implements Engine {
         if (failure instanceof CancellationException) {
             return; // we cancelled it (interrupt or shutdownNow) and failed the batch there
         }
-        if (memberLoss(failure)) {
-            if (neverReached(failure)) {
-                // the member was gone before the chunk reached it: not the chunk's fault, no retry spent
-                lock.lock();
-                try {
-                    if (chunk.nonce == nonce && !chunk.ended) {
-                        chunk.attempts--;
-                    }
-                } finally {
-                    lock.unlock();
+        if (neverReached(failure)) {
+            // The client's member list did not hold the member at that moment (it is leaving, or the list is
+            // being updated as another joins): the chunk never reached it. Run it again without spending a
+            // retry, and give that member a moment; membership events decide whether it is gone.
+            lock.lock();
+            try {
+                if (chunk.nonce == nonce && !chunk.ended && chunk.slot == slot) {
+                    slot.inFlight.remove(chunk);
+                    running.remove(chunk);
+                    chunk.slot = null;
+                    chunk.future = null;
+                    chunk.attempts--;
+                    slot.suspendedUntil = System.nanoTime() + 200_000_000L;
+                    pending.addFirst(chunk);
+                    changed.signalAll();
                 }
+            } finally {
+                lock.unlock();
             }
+            return;
+        }
+        if (memberLoss(failure)) {
             lost(slot.member.getUuid(), "could not be reached (" + failure.getClass().getSimpleName() + ")");
             return;
         }

@@ -67,13 +67,16 @@ public final class HazelcastSettings {
         config.setProperty("hazelcast.max.no.heartbeat.seconds", "10");
         config.setProperty("hazelcast.graceful.shutdown.max.wait", "15");
         config.setProperty("hazelcast.shutdownhook.enabled", "false");
+        // a member that found nobody in time (a loaded machine) forms a cluster of its own; merge it soon
+        config.setProperty("hazelcast.merge.first.run.delay.seconds", "5");
+        config.setProperty("hazelcast.merge.next.run.delay.seconds", "5");
         NetworkConfig network = config.getNetworkConfig();
         network.setPort(port).setPortAutoIncrement(false).setPublicAddress(bind + ":" + port);
         network.getInterfaces().setEnabled(true).addInterface(bind);
         JoinConfig joinConfig = network.getJoin();
         joinConfig.getMulticastConfig().setEnabled(false);
         joinConfig.getAutoDetectionConfig().setEnabled(false);
-        var tcp = joinConfig.getTcpIpConfig().setEnabled(true).setConnectionTimeoutSeconds(1);
+        var tcp = joinConfig.getTcpIpConfig().setEnabled(true).setConnectionTimeoutSeconds(5);
         for (String member : join) {
             tcp.addMember(member);
         }

@@ -17,6 +17,7 @@ import java.util.List;
  *
  * <pre>
  *   --join H:P,H:P --cluster NAME --key-file FILE|- --bind ADDR --port P [--threads N | --processes N]
+ *   [--await-others]   (print ready only once the member sees another: it joined a running cluster)
  * </pre>
  *
  * With {@code --key-file -} the key comes as one hex line on standard input, and standard input
@@ -40,6 +41,7 @@ public final class WorkerMain {
         int capacity = Runtime.getRuntime().availableProcessors();
         boolean processes = false;
         String rawName = null;
+        boolean awaitOthers = false;
         for (int i = 0; i < args.length; i++) {
             String value = i + 1 < args.length ? args[i + 1] : null;
             switch (args[i]) {
@@ -60,6 +62,10 @@ public final class WorkerMain {
                     processes = true;
                 }
                 case "--hazelcast-cluster-name" -> rawName = value;
+                case "--await-others" -> {
+                    awaitOthers = true;
+                    i--;
+                }
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
             i++;
@@ -80,6 +86,13 @@ public final class WorkerMain {
         }
         ClusterWorker worker = Members.start(join, cluster, key, bind, port, capacity, processes, rawName);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(worker), "multiproc4j-cluster-worker-stop"));
+        if (awaitOthers) {
+            // joining a running cluster: "ready" means joined, not alone (split clusters merge within seconds)
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(120);
+            while (worker.clusterSize() < 2 && System.nanoTime() - deadline < 0) {
+                java.util.concurrent.locks.LockSupport.parkNanos(50_000_000);
+            }
+        }
         System.out.println("ready " + worker.address());
         System.out.flush();
         if (keyFile.equals("-")) {
