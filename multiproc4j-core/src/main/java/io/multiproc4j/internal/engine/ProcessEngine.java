@@ -557,6 +557,7 @@ public final class ProcessEngine implements Engine {
         } catch (IOException | RuntimeException e) {
             // EOF: the worker exited (its exit is handled by onExit) or broke the protocol.
             slot.process.kill();
+            closeQuietly(channel);  // our end of its socket: without this, one descriptor per worker leaked
         }
     }
 
