@@ -60,9 +60,14 @@ class ManagerPortFuzzTest {
     private static ProcessResources.Snapshot baseline;
     private static final List<String> uncaught = Collections.synchronizedList(new ArrayList<>());
     private static Thread.UncaughtExceptionHandler previousHandler;
+    /** Thousands of refusals would each log a WARNING line: kept quiet here, restored after. */
+    private static final java.util.logging.Logger MANAGER_LOG = java.util.logging.Logger.getLogger("io.multiproc4j.manager");
+    private static java.util.logging.Level previousLevel;
 
     @BeforeContainer
     static void serve() throws Exception {
+        previousLevel = MANAGER_LOG.getLevel();
+        MANAGER_LOG.setLevel(java.util.logging.Level.SEVERE);
         previousHandler = Thread.getDefaultUncaughtExceptionHandler();
         Thread.setDefaultUncaughtExceptionHandler((thread, e) -> uncaught.add(thread.getName() + ": " + e));
         directory = Files.createTempDirectory("mp4j-fuzz-");
@@ -94,6 +99,7 @@ class ManagerPortFuzzTest {
             }
         }
         Thread.setDefaultUncaughtExceptionHandler(previousHandler);
+        MANAGER_LOG.setLevel(previousLevel);
         if (directory != null) {
             Files.deleteIfExists(directory.resolve("m.sock"));
             Files.deleteIfExists(directory);
