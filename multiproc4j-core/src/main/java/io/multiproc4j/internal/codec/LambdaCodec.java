@@ -20,7 +20,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * shape (what {@link SerializedLambda} holds apart from the captured values: capturing class,
  * interface, implementation method) is written once per lambda class into a header that is cached,
  * and each value adds only its captured arguments, each encoded by {@link StandardCodec}. Decoding
- * caches the shape by its header bytes and rebuilds the lambda the way JDK deserialization does,
+ * caches the shape by its header bytes (on the capturing class: no global map keeps user classes
+ * and their loaders alive) and rebuilds the lambda the way JDK deserialization does,
  * through the capturing class's {@code $deserializeLambda$}. An executor's {@code submit(() -> f(i))}
  * then costs a header copy and an int instead of a serialization stream with class descriptors.
  *
@@ -38,7 +39,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * as JDK deserialization would ask it.
  */
 final class LambdaCodec {
-    private static final int MAX_SHAPES = 4096;
+    /** Shapes kept per capturing class (one per lambda in it, normally a handful). */
+    private static final int MAX_SHAPES = 1024;
 
     /** How a lambda class encodes, or {@link #NOT_A_LAMBDA}. */
     private static final ClassValue<EncodeShape> SHAPES = new ClassValue<>() {
@@ -59,7 +61,16 @@ final class LambdaCodec {
     };
     private static final EncodeShape NOT_A_LAMBDA = new EncodeShape(null);
 
-    private static final Map<HeaderKey, DecodeShape> DECODED = new ConcurrentHashMap<>();
+    /**
+     * Decoded shapes, kept on their capturing class (not in a global map, which would keep the
+     * classes and their loaders reachable for ever).
+     */
+    private static final ClassValue<Map<HeaderKey, DecodeShape>> DECODED = new ClassValue<>() {
+        @Override
+        protected Map<HeaderKey, DecodeShape> computeValue(Class<?> capturingClass) {
+            return new ConcurrentHashMap<>();
+        }
+    };
 
     private LambdaCodec() {}
 
@@ -128,13 +139,17 @@ final class LambdaCodec {
             throw new StreamCorruptedException("a lambda header of " + h + " bytes");
         }
         byte[] header = in.readNBytes(h);
-        DecodeShape shape = DECODED.get(new HeaderKey(header));
+        Class<?> capturingClass = StandardCodec.resolve(
+                new DataInputStream(new java.io.ByteArrayInputStream(header)).readUTF().replace('/', '.'));
+        Map<HeaderKey, DecodeShape> shapes = DECODED.get(capturingClass);
+        var key = new HeaderKey(header);
+        DecodeShape shape = shapes.get(key);
         if (shape == null) {
-            shape = DecodeShape.of(header);
-            if (DECODED.size() >= MAX_SHAPES) {
-                DECODED.clear(); // a miss only costs resolving the shape again
+            shape = DecodeShape.of(capturingClass, header);
+            if (shapes.size() >= MAX_SHAPES) {
+                shapes.clear(); // a miss only costs resolving the shape again
             }
-            DECODED.put(new HeaderKey(header), shape);
+            shapes.put(key, shape);
         }
         shape.checkFilter();
         int n = in.readInt();
@@ -165,9 +180,9 @@ final class LambdaCodec {
     private record DecodeShape(Class<?> capturingClass, String interfaceClass, String interfaceMethod,
                                String interfaceSignature, String implClass, String implMethod, String implSignature,
                                int implKind, String instantiatedType, MethodHandle deserialize) {
-        static DecodeShape of(byte[] header) throws IOException, ClassNotFoundException {
+        static DecodeShape of(Class<?> capturingClass, byte[] header) throws IOException {
             var in = new DataInputStream(new java.io.ByteArrayInputStream(header));
-            String capturing = in.readUTF();
+            in.readUTF(); // the capturing class, resolved by the caller
             String fi = in.readUTF();
             String fiMethod = in.readUTF();
             String fiSignature = in.readUTF();
@@ -176,7 +191,6 @@ final class LambdaCodec {
             String implSignature = in.readUTF();
             int kind = in.readInt();
             String instantiated = in.readUTF();
-            Class<?> capturingClass = StandardCodec.resolve(capturing.replace('/', '.'));
             if (!capturingClass.getModule().isOpen(capturingClass.getPackageName(), LambdaCodec.class.getModule())) {
                 throw new InvalidClassException(capturingClass.getName(), "its package is not open to multiproc4j");
             }

@@ -114,9 +114,11 @@ public final class StandardCodec implements Codec {
     }
 
     /**
-     * Decodes a list of results that the pool only reads (a batch's results on their way into the
-     * call's result list): a packed list comes back as a {@link PackedList} view of the bytes, boxing
-     * nothing until read; anything else as {@link Codec#decode} gives it.
+     * Decodes a list that its receiver only reads: a batch's results on their way into the call's
+     * result list in the pool, a batch's inputs in a worker. A packed list comes back as a
+     * {@link PackedList} view of the bytes, boxing each element only when it is read (so the box can
+     * die young, or not exist at all once the JIT inlines the reader); anything else as
+     * {@link Codec#decode} gives it.
      *
      * @param codec the pool's codec
      * @param bytes what a worker's codec encoded from a list

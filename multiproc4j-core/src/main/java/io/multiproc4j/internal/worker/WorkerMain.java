@@ -195,7 +195,7 @@ public final class WorkerMain {
                 fn = (SerializableFunction<Object, Object>) codec.decode(functionBytes);
                 functions.put(functionId, fn);
             }
-            inputs = (List<Object>) codec.decode(inputBytes);
+            inputs = (List<Object>) io.multiproc4j.internal.codec.StandardCodec.decodeResults(codec, inputBytes); // perf: packed inputs stay packed
         } catch (Throwable t) {
             sendFailure(batchId, 0, new IllegalStateException(
                     "the worker could not decode the task: " + t, t));

@@ -45,7 +45,7 @@ class AotCacheTest {
     }
 
     @Test
-    void aWorker_getsTheCacheOfItsKey_whenItExists_inPlaceOfSharing() throws Exception {
+    void aWorker_getsTheCacheOfItsKey_whenItExists_unlessTurnedOff() throws Exception {
         Path jar = dir.resolve("app.jar");
         Files.writeString(jar, "classes");
         String key = AotCache.key(command(), MAIN, jar.toString(), "");
@@ -61,7 +61,13 @@ class AotCacheTest {
             List<String> other = command();
             AotCache.apply(other, List.of(), "some.OtherMain", jar.toString(), "", null);
             assertThat(other).as("only workers").isEqualTo(command());
+
+            System.setProperty(AotCache.PROPERTY, "off");
+            List<String> off = command();
+            AotCache.apply(off, List.of(), MAIN, jar.toString(), "", null);
+            assertThat(off).as("the off switch").isEqualTo(command());
         } finally {
+            System.clearProperty(AotCache.PROPERTY);
             if (before == null) {
                 System.clearProperty(AotCache.DIR_PROPERTY);
             } else {
