@@ -24,7 +24,7 @@ import java.util.concurrent.TimeUnit;
  *   <li>member start-up: the first member alone, and one more joining, ms</li>
  *   <li>client start-up: {@code ClusterPool.connect} to a running cluster until it uses every member, ms</li>
  *   <li>per-chunk overhead: a one-element chunk's round trip, {@code applyAsync(x -> x + 1).get()}, µs</li>
- *   <li>tiny tasks: {@code map(x -> x + 1)} over the inputs with the default chunk size, ms, and with
+ *   <li>tiny tasks (members as {@code ClusterPool.local(n)} starts them, sharing the processors): {@code map(x -> x + 1)} over the inputs with the default chunk size, ms, and with
  *       chunk size 1, chunks/s, on {@code ClusterPool.local(1..3)}</li>
  *   <li>heavy tasks: sequential time / {@code map} time ({@link Workloads#HEAVIER}), speed-up</li>
  *   <li>recovery: a member SIGKILLed mid-map, from the kill until its chunks ran again elsewhere, ms</li>
@@ -82,7 +82,8 @@ public final class ClusterBench {
 
         for (int members = 1; members <= 3; members++) {
             long t0 = System.nanoTime();
-            try (LocalCluster cluster = LocalCluster.start(1)) {
+            // what ClusterPool.local(members) starts: the members share the processors
+            try (LocalCluster cluster = LocalCluster.start(1, Math.max(1, cores / members))) {
                 double firstMember = (System.nanoTime() - t0) / 1e6;
                 double joins = 0;
                 for (int i = 1; i < members; i++) {

@@ -96,8 +96,9 @@ public final class ClusterPool implements Pool {
     }
 
     /**
-     * Starts {@code members} worker members on loopback, as child JVMs of this one (each runs as
-     * many chunks at once as this machine has processors), and connects to them. They stop when the
+     * Starts {@code members} worker members on loopback, as child JVMs of this one (they share this
+     * machine's processors: each runs {@code max(1, processors / members)} chunks at once), and
+     * connects to them. They stop when the
      * pool closes, and within a second when this JVM dies.
      *
      * @param members how many members

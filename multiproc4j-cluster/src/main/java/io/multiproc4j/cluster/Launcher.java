@@ -178,7 +178,7 @@ public final class Launcher {
 
     /** A started worker: its ssh client, address, and what it printed. */
     private record Session(Host host, String address, Process ssh, List<String> out, List<String> err,
-                           CompletableFuture<String> ready) {}
+                           CompletableFuture<String> ready, Thread errPump) {}
 
     /**
      * Starts the workers, runs {@code java JVM-ARGS}, stops the workers.
@@ -288,14 +288,13 @@ public final class Launcher {
         List<String> out = new CopyOnWriteArrayList<>();
         List<String> err = new CopyOnWriteArrayList<>();
         var ready = new CompletableFuture<String>();
-        var session = new Session(host, address, ssh, out, err, ready);
         pump(ssh.getInputStream(), out, ready, "multiproc4j-cluster-launch-out-" + host.host());
-        pump(ssh.getErrorStream(), err, null, "multiproc4j-cluster-launch-err-" + host.host());
-        return session;
+        Thread errPump = pump(ssh.getErrorStream(), err, null, "multiproc4j-cluster-launch-err-" + host.host());
+        return new Session(host, address, ssh, out, err, ready, errPump);
     }
 
-    private static void pump(java.io.InputStream stream, List<String> lines, CompletableFuture<String> ready, String thread) {
-        Thread.ofPlatform().daemon().name(thread).start(() -> {
+    private static Thread pump(java.io.InputStream stream, List<String> lines, CompletableFuture<String> ready, String thread) {
+        return Thread.ofPlatform().daemon().name(thread).start(() -> {
             try (var in = new BufferedReader(new InputStreamReader(stream, StandardCharsets.UTF_8))) {
                 String line;
                 while ((line = in.readLine()) != null) {
@@ -332,6 +331,11 @@ public final class Launcher {
             return null;
         }
         int code = exitCode(s.ssh());
+        try {
+            s.errPump().join(10_000); // what ssh said before it ended, all of it
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         String error = String.join(" ", s.err());
         if (error.contains("Permission denied") || error.contains("Authentication failed") || code == 255 && error.contains("publickey")) {
             return "SSH login refused for " + where + " (" + lastLine(s.err()).substring(2) + "); check the user, --identity and the "

@@ -69,11 +69,12 @@ public final class LocalCluster implements AutoCloseable {
     }
 
     /**
-     * @param members how many members, each running as many chunks at once as this machine has processors
+     * @param members how many members; they share this machine's processors (each runs
+     *                {@code max(1, processors / members)} chunks at once), so that they do not oversubscribe it
      * @return the running cluster, once every member has joined
      */
     public static LocalCluster start(int members) {
-        return start(members, Runtime.getRuntime().availableProcessors());
+        return start(members, Math.max(1, Runtime.getRuntime().availableProcessors() / Math.max(1, members)));
     }
 
     /**
@@ -165,7 +166,14 @@ public final class LocalCluster implements AutoCloseable {
         command.add("-cp");
         command.add(System.getProperty("java.class.path"));
         command.add(WorkerMain.class.getName());
-        command.addAll(List.of("--join", String.join(",", seeds), "--cluster", name, "--key-file", "-",
+        // join through every member alive now as well as the first ones: the seeds may have been killed
+        var join = new java.util.LinkedHashSet<>(seeds);
+        for (LocalMember m : members) {
+            if (m.process().isAlive()) {
+                join.add(m.address());
+            }
+        }
+        command.addAll(List.of("--join", String.join(",", join), "--cluster", name, "--key-file", "-",
                 "--bind", "127.0.0.1", "--port", Integer.toString(port), "--threads", Integer.toString(threadsPerMember)));
         if (rawName != null) {
             command.addAll(List.of("--hazelcast-cluster-name", rawName));
