@@ -324,6 +324,48 @@ class ManagerPortFuzzTest {
         return Arbitraries.integers().between(0, 4);
     }
 
+    /** A peer that connects and stays silent is dropped by the handshake deadline (10 s), not held. */
+    @Example
+    void silentPeer_isDisconnected_byTheHandshakeDeadline() throws Exception {
+        PortFuzzer.Exchange exchange = PortFuzzer.sendAndHold(address(false), List.of(), Duration.ofSeconds(60));
+        assertThat(exchange.closedByServer()).isTrue();
+        assertOnlyHandshakeFrames(exchange.received());
+    }
+
+    /**
+     * A flood of silent connections costs the manager a bounded number of threads (the handshake
+     * bound, 64), those already authenticated are served throughout, and once the flood is dropped
+     * new clients are served again.
+     */
+    @Example
+    void floodOfSilentConnections_boundsThreads_andAuthenticatedClientsAreServedThroughout() throws Exception {
+        int flood = 150;
+        // connected before the flood (an earlier property's Manager.close() closed this JVM's shared connection)
+        honest(false);
+        honest(true);
+        var holders = new ArrayList<java.util.concurrent.Future<PortFuzzer.Exchange>>();
+        try (var executor = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int i = 0; i < flood; i++) {
+                holders.add(executor.submit(() -> PortFuzzer.sendAndHold(address(false), List.of(), Duration.ofSeconds(60))));
+            }
+            // the flood is in place once the manager holds (nearly) as many handshakes as it allows
+            Conditions.await("the silent peers are connected", Duration.ofSeconds(30),
+                    () -> ProcessResources.self().threads() >= baseline.threads() + 60);
+            int peak = 0;
+            for (int i = 0; i < 50; i++) {
+                honest(false);  // on its existing connection
+                honest(true);
+                peak = Math.max(peak, ProcessResources.self().threads());
+            }
+            for (var holder : holders) {
+                assertThat(holder.get(120, java.util.concurrent.TimeUnit.SECONDS).closedByServer())
+                        .as("every silent connection is closed by the manager").isTrue();
+            }
+            assertThat(peak).as("threads while " + flood + " silent peers were connected")
+                    .isLessThanOrEqualTo(baseline.threads() + 64 + THREAD_SLACK + 2);
+        }
+    }
+
     private static byte[] concat(byte[] a, byte[] b) {
         byte[] both = java.util.Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, both, a.length, b.length);

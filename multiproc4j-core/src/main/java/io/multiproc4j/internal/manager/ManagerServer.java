@@ -89,6 +89,13 @@ import java.util.function.Supplier;
 public final class ManagerServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("io.multiproc4j.manager");
     private static final long HANDSHAKE_DEADLINE_MS = 10_000;
+    /**
+     * Connections that may be in their handshake at once. Each holds a platform thread and a
+     * selector for up to {@link #HANDSHAKE_DEADLINE_MS}; without a bound, a peer that opens
+     * connections and stays silent would make the manager start a thread per connection.
+     * Authenticated connections do not count, so clients already served are never affected.
+     */
+    static final int MAX_PENDING_HANDSHAKES = 64;
     private static final Map<Class<?>, Map<String, Method>> METHODS = new ConcurrentHashMap<>();
 
     private final byte[] key;
@@ -104,6 +111,7 @@ public final class ManagerServer implements AutoCloseable {
     private final Map<String, Registered> types = new ConcurrentHashMap<>();
     private final Set<ManagerChannel> connections = ConcurrentHashMap.newKeySet();
     private final Map<String, Grant> grants = new ConcurrentHashMap<>();
+    private final java.util.concurrent.Semaphore handshakes = new java.util.concurrent.Semaphore(MAX_PENDING_HANDSHAKES);
     private final CountDownLatch terminated = new CountDownLatch(1);
     private volatile boolean closed;
 
@@ -262,11 +270,37 @@ public final class ManagerServer implements AutoCloseable {
                 }
                 return;
             }
+            if (!handshakes.tryAcquire()) {
+                LOG.log(System.Logger.Level.WARNING, "manager " + address + " refused a connection: "
+                        + MAX_PENDING_HANDSHAKES + " others are still in their handshake (a client that connects and "
+                        + "stays silent is dropped after " + HANDSHAKE_DEADLINE_MS / 1000 + " s)");
+                try {
+                    socket.close();
+                } catch (IOException e) {
+                    // closing a refused connection
+                }
+                continue;
+            }
             Thread.ofPlatform().daemon().name("multiproc4j-manager-connection").start(() -> serve(socket));
         }
     }
 
+    /** One connection: its handshake holds one of {@link #handshakes} until it ends, either way. */
     private void serve(SocketChannel socket) {
+        var released = new java.util.concurrent.atomic.AtomicBoolean();
+        Runnable handshakeOver = () -> {
+            if (released.compareAndSet(false, true)) {
+                handshakes.release();
+            }
+        };
+        try {
+            serve(socket, handshakeOver);
+        } finally {
+            handshakeOver.run();
+        }
+    }
+
+    private void serve(SocketChannel socket, Runnable handshakeOver) {
         ManagerChannel channel;
         try {
             channel = new ManagerChannel(socket);
@@ -328,6 +362,7 @@ public final class ManagerServer implements AutoCloseable {
             return;
         }
         channel.limit(maxFrame);
+        handshakeOver.run();
         var session = new ClientSession(remote, via);
         var inflight = new ConcurrentHashMap<Long, Thread>();
         try {
