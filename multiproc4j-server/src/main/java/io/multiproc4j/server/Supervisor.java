@@ -2,7 +2,10 @@ package io.multiproc4j.server;
 
 import com.sun.net.httpserver.HttpHandler;
 import io.multiproc4j.WorkerOutput;
+import io.multiproc4j.internal.supervise.Crew;
+import io.multiproc4j.internal.supervise.ExitCause;
 import io.multiproc4j.internal.supervise.WorkerProcess;
+import io.multiproc4j.internal.supervise.WorkerProcess.LaunchSpec;
 import io.multiproc4j.internal.transport.FrameChannel;
 import io.multiproc4j.internal.transport.FrameChannel.Frame;
 import io.multiproc4j.internal.transport.FrameChannel.PayloadWriter;
@@ -23,14 +26,13 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.NetworkInterface;
 import java.net.SocketException;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
 import java.net.UnknownHostException;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -45,7 +47,6 @@ import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Executor;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -74,8 +75,10 @@ import java.util.stream.Stream;
  * <h2>Data flow</h2>
  * <pre>
  *  start(): bind the port (native listener(s), or a JDK channel for ACCEPTOR) ─► spawn workers
- *           (core's WorkerProcess) ─► each connects to the control socket: HELLO ─► SETUP ─►
- *           fetches its listener from the {@link FdServer} (SCM_RIGHTS) ─► READY
+ *           through core's supervision ({@code internal.supervise.Supervisor} and {@link Crew}: key
+ *           in the environment, HELLO, start timeout, lifeline, one {@link ExitCause} per exit) ─►
+ *           connected(channel): SETUP ─► the worker fetches its listener from the {@link FdServer}
+ *           (SCM_RIGHTS, proved by a token sent in SETUP) ─► READY
  *  monitor thread, every tick: PING every worker; kill one silent for workerTimeout; every
  *           {@value WorkerModel#SAMPLE_MILLIS} ms apply the autoscaling rule; start or stop workers
  *           until the number of slots in use matches the target
@@ -92,15 +95,16 @@ import java.util.stream.Stream;
  * A crashed worker's slot gets a new worker with the restart counted and its cause kept.
  *
  * <h2>Concurrency</h2>
- * One lock guards the worker list, the target and the phase; the control reader threads, the
- * process-exit callbacks (virtual threads), the monitor and the public methods take it briefly.
+ * One lock guards the worker list, the target, the phase and the {@link Crew}; supervision's
+ * connection threads (one per worker, reading its frames), its exit callbacks (virtual threads),
+ * the monitor and the public methods take it briefly.
  * Frames are sent outside it where they might block (a client request), inside it where they are
  * control frames of a few bytes. {@code changed} wakes whoever waits for a worker to become ready or
  * to go.
  *
  * <h2>Crash handling</h2>
- * A worker's death is its process exit ({@link Process#onExit()}), never a read on a channel the
- * dying worker may hold. Exit handling fails the ACCEPTOR requests it held with 503, logs the cause
+ * A worker's death is its process exit as supervision reports it (once, after its frames were read,
+ * with one {@link ExitCause}), never a read on a channel the dying worker may hold. Exit handling fails the ACCEPTOR requests it held with 503, logs the cause
  * (exit code, signal, missed heartbeats, last stderr line) and, unless the worker was being stopped,
  * starts a replacement; a worker that failed to construct its app is not restarted at once (a back
  * off up to 30 s) so broken code does not spin.
@@ -114,7 +118,7 @@ public final class Supervisor implements AutoCloseable {
     private static final long START_TIMEOUT_MILLIS = 60_000;
     private static final long STOP_TIMEOUT_MILLIS = 35_000;
     private static final int BACKLOG = 4096;
-    private static final Executor VIRTUAL = task -> Thread.ofVirtual().start(task);
+    private static final SecureRandom RANDOM = new SecureRandom();
 
     private enum Phase { RUNNING, CLOSING, CLOSED }
 
@@ -123,13 +127,11 @@ public final class Supervisor implements AutoCloseable {
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
     private final List<Worker> workers = new ArrayList<>();
-    private final Map<String, Worker> unconnected = new HashMap<>();
     private final Map<Integer, Integer> slotFds = new HashMap<>();
     private final AtomicLong requestIds = new AtomicLong();
     private final Set<SocketChannel> clients = ConcurrentHashMap.newKeySet();
     private Phase phase = Phase.RUNNING;
     private int target;
-    private int workerCounter;
     private int waitingRequests;
     private int queuedStreak;
     private long idleSinceNanos;
@@ -137,8 +139,8 @@ public final class Supervisor implements AutoCloseable {
     private long nextSpawnNanos;
     private long lastSampleNanos;
     private Path directory;
-    private Path controlPath;
-    private ServerSocketChannel control;
+    private io.multiproc4j.internal.supervise.Supervisor supervision; // core's: spawn, handshake, exits
+    private Crew crew;
     private FdServer fdServer;
     private int sharedFd = -1;
     private ServerSocketChannel acceptor;
@@ -390,6 +392,7 @@ public final class Supervisor implements AutoCloseable {
         final int restarts;
         final String lastRestart;
         final WorkerProcess process;
+        final String fdToken = newToken(); // proves it to the FdServer; sent only in its SETUP
         final Instant started = Instant.now();
         final long startNanos = System.nanoTime();
         final CompletableFuture<Void> ready = new CompletableFuture<>();
@@ -425,6 +428,12 @@ public final class Supervisor implements AutoCloseable {
         }
     }
 
+    private static String newToken() {
+        byte[] token = new byte[32];
+        RANDOM.nextBytes(token);
+        return HexFormat.of().formatHex(token);
+    }
+
     // ---------------------------------------------------------------- start
 
     private void begin() throws IOException {
@@ -435,9 +444,6 @@ public final class Supervisor implements AutoCloseable {
         directory = Files.createTempDirectory(Path.of(System.getProperty("java.io.tmpdir")),
                 "multiproc4j-server-" + ProcessHandle.current().pid() + "-",
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-        controlPath = directory.resolve("control.sock");
-        control = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-        control.bind(UnixDomainSocketAddress.of(controlPath));
         InetSocketAddress requested = new InetSocketAddress(address, config.port);
         switch (config.sharing) {
             case SHARED_SOCKET -> {
@@ -466,7 +472,10 @@ public final class Supervisor implements AutoCloseable {
         if (config.sharing != PortSharing.ACCEPTOR) {
             fdServer = new FdServer(directory.resolve("fds.sock"), this::listenerFor);
         }
-        Thread.ofPlatform().daemon().name("multiproc4j-server-control").start(this::controlAcceptLoop);
+        supervision = io.multiproc4j.internal.supervise.Supervisor.open(new Supervision());
+        crew = new Crew(supervision, "worker",
+                name -> LaunchSpec.of(name, ServerWorkerMain.class, config.jvmOptions, config.output),
+                Duration.ofMillis(START_TIMEOUT_MILLIS), config.model.max());
 
         List<Worker> first = new ArrayList<>();
         lock.lock();
@@ -548,14 +557,14 @@ public final class Supervisor implements AutoCloseable {
 
     private void awaitReady(Worker w, String what) {
         try {
-            w.ready.get(START_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
+            w.ready.get(START_TIMEOUT_MILLIS + 5_000, TimeUnit.MILLISECONDS); // supervision kills it at START_TIMEOUT_MILLIS
         } catch (ExecutionException e) {
             Throwable cause = e.getCause();
             throw cause instanceof ServerStartException sse ? sse
                     : new ServerStartException(what + ": " + w + " failed: " + cause, cause);
         } catch (TimeoutException e) {
             w.killReason = "not ready after " + START_TIMEOUT_MILLIS + " ms";
-            w.process.kill();
+            w.process.kill(ExitCause.START_TIMEOUT);
             throw new ServerStartException(what + ": " + w + " was not ready after " + START_TIMEOUT_MILLIS
                     + " ms; its last output: " + w.process.stderrTail(500));
         } catch (InterruptedException e) {
@@ -567,7 +576,6 @@ public final class Supervisor implements AutoCloseable {
     // ---------------------------------------------------------------- spawning and the control channel
 
     private Worker spawnLocked(int slot, int restarts, String lastRestart, Worker predecessor) {
-        String name = "worker-" + (++workerCounter);
         if (config.sharing == PortSharing.REUSE_PORT && !slotFds.containsKey(slot)) {
             try {
                 slotFds.put(slot, listen(bindAddress, true));
@@ -575,16 +583,13 @@ public final class Supervisor implements AutoCloseable {
                 throw new ServerStartException("cannot open a listening socket for slot " + slot + ": " + e.getMessage(), e);
             }
         }
-        WorkerProcess process = WorkerProcess.spawn(name, controlPath, config.jvmOptions, config.output,
-                ServerWorkerMain.class);
-        var w = new Worker(name, slot, restarts, lastRestart, process);
+        WorkerProcess process = crew.spawn(); // it connects later: Supervision.connected finds it in workers
+        var w = new Worker(process.name(), slot, restarts, lastRestart, process);
         w.predecessor = predecessor;
         if (predecessor != null) {
             predecessor.successor = w;
         }
         workers.add(w);
-        unconnected.put(process.key(), w);
-        process.process().onExit().thenRunAsync(() -> onExit(w), VIRTUAL);
         return w;
     }
 
@@ -596,7 +601,7 @@ public final class Supervisor implements AutoCloseable {
         lock.lock();
         try {
             for (Worker w : workers) {
-                if (w.name.equals(parts[0]) && w.process.key().equals(parts[1]) && !w.gone) {
+                if (w.name.equals(parts[0]) && w.fdToken.equals(parts[1]) && !w.gone) {
                     return config.sharing == PortSharing.SHARED_SOCKET ? sharedFd : slotFds.getOrDefault(w.slot, -1);
                 }
             }
@@ -606,72 +611,70 @@ public final class Supervisor implements AutoCloseable {
         }
     }
 
-    private void controlAcceptLoop() {
-        while (true) {
-            SocketChannel socket;
-            try {
-                socket = control.accept();
-            } catch (IOException e) {
-                return; // closed at shutdown
+    /** @return the worker of a supervised child, or null when it has gone already */
+    private Worker workerOf(WorkerProcess child) {
+        lock.lock();
+        try {
+            for (Worker w : workers) {
+                if (w.process == child) {
+                    return w;
+                }
             }
-            Thread.ofPlatform().daemon().name("multiproc4j-server-reader").start(() -> readWorker(socket));
+            return null;
+        } finally {
+            lock.unlock();
         }
     }
 
-    private void readWorker(SocketChannel socket) {
-        var channel = new FrameChannel(socket);
-        Worker w;
-        try {
-            Frame hello = channel.receive();
-            String key = HexFormat.of().formatHex(FrameChannel.readBytes(hello.reader()));
-            lock.lock();
-            try {
-                w = hello.type() == FrameType.HELLO ? unconnected.remove(key) : null;
-                if (w != null) {
-                    w.channel = channel;
-                    w.process.connected(channel);
-                }
-            } finally {
-                lock.unlock();
-            }
+    /**
+     * Core supervision's events for our workers. A worker is in {@link #workers} before it can
+     * connect: {@link #spawnLocked} spawns and adds it under the lock that {@link #workerOf} takes.
+     */
+    private final class Supervision implements io.multiproc4j.internal.supervise.Supervisor.Listener {
+        /** The worker proved its key: configure it, then read its frames here until the connection ends. */
+        @Override
+        public void connected(WorkerProcess child, FrameChannel channel) {
+            Worker w = workerOf(child);
             if (w == null) {
-                channel.close(); // not one of ours
-                return;
+                return; // exited (or was killed) before its connection was handed over
             }
-            long max = config.maxRequests == 0 ? 0
-                    : config.maxRequests + ThreadLocalRandom.current().nextLong(config.maxRequests / 10 + 1);
-            var setup = new Protocol.Setup(w.name, config.http, config.className, config.classPath,
-                    config.sharing.name(), fdServer == null ? "" : fdServer.path().toString(), max, config.threads);
-            channel.send(FrameType.SETUP, setup.encode());
-        } catch (IOException | RuntimeException e) {
+            w.channel = channel;
             try {
-                channel.close();
-            } catch (IOException ignored) {
-                // gone
+                long max = config.maxRequests == 0 ? 0
+                        : config.maxRequests + ThreadLocalRandom.current().nextLong(config.maxRequests / 10 + 1);
+                var setup = new Protocol.Setup(w.name, config.http, config.className, config.classPath,
+                        config.sharing.name(), fdServer == null ? "" : fdServer.path().toString(),
+                        fdServer == null ? "" : w.fdToken, max, config.threads);
+                channel.send(FrameType.SETUP, setup.encode());
+                while (true) {
+                    Frame frame = channel.receive();
+                    switch (frame.type()) {
+                        case READY -> onReady(w);
+                        case INIT_FAILED -> w.initFailure = frame.reader().readUTF();
+                        case RESULTS -> onResults(w, frame.reader());
+                        case RETIRING -> onRetiring(w);
+                        default -> throw new IOException("unexpected frame " + frame.type() + " from " + w);
+                    }
+                }
+            } catch (IOException | RuntimeException e) {
+                // EOF or a reset: the worker is exiting (exited() follows; a reset comes when it exits
+                // with heartbeats unread). Only a worker still alive a while later broke the protocol.
+                try {
+                    if (!child.process().waitFor(5, TimeUnit.SECONDS) && w.killReason == null) {
+                        w.killReason = "killed: its control channel broke (" + e + ") but it did not exit";
+                        child.kill(ExitCause.KILLED);
+                    }
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                }
             }
-            return;
         }
-        try {
-            while (true) {
-                Frame frame = channel.receive();
-                switch (frame.type()) {
-                    case READY -> onReady(w);
-                    case INIT_FAILED -> w.initFailure = frame.reader().readUTF();
-                    case RESULTS -> onResults(w, frame.reader());
-                    case RETIRING -> onRetiring(w);
-                    default -> throw new IOException("unexpected frame " + frame.type() + " from " + w);
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            // EOF or a reset: the worker is exiting (onExit handles it; a reset comes when it exits
-            // with heartbeats unread). Only a worker still alive a while later broke the protocol.
-            try {
-                if (!w.process.process().waitFor(5, TimeUnit.SECONDS) && w.killReason == null) {
-                    w.killReason = "killed: its control channel broke (" + e + ") but it did not exit";
-                    w.process.kill();
-                }
-            } catch (InterruptedException ie) {
-                Thread.currentThread().interrupt();
+
+        @Override
+        public void exited(WorkerProcess child, io.multiproc4j.internal.supervise.Supervisor.Exit exit) {
+            Worker w = workerOf(child);
+            if (w != null) {
+                onExit(w, exit);
             }
         }
     }
@@ -682,6 +685,10 @@ public final class Supervisor implements AutoCloseable {
             if (w.gone || w.state == WorkerInfo.State.STOPPING) {
                 return; // told to stop before it was ready (closing): it exits without serving
             }
+            if (w.process.state() != WorkerProcess.State.STARTING) {
+                return; // its process exited while this frame was read: exited() follows
+            }
+            crew.ready(w.process);
             w.state = WorkerInfo.State.READY;
             w.lastPongNanos = System.nanoTime();
             w.lastBusySampleNanos = System.nanoTime();
@@ -748,13 +755,18 @@ public final class Supervisor implements AutoCloseable {
         }
     }
 
-    /** Tells a worker to stop accepting and exit once its requests are done. */
+    /**
+     * Tells a worker to stop accepting and exit once its requests are done: supervision's retire
+     * (the exit will carry RECYCLED for a recycle, else SHUTDOWN) and stop, which kills it if it is
+     * still running {@value #STOP_TIMEOUT_MILLIS} ms later.
+     */
     private void stopLocked(Worker w, String reason, boolean slotClosing) {
         if (w.gone || w.state == WorkerInfo.State.STOPPING) {
             return;
         }
         w.state = WorkerInfo.State.STOPPING;
         w.stopReason = reason;
+        crew.retire(w.process, reason.startsWith("recycled") ? ExitCause.RECYCLED : ExitCause.SHUTDOWN);
         if (slotClosing && config.sharing == PortSharing.REUSE_PORT) {
             // The slot's socket goes for good: the worker drains its queue, then closes the last copy.
             Integer fd = slotFds.remove(w.slot);
@@ -765,12 +777,14 @@ public final class Supervisor implements AutoCloseable {
         w.drainOnStop = slotClosing;
         if (w.channel == null) {
             w.killReason = "stopped before it connected (" + reason + ")";
-            w.process.kill();
+            crew.stop(w.process, null, Duration.ZERO); // cannot be asked: killed at once
             return;
         }
-        if (w.sending == 0) {
-            sendShutdownLocked(w);
-        } // else the last ACCEPTOR request being written to it sends it: SHUTDOWN must follow every request
+        crew.stop(w.process, () -> {
+            if (w.sending == 0) {
+                sendShutdownLocked(w);
+            } // else the last ACCEPTOR request being written to it sends it: SHUTDOWN must follow every request
+        }, Duration.ofMillis(STOP_TIMEOUT_MILLIS));
         changed.signalAll();
     }
 
@@ -787,21 +801,21 @@ public final class Supervisor implements AutoCloseable {
         try {
             w.channel.send(FrameType.SHUTDOWN, new byte[] {(byte) (w.drainOnStop ? 1 : 0)});
         } catch (IOException e) {
-            w.process.kill(); // its channel is gone: it is exiting anyway
+            w.process.kill(ExitCause.KILLED); // its channel is gone: it is exiting anyway
         }
     }
 
-    private void onExit(Worker w) {
-        Process p = w.process.process();
-        int code = p.exitValue();
-        List<String> tail = w.process.stderrTail(300);
-        w.process.drainStdout();
-        String cause = w.killReason != null ? w.killReason
+    /** Supervision saw the worker's process exit (its stderr tail read, its frames all handled). */
+    private void onExit(Worker w, io.multiproc4j.internal.supervise.Supervisor.Exit exit) {
+        int code = exit.exitCode();
+        List<String> tail = exit.stderrTail();
+        String cause = w.initFailure != null ? "could not start the app: " + firstLine(w.initFailure)
+                : w.killReason != null ? w.killReason
+                : exit.cause() == ExitCause.START_TIMEOUT ? "killed: not ready after " + START_TIMEOUT_MILLIS + " ms"
                 : w.stopReason != null && code == 0 ? "stopped (" + w.stopReason + ")"
+                : w.stopReason != null && exit.cause() == ExitCause.KILLED
+                        ? "killed: still running " + STOP_TIMEOUT_MILLIS + " ms after it was told to stop (" + w.stopReason + ")"
                 : exitDescription(code, tail);
-        if (w.initFailure != null) {
-            cause = "could not start the app: " + firstLine(w.initFailure);
-        }
         for (CompletableFuture<byte[]> f : w.pending.values()) {
             f.completeExceptionally(new IOException(w + " exited while handling this request: " + cause));
         }
@@ -811,9 +825,8 @@ public final class Supervisor implements AutoCloseable {
         try {
             w.gone = true;
             workers.remove(w);
-            unconnected.remove(w.process.key());
             wasReady = w.ready.isDone();
-            log.accept(w + " exited: " + cause + " after " + w.served + " request(s)");
+            log.accept(w + " exited: " + cause + " after " + w.served + " request(s) [" + exit.cause() + "]");
             if (w.successor != null && !w.successor.gone && !w.successor.ready.isDone()) {
                 w.successor.predecessor = null; // the successor now replaces a dead worker: nothing to stop
             }
@@ -901,15 +914,11 @@ public final class Supervisor implements AutoCloseable {
             for (Worker w : snapshot) {
                 FrameChannel ch = w.channel;
                 if (w.state == WorkerInfo.State.STARTING) {
-                    if (now - w.startNanos > TimeUnit.MILLISECONDS.toNanos(START_TIMEOUT_MILLIS) && w.killReason == null) {
-                        w.killReason = "killed: not ready after " + START_TIMEOUT_MILLIS + " ms";
-                        w.process.kill();
-                    }
-                    continue;
+                    continue; // supervision's start timeout kills one that is not READY in time
                 }
                 if (now - w.lastPongNanos > timeoutNanos && w.killReason == null) {
                     w.killReason = "killed: did not answer its heartbeat for " + config.workerTimeout.toMillis() + " ms";
-                    w.process.kill();
+                    w.process.kill(ExitCause.KILLED);
                     continue;
                 }
                 if (ch != null) {
@@ -1258,7 +1267,7 @@ public final class Supervisor implements AutoCloseable {
                     for (Worker w : list) {
                         if (!w.gone) {
                             w.killReason = "killed: still running " + millis + " ms after it was told to stop";
-                            w.process.kill();
+                            w.process.kill(ExitCause.KILLED);
                         }
                     }
                     left = TimeUnit.SECONDS.toNanos(5);
@@ -1376,7 +1385,7 @@ public final class Supervisor implements AutoCloseable {
             for (Worker w : all) {
                 w.stopReason = "server stopped now";
                 w.killReason = "killed: server stopped now";
-                w.process.kill();
+                w.process.kill(ExitCause.KILLED);
             }
         } finally {
             lock.unlock();
@@ -1408,7 +1417,9 @@ public final class Supervisor implements AutoCloseable {
             NativeSockets.close(fd);
         }
         slotFds.clear();
-        closeQuietly(control);
+        if (supervision != null) {
+            supervision.close(); // its workers are gone: awaited above
+        }
         if (directory != null) {
             try (Stream<Path> paths = Files.walk(directory)) {
                 paths.sorted(Comparator.reverseOrder()).forEach(p -> {

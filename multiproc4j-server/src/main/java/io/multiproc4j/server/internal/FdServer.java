@@ -9,12 +9,13 @@ import java.util.function.ToIntFunction;
  * {@code SCM_RIGHTS}) in the supervisor's private directory.
  *
  * <pre>
- *  worker: connect ─► "name key\n" ─► supervisor: look up the socket for that worker
+ *  worker: connect ─► "name token\n" ─► supervisor: look up the socket for that worker
  *                                  ◄─ one byte 'F' with the descriptor attached (or 'N': refused)
  * </pre>
  *
- * The directory is readable by this user only and the key is the worker's one-time key, so no other
- * process gets a listener. One platform thread accepts and answers, one worker at a time (each
+ * The directory is readable by this user only and the token is the worker's one-time secret (it
+ * travels only in SETUP, on the control channel whose supervision key the worker proved), so no
+ * other process gets a listener. One platform thread accepts and answers, one worker at a time (each
  * exchange is two small messages). {@link #close} shuts the native listener down, which wakes that
  * thread, then removes the socket file.
  */
@@ -26,7 +27,7 @@ public final class FdServer implements AutoCloseable {
 
     /**
      * @param path   where to bind
-     * @param lookup given "name key", the descriptor to send, or -1 to refuse
+     * @param lookup given "name token", the descriptor to send, or -1 to refuse
      * @throws NativeSockets.NativeException when the socket cannot be bound
      */
     public FdServer(Path path, ToIntFunction<String> lookup) throws NativeSockets.NativeException {
@@ -64,7 +65,7 @@ public final class FdServer implements AutoCloseable {
      * Fetches a listener (the worker side).
      *
      * @param path where the supervisor's FdServer listens
-     * @param who  "name key"
+     * @param who  "name token"
      * @return the received descriptor
      * @throws NativeSockets.NativeException when the exchange fails or the supervisor refused
      */

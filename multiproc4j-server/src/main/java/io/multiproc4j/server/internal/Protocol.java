@@ -8,12 +8,15 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The control channel between a supervisor and a server worker: core's {@link FrameChannel} over a
- * private Unix-domain socket, with core's frame types given these meanings.
+ * The server's own messages on the control channel of a server worker. The channel itself, and
+ * everything up to it, is core's supervision ({@code internal.supervise.Supervisor}: spawn, the key
+ * in the environment, HELLO, start timeout, exit cause; {@code SupervisedChild} on the worker's
+ * side, lifeline included): once the worker has proved its key, the supervisor's listener gets the
+ * {@link FrameChannel} and these frames follow, core's frame types given these meanings.
  *
  * <pre>
  *  supervisor ─► worker                         worker ─► supervisor
- *  SETUP     {@link Setup}                             HELLO       key (proves the worker), pid
+ *  SETUP     {@link Setup}                             (HELLO: core's handshake, before all of these)
  *  BATCH     PING  seq                          READY       listening, app constructed
  *            REQUEST id, {@link Http#encode request}     INIT_FAILED what went wrong (class missing, ...)
  *  SHUTDOWN  stop accepting, finish, exit       RESULTS     PONG seq, served, in flight, busy nanos
@@ -22,18 +25,14 @@ import java.util.List;
  *                                                           start my successor, then stop me
  * </pre>
  *
- * The worker's lifeline is the channel itself: at EOF (the supervisor is gone) the worker halts.
+ * The worker's lifeline is the channel itself (core's {@code SupervisedChild.startLifeline}): at EOF
+ * (the supervisor is gone) the worker halts.
  */
 public final class Protocol {
     /** BATCH / RESULTS kind: heartbeat. */
     public static final byte PING = 0;
     /** BATCH / RESULTS kind: an HTTP request (ACCEPTOR) and its response. */
     public static final byte REQUEST = 1;
-
-    /** Environment variable naming the control socket (core's worker uses the same names). */
-    public static final String ENV_SOCKET = "MULTIPROC4J_SOCKET";
-    /** Environment variable holding the worker's one-time key, hex. */
-    public static final String ENV_KEY = "MULTIPROC4J_KEY";
 
     private Protocol() {}
 
@@ -46,11 +45,13 @@ public final class Protocol {
      * @param classPath   extra class path entries for it (loaded fresh by every worker: a reload runs new code)
      * @param sharing     the PortSharing name
      * @param fdSocket    where to fetch the listening socket (REUSE_PORT, SHARED_SOCKET), else ""
+     * @param fdToken     what proves this worker to the {@link FdServer}: a one-time secret of this
+     *                    worker's, sent only here, on the channel whose key it proved (else "")
      * @param maxRequests requests after which it asks to be replaced (0: never), jitter included
      * @param threads     requests it runs at once (0: no limit, a virtual thread each)
      */
     public record Setup(String name, boolean http, String className, List<String> classPath, String sharing,
-                        String fdSocket, long maxRequests, int threads) {
+                        String fdSocket, String fdToken, long maxRequests, int threads) {
         /** @return the payload */
         public byte[] encode() throws IOException {
             var w = new PayloadWriter();
@@ -63,6 +64,7 @@ public final class Protocol {
             }
             w.writeUTF(sharing);
             w.writeUTF(fdSocket);
+            w.writeUTF(fdToken);
             w.writeLong(maxRequests);
             w.writeInt(threads);
             return w.toByteArray();
@@ -82,7 +84,8 @@ public final class Protocol {
             for (int i = 0; i < n; i++) {
                 cp.add(in.readUTF());
             }
-            return new Setup(name, http, className, cp, in.readUTF(), in.readUTF(), in.readLong(), in.readInt());
+            return new Setup(name, http, className, cp, in.readUTF(), in.readUTF(), in.readUTF(), in.readLong(),
+                    in.readInt());
         }
     }
 }

@@ -1,6 +1,7 @@
 package io.multiproc4j.server.internal;
 
 import com.sun.net.httpserver.HttpHandler;
+import io.multiproc4j.internal.supervise.SupervisedChild;
 import io.multiproc4j.internal.transport.FrameChannel;
 import io.multiproc4j.internal.transport.FrameChannel.Frame;
 import io.multiproc4j.internal.transport.FrameChannel.PayloadWriter;
@@ -19,16 +20,13 @@ import java.io.StringWriter;
 import java.lang.reflect.InvocationTargetException;
 import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
-import java.net.StandardProtocolFamily;
 import java.net.URL;
 import java.net.URLClassLoader;
-import java.net.UnixDomainSocketAddress;
 import java.nio.channels.Channel;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -42,16 +40,17 @@ import java.util.concurrent.atomic.AtomicLong;
  * The main class of a server worker JVM.
  *
  * <pre>
- *  connect to $MULTIPROC4J_SOCKET ─► HELLO(key, pid) ─► SETUP ─► load and construct the app
+ *  core's SupervisedChild.connect: $MULTIPROC4J_SOCKET, HELLO(key, pid) ─► SETUP ─► load and construct the app
  *    ─► fetch the listener (REUSE_PORT, SHARED_SOCKET: SCM_RIGHTS from the supervisor, dup2 to fd 0,
  *       System.inheritedChannel()) ─► READY ─► serve until told to stop ─► finish requests ─► exit 0
  * </pre>
  *
  * <h2>Threads</h2>
  * The main thread runs the accept loop (the app's own, or ours for an HttpHandler); each connection,
- * and in ACCEPTOR mode each request, runs on a virtual thread; the control thread reads the channel
- * and answers heartbeats at once, so a busy handler never delays a PONG. Only a JVM that stops
- * (stopped, deadlocked in a GC, swapping to death) misses heartbeats and is killed.
+ * and in ACCEPTOR mode each request, runs on a virtual thread; the control thread (core's lifeline,
+ * {@link SupervisedChild#startLifeline}) reads the channel and answers heartbeats at once, so a busy
+ * handler never delays a PONG. Only a JVM that stops (stopped, deadlocked in a GC, swapping to
+ * death) misses heartbeats and is killed.
  *
  * <h2>Stopping</h2>
  * SHUTDOWN sets {@link #isStopping()} and closes this worker's copy of the listener (waking a
@@ -61,7 +60,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code Connection: close}; then the JVM exits 0.
  *
  * <h2>Crash handling</h2>
- * At EOF on the control channel the supervisor is gone: the worker halts at once (no orphans).
+ * At EOF on the control channel the supervisor is gone: the lifeline halts the worker at once (no orphans).
  * A failure to construct the app is reported as INIT_FAILED with the cause, then exit 1.
  */
 public final class ServerWorkerMain implements WorkerContext {
@@ -97,35 +96,22 @@ public final class ServerWorkerMain implements WorkerContext {
      * @throws Exception when the worker cannot connect; the supervisor sees it exit
      */
     public static void main(String[] args) throws Exception {
-        String socket = System.getenv(Protocol.ENV_SOCKET);
-        String key = System.getenv(Protocol.ENV_KEY);
-        if (socket == null || key == null) {
-            System.err.println("multiproc4j server worker: " + Protocol.ENV_SOCKET + " and " + Protocol.ENV_KEY
-                    + " must be set; workers are started by a Supervisor, not by hand");
-            System.exit(2);
-        }
-        SocketChannel sc = SocketChannel.open(StandardProtocolFamily.UNIX);
-        sc.connect(UnixDomainSocketAddress.of(socket));
-        var channel = new FrameChannel(sc);
-        var hello = new PayloadWriter();
-        hello.bytes(HexFormat.of().parseHex(key));
-        hello.writeLong(ProcessHandle.current().pid());
-        channel.send(FrameType.HELLO, hello.toByteArray());
+        FrameChannel channel = SupervisedChild.connect("server worker"); // core's handshake: HELLO with the key
         Frame frame = channel.receive();
         if (frame.type() != FrameType.SETUP) {
             throw new IOException("expected SETUP, got " + frame.type());
         }
         Protocol.Setup setup = Protocol.Setup.decode(frame.reader());
         Thread.currentThread().setName(setup.name());
-        new ServerWorkerMain(channel, setup).run(key);
+        new ServerWorkerMain(channel, setup).run();
     }
 
-    private void run(String key) throws Exception {
+    private void run() throws Exception {
         gate = setup.threads() > 0 ? new Semaphore(setup.threads(), true) : null;
         try {
             app = construct();
             if (!"ACCEPTOR".equals(setup.sharing())) {
-                listener = adoptListener(key);
+                listener = adoptListener();
             }
         } catch (InitFailure e) {
             var w = new PayloadWriter();
@@ -133,7 +119,7 @@ public final class ServerWorkerMain implements WorkerContext {
             channel.send(FrameType.INIT_FAILED, w.toByteArray());
             System.exit(1);
         }
-        Thread.ofPlatform().daemon().name("multiproc4j-server-control").start(this::controlLoop);
+        SupervisedChild.startLifeline(channel, this::onControlFrame);
         channel.send(FrameType.READY, new byte[0]);
         int exit = 0;
         try {
@@ -216,9 +202,9 @@ public final class ServerWorkerMain implements WorkerContext {
      * descriptor 0, then {@link System#inheritedChannel()}, which is how the JDK wraps a listener it
      * did not create. Descriptor 0 was the stdin pipe from the supervisor, which nothing reads.
      */
-    private ServerSocketChannel adoptListener(String key) throws InitFailure {
+    private ServerSocketChannel adoptListener() throws InitFailure {
         try {
-            int fd = FdServer.fetch(Path.of(setup.fdSocket()), setup.name() + " " + key);
+            int fd = FdServer.fetch(Path.of(setup.fdSocket()), setup.name() + " " + setup.fdToken());
             NativeSockets.dup2(fd, 0);
             NativeSockets.close(fd);
             Channel inherited = System.inheritedChannel();
@@ -258,22 +244,15 @@ public final class ServerWorkerMain implements WorkerContext {
         }
     }
 
-    private void controlLoop() {
-        try {
-            while (true) {
-                Frame frame = channel.receive();
-                switch (frame.type()) {
-                    case BATCH -> onBatch(frame.reader());
-                    case SHUTDOWN -> {
-                        drain = frame.payload().length > 0 && frame.payload()[0] == 1;
-                        stop();
-                    }
-                    default -> throw new IOException("unexpected frame " + frame.type());
-                }
+    /** A frame from the supervisor, on core's lifeline thread (which halts this JVM at EOF). */
+    private void onControlFrame(Frame frame) throws IOException {
+        switch (frame.type()) {
+            case BATCH -> onBatch(frame.reader());
+            case SHUTDOWN -> {
+                drain = frame.payload().length > 0 && frame.payload()[0] == 1;
+                stop();
             }
-        } catch (IOException | RuntimeException e) {
-            // EOF: the supervisor is gone (or broke the protocol). No orphans: halt now.
-            Runtime.getRuntime().halt(3);
+            default -> throw new IOException("unexpected frame " + frame.type());
         }
     }
 
