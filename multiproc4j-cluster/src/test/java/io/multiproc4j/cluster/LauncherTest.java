@@ -16,7 +16,11 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.apache.sshd.server.SshServer;
-import org.apache.sshd.server.config.keys.AuthorizedKeysAuthenticator;
+import java.security.PublicKey;
+import org.apache.sshd.common.config.keys.AuthorizedKeyEntry;
+import org.apache.sshd.common.config.keys.KeyUtils;
+import org.apache.sshd.common.config.keys.PublicKeyEntry;
+import org.apache.sshd.common.config.keys.PublicKeyEntryResolver;
 import org.apache.sshd.server.keyprovider.SimpleGeneratorHostKeyProvider;
 import org.apache.sshd.server.shell.ProcessShellFactory;
 import org.junit.jupiter.api.AfterAll;
@@ -44,12 +48,15 @@ class LauncherTest {
         goodKey = keygen("tester");
         strangerKey = keygen("stranger");
         Files.copy(Path.of(goodKey + ".pub"), dir.resolve("authorized_keys"));
-        var authorized = new AuthorizedKeysAuthenticator(dir.resolve("authorized_keys"));
+        // read once: the file-watching AuthorizedKeysAuthenticator can reload under two concurrent logins and refuse one
+        List<PublicKey> authorized = PublicKeyEntry.resolvePublicKeyEntries(null,
+                AuthorizedKeyEntry.readAuthorizedKeys(dir.resolve("authorized_keys")), PublicKeyEntryResolver.FAILING);
         server = SshServer.setUpDefaultServer();
         server.setHost("127.0.0.1");
         server.setPort(0);
         server.setKeyPairProvider(new SimpleGeneratorHostKeyProvider(dir.resolve("host-key")));
-        server.setPublickeyAuthenticator((user, key, session) -> user.equals("tester") && authorized.authenticate(user, key, session));
+        server.setPublickeyAuthenticator((user, key, session) -> user.equals("tester")
+                && authorized.stream().anyMatch(k -> KeyUtils.compareKeys(k, key)));
         server.setPasswordAuthenticator(null);
         server.setKeyboardInteractiveAuthenticator(null);
         server.setCommandFactory((channel, command) -> new ProcessShellFactory(command, "/bin/sh", "-c", command).createShell(channel));

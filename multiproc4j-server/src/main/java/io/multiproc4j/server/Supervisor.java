@@ -441,9 +441,6 @@ public final class Supervisor implements AutoCloseable {
             NativeSockets.ensureSupported();
         }
         InetAddress address = resolveLocal(config.bindAddress);
-        directory = Files.createTempDirectory(Path.of(System.getProperty("java.io.tmpdir")),
-                "multiproc4j-server-" + ProcessHandle.current().pid() + "-",
-                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         InetSocketAddress requested = new InetSocketAddress(address, config.port);
         switch (config.sharing) {
             case SHARED_SOCKET -> {
@@ -470,6 +467,10 @@ public final class Supervisor implements AutoCloseable {
         }
         bindAddress = new InetSocketAddress(address, port);
         if (config.sharing != PortSharing.ACCEPTOR) {
+            // The listener's descriptor goes to the workers here (the control channel, a JDK socket, cannot carry it).
+            directory = Files.createTempDirectory(Path.of(System.getProperty("java.io.tmpdir")),
+                    "multiproc4j-server-" + ProcessHandle.current().pid() + "-",
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
             fdServer = new FdServer(directory.resolve("fds.sock"), this::listenerFor);
         }
         supervision = io.multiproc4j.internal.supervise.Supervisor.open(new Supervision());

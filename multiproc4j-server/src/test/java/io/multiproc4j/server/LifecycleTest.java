@@ -29,6 +29,8 @@ class LifecycleTest {
             assertThat(result.perWorker().size()).as("more workers served than the two started: " + result)
                     .isGreaterThan(2);
             assertThat(server.workers()).anyMatch(w -> w.restarts() >= 1 && w.lastRestart().startsWith("recycled after"));
+            assertThat(log).as("supervision's exit cause of a recycled worker")
+                    .filteredOn(l -> l.contains("exited: stopped (recycled after")).allMatch(l -> l.endsWith("[RECYCLED]"));
         }
     }
 
@@ -65,8 +67,9 @@ class LifecycleTest {
 
     @Test
     void workerThatStopsAnsweringItsHeartbeat_isKilledAndReplaced() throws Exception {
+        List<String> log = new CopyOnWriteArrayList<>();
         try (Supervisor server = Supervisor.builder().http(TestApps.Hello.class).sharing(PortSharing.SHARED_SOCKET)
-                .model(WorkerModel.prefork(1)).workerTimeout(Duration.ofSeconds(1)).log(line -> { }).start()) {
+                .model(WorkerModel.prefork(1)).workerTimeout(Duration.ofSeconds(1)).log(log::add).start()) {
             long pid = server.workers().getFirst().pid();
             Process stop = new ProcessBuilder("kill", "-STOP", Long.toString(pid)).start();
             assertThat(stop.waitFor()).isZero();
@@ -75,6 +78,9 @@ class LifecycleTest {
             WorkerInfo replacement = server.workers().getFirst();
             assertThat(replacement.lastRestart()).contains("heartbeat");
             Conditions.await("the hung JVM gone", Duration.ofSeconds(30), () -> !Conditions.alive(pid));
+            assertThat(log).as("the kill logged with supervision's exit cause")
+                    .anyMatch(l -> l.contains("(pid " + pid + ") exited: killed: did not answer its heartbeat")
+                            && l.endsWith("[KILLED]"));
             HttpLoad.Result result = HttpLoad.start(server.port(), "/", 2, 20, true).await();
             assertThat(result.failed()).as(result.toString()).isZero();
         }
