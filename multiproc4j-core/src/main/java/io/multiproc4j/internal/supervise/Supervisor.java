@@ -4,6 +4,7 @@ import io.multiproc4j.internal.supervise.WorkerProcess.LaunchSpec;
 import io.multiproc4j.internal.transport.FrameChannel;
 import io.multiproc4j.internal.transport.FrameChannel.Frame;
 import io.multiproc4j.internal.transport.FrameType;
+import io.multiproc4j.internal.transport.PeerCredentials;
 import io.multiproc4j.internal.transport.WorkerMessage;
 import java.io.Closeable;
 import java.io.IOException;
@@ -93,6 +94,11 @@ public final class Supervisor implements Closeable {
     private static final ExecutorService VIRTUAL =
             Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("multiproc4j-exit-", 1).factory());
     private static final ScheduledExecutorService TIMER;
+    private static final System.Logger LOG = System.getLogger("io.multiproc4j.supervise");
+    /** A HELLO is a key and a pid: anything longer before authentication is refused unread. */
+    private static final int MAX_HELLO_BYTES = 4 << 10;
+    /** How long an accepted connection may take to send its HELLO (a child sends it at once). */
+    private static final Duration HANDSHAKE_TIMEOUT = Duration.ofSeconds(20);
 
     static {
         var timer = new ScheduledThreadPoolExecutor(1, r -> Thread.ofPlatform().daemon()
@@ -192,17 +198,32 @@ public final class Supervisor implements Closeable {
     private void handshake(SocketChannel socket) {
         var channel = new FrameChannel(socket);
         WorkerProcess child = null;
+        // A peer that proved nothing gets a small frame and a deadline: a forged length allocates
+        // nothing, and a silent connection does not hold this thread and its descriptor for ever.
+        var deadline = TIMER.schedule(() -> closeQuietly(channel), HANDSHAKE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         try {
-            Frame frame = channel.receive();
-            if (frame.code() == FrameType.HELLO.ordinal()
-                    && WorkerMessage.decode(frame) instanceof WorkerMessage.Hello hello && hello.key() != null) {
-                child = unconnected.remove(HexFormat.of().formatHex(hello.key()));
+            PeerCredentials peer = PeerCredentials.of(socket).orElse(null);
+            if (peer != null && !peer.sameUserAsThisProcess()) {
+                LOG.log(System.Logger.Level.WARNING, "refused a connection to the worker socket from another user ("
+                        + peer.describe() + ")");
+            } else {
+                Frame frame = channel.receive(MAX_HELLO_BYTES);
+                if (frame.code() == FrameType.HELLO.ordinal()
+                        && WorkerMessage.decode(frame) instanceof WorkerMessage.Hello hello && hello.key() != null) {
+                    child = unconnected.remove(HexFormat.of().formatHex(hello.key()));
+                }
+                if (child != null) {
+                    LOG.log(System.Logger.Level.DEBUG, child.name() + " connected (" + (peer == null ? "no peer credentials"
+                            : peer.describe()) + ")");
+                }
             }
         } catch (IOException | RuntimeException e) {
             child = null;
+        } finally {
+            deadline.cancel(false);
         }
         if (child == null) {
-            closeQuietly(channel); // not one of ours: a wrong or reused key
+            closeQuietly(channel); // not one of ours: a wrong or reused key, another user, a silent peer
             return;
         }
         Thread.currentThread().setName("multiproc4j-reader-" + child.name());

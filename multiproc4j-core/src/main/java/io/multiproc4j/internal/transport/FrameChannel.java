@@ -152,8 +152,21 @@ public final class FrameChannel implements Closeable {
      * @throws IOException  on a broken or malformed stream
      */
     public Frame receive() throws IOException {
+        return receive(MAX_FRAME);
+    }
+
+    /**
+     * Receives one frame no longer than a limit: what a peer that has not authenticated yet may send
+     * is read with a small one, so a forged length never allocates more.
+     *
+     * @param maxLength the largest frame accepted (code byte included)
+     * @return the frame
+     * @throws EOFException when the peer closed the connection
+     * @throws IOException  on a broken or malformed stream, or a frame over the limit
+     */
+    public Frame receive(int maxLength) throws IOException {
         int length = in.readInt();
-        if (length < 1 || length > MAX_FRAME) {
+        if (length < 1 || length > Math.min(maxLength, MAX_FRAME)) {
             throw new StreamCorruptedException("frame length " + length + " out of range");
         }
         int code = in.readUnsignedByte();
