@@ -104,8 +104,9 @@ import java.util.stream.Stream;
  *
  * <h2>Crash handling</h2>
  * A worker's death is its process exit as supervision reports it (once, after its frames were read,
- * with one {@link ExitCause}), never a read on a channel the dying worker may hold. Exit handling fails the ACCEPTOR requests it held with 503, logs the cause
- * (exit code, signal, missed heartbeats, last stderr line) and, unless the worker was being stopped,
+ * with one {@link ExitCause}), never a read on a channel the dying worker may hold. Exit handling
+ * fails the ACCEPTOR requests it held with 503, logs the cause (exit code, signal, missed
+ * heartbeats, last stderr line, supervision's cause) and, unless the worker was being stopped,
  * starts a replacement; a worker that failed to construct its app is not restarted at once (a back
  * off up to 30 s) so broken code does not spin.
  *
@@ -635,18 +636,27 @@ public final class Supervisor implements AutoCloseable {
         /** The worker proved its key: configure it, then read its frames here until the connection ends. */
         @Override
         public void connected(WorkerProcess child, FrameChannel channel) {
-            Worker w = workerOf(child);
-            if (w == null) {
-                return; // exited (or was killed) before its connection was handed over
-            }
-            w.channel = channel;
+            Worker w;
+            lock.lock();
             try {
+                // Under the lock: SETUP is the first frame it gets, before any SHUTDOWN (stopLocked).
+                w = workerOf(child);
+                if (w == null) {
+                    return; // exited (or was killed) before its connection was handed over
+                }
                 long max = config.maxRequests == 0 ? 0
                         : config.maxRequests + ThreadLocalRandom.current().nextLong(config.maxRequests / 10 + 1);
                 var setup = new Protocol.Setup(w.name, config.http, config.className, config.classPath,
                         config.sharing.name(), fdServer == null ? "" : fdServer.path().toString(),
                         fdServer == null ? "" : w.fdToken, max, config.threads);
                 channel.send(FrameType.SETUP, setup.encode());
+                w.channel = channel;
+            } catch (IOException e) {
+                return; // it is gone already: its exit follows
+            } finally {
+                lock.unlock();
+            }
+            try {
                 while (true) {
                     Frame frame = channel.receive();
                     switch (frame.type()) {

@@ -8,6 +8,8 @@ import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 
 /** Apps and handlers the tests' worker JVMs run. */
 final class TestApps {
@@ -71,13 +73,25 @@ final class TestApps {
         return x;
     }
 
-    /** An app with an accept loop of its own: answers every connection with one HTTP response. */
+    /**
+     * An app with an accept loop of its own: answers every connection with one HTTP response. As
+     * {@link ServerApp} asks, it waits for the connections it handed to other threads before it
+     * returns (closing the executor waits for them, also when a stop wakes {@code accept()} with an
+     * exception): returning ends the worker's JVM, which would reset a connection still being answered.
+     */
     public static final class RawApp implements ServerApp {
         @Override
         public void serve(ServerSocketChannel listener, WorkerContext ctx) throws Exception {
+            try (var connections = Executors.newVirtualThreadPerTaskExecutor()) {
+                acceptLoop(listener, ctx, connections);
+            }
+        }
+
+        private static void acceptLoop(ServerSocketChannel listener, WorkerContext ctx, ExecutorService connections)
+                throws IOException {
             while (!ctx.isStopping()) {
                 SocketChannel c = listener.accept();
-                Thread.ofVirtual().start(() -> {
+                connections.execute(() -> {
                     try (c) {
                         ByteBuffer buf = ByteBuffer.allocate(4096);
                         while (c.read(buf) >= 0) { // read the head: up to the blank line
