@@ -588,15 +588,11 @@ public final class Supervisor implements AutoCloseable {
         return w;
     }
 
-    private int listenerFor(String who) {
-        String[] parts = who.split(" ");
-        if (parts.length != 2) {
-            return -1;
-        }
+    private int listenerFor(String name, long pid) {
         lock.lock();
         try {
             for (Worker w : workers) {
-                if (w.name.equals(parts[0]) && w.process.key().equals(parts[1]) && !w.gone) {
+                if (w.name.equals(name) && w.process.pid() == pid && !w.gone) {
                     return config.sharing == PortSharing.SHARED_SOCKET ? sharedFd : slotFds.getOrDefault(w.slot, -1);
                 }
             }

@@ -2,19 +2,19 @@ package io.multiproc4j.server.internal;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.function.ToIntFunction;
 
 /**
  * Hands listening sockets to workers: a native Unix-domain socket (the JDK's cannot carry
  * {@code SCM_RIGHTS}) in the supervisor's private directory.
  *
  * <pre>
- *  worker: connect ─► "name key\n" ─► supervisor: look up the socket for that worker
- *                                  ◄─ one byte 'F' with the descriptor attached (or 'N': refused)
+ *  worker: connect ─► "name\n" ─► supervisor: the peer's pid (SO_PEERCRED, from the kernel) must be
+ *                                 that worker's: look up the socket for it
+ *                               ◄─ one byte 'F' with the descriptor attached (or 'N': refused)
  * </pre>
  *
- * The directory is readable by this user only and the key is the worker's one-time key, so no other
- * process gets a listener. One platform thread accepts and answers, one worker at a time (each
+ * The directory is readable by this user only and the kernel vouches for the peer's pid, so no
+ * process but the worker itself gets its listener. One platform thread accepts and answers, one worker at a time (each
  * exchange is two small messages). {@link #close} shuts the native listener down, which wakes that
  * thread, then removes the socket file.
  */
@@ -26,10 +26,10 @@ public final class FdServer implements AutoCloseable {
 
     /**
      * @param path   where to bind
-     * @param lookup given "name key", the descriptor to send, or -1 to refuse
+     * @param lookup given the worker's name and the peer's pid, the descriptor to send, or -1 to refuse
      * @throws NativeSockets.NativeException when the socket cannot be bound
      */
-    public FdServer(Path path, ToIntFunction<String> lookup) throws NativeSockets.NativeException {
+    public FdServer(Path path, Lookup lookup) throws NativeSockets.NativeException {
         this.path = path;
         this.fd = NativeSockets.listenUnix(path);
         this.thread = Thread.ofPlatform().daemon().name("multiproc4j-server-fds").start(() -> loop(lookup));
@@ -40,7 +40,18 @@ public final class FdServer implements AutoCloseable {
         return path;
     }
 
-    private void loop(ToIntFunction<String> lookup) {
+    /** Decides which listener a worker gets. */
+    @FunctionalInterface
+    public interface Lookup {
+        /**
+         * @param name the name the worker gave
+         * @param pid  the pid the kernel gave for it
+         * @return the descriptor to send, or -1 to refuse
+         */
+        int listenerFor(String name, long pid);
+    }
+
+    private void loop(Lookup lookup) {
         while (!closed) {
             int client;
             try {
@@ -50,7 +61,7 @@ public final class FdServer implements AutoCloseable {
             }
             try {
                 String who = NativeSockets.readLine(client, 256);
-                int listener = who == null ? -1 : lookup.applyAsInt(who);
+                int listener = who == null ? -1 : lookup.listenerFor(who, NativeSockets.peerPid(client));
                 NativeSockets.sendFd(client, listener, (byte) (listener >= 0 ? 'F' : 'N'));
             } catch (NativeSockets.NativeException | RuntimeException e) {
                 // the worker went away mid-exchange: it will fail its start and be reported
@@ -64,7 +75,7 @@ public final class FdServer implements AutoCloseable {
      * Fetches a listener (the worker side).
      *
      * @param path where the supervisor's FdServer listens
-     * @param who  "name key"
+     * @param who  the worker's name
      * @return the received descriptor
      * @throws NativeSockets.NativeException when the exchange fails or the supervisor refused
      */

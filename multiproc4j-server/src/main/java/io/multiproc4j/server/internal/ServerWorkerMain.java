@@ -117,15 +117,15 @@ public final class ServerWorkerMain implements WorkerContext {
         }
         Protocol.Setup setup = Protocol.Setup.decode(frame.reader());
         Thread.currentThread().setName(setup.name());
-        new ServerWorkerMain(channel, setup).run(key);
+        new ServerWorkerMain(channel, setup).run();
     }
 
-    private void run(String key) throws Exception {
+    private void run() throws Exception {
         gate = setup.threads() > 0 ? new Semaphore(setup.threads(), true) : null;
         try {
             app = construct();
             if (!"ACCEPTOR".equals(setup.sharing())) {
-                listener = adoptListener(key);
+                listener = adoptListener();
             }
         } catch (InitFailure e) {
             var w = new PayloadWriter();
@@ -216,9 +216,9 @@ public final class ServerWorkerMain implements WorkerContext {
      * descriptor 0, then {@link System#inheritedChannel()}, which is how the JDK wraps a listener it
      * did not create. Descriptor 0 was the stdin pipe from the supervisor, which nothing reads.
      */
-    private ServerSocketChannel adoptListener(String key) throws InitFailure {
+    private ServerSocketChannel adoptListener() throws InitFailure {
         try {
-            int fd = FdServer.fetch(Path.of(setup.fdSocket()), setup.name() + " " + key);
+            int fd = FdServer.fetch(Path.of(setup.fdSocket()), setup.name());
             NativeSockets.dup2(fd, 0);
             NativeSockets.close(fd);
             Channel inherited = System.inheritedChannel();
