@@ -758,7 +758,7 @@ public final class Supervisor implements AutoCloseable {
                 NativeSockets.close(fd);
             }
         }
-        w.drainOnStop = slotClosing;
+        w.drainOnStop = slotClosing && config.sharing == PortSharing.REUSE_PORT; // only a REUSE_PORT socket closes
         if (w.channel == null) {
             w.killReason = "stopped before it connected (" + reason + ")";
             w.process.kill();

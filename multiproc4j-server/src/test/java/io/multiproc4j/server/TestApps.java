@@ -75,8 +75,20 @@ final class TestApps {
     public static final class RawApp implements ServerApp {
         @Override
         public void serve(ServerSocketChannel listener, WorkerContext ctx) throws Exception {
+            // returning ends the worker: wait for the connections handed to other threads first
+            var open = new java.util.concurrent.Phaser(1);
+            try {
+                acceptLoop(listener, ctx, open);
+            } finally {
+                open.arriveAndAwaitAdvance();
+            }
+        }
+
+        private static void acceptLoop(ServerSocketChannel listener, WorkerContext ctx, java.util.concurrent.Phaser open)
+                throws IOException {
             while (!ctx.isStopping()) {
                 SocketChannel c = listener.accept();
+                open.register();
                 Thread.ofVirtual().start(() -> {
                     try (c) {
                         ByteBuffer buf = ByteBuffer.allocate(4096);
@@ -94,6 +106,8 @@ final class TestApps {
                         ctx.requestServed();
                     } catch (IOException e) {
                         // client gone
+                    } finally {
+                        open.arriveAndDeregister();
                     }
                 });
             }
