@@ -368,6 +368,12 @@ public final class ServerWorkerMain implements WorkerContext {
             } else if (drainMayCome && !NativeSockets.pollReadable(LISTENER_FD, 100)) {
                 continue; // look at the stopping flag again: a drain does not close the listener to wake us
             }
+            if (gate != null && !stopping.get()) {
+                // a worker with every request slot busy leaves new connections to the others (gunicorn's
+                // sync workers accept only when free): the shared queue then feeds whoever is free
+                gate.acquireUninterruptibly();
+                gate.release();
+            }
             SocketChannel c;
             try {
                 c = l.accept();
