@@ -432,6 +432,7 @@ public final class Supervisor implements AutoCloseable {
             NativeSockets.ensureSupported();
         }
         InetAddress address = resolveLocal(config.bindAddress);
+        removeLeftovers();
         directory = Files.createTempDirectory(Path.of(System.getProperty("java.io.tmpdir")),
                 "multiproc4j-server-" + ProcessHandle.current().pid() + "-",
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
@@ -487,6 +488,42 @@ public final class Supervisor implements AutoCloseable {
         }
         log.accept("listening on " + bindAddress.getAddress().getHostAddress() + ":" + port + " (" + config.sharing
                 + ", " + describe(config.model) + ", " + first.size() + " worker(s) ready, app " + config.className + ")");
+    }
+
+    /**
+     * Removes the directories of supervisors whose JVM died without closing (their pid is the second
+     * part of the name and no longer runs). Best effort: never fails a start.
+     */
+    private static void removeLeftovers() {
+        Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
+        try (var dirs = Files.newDirectoryStream(tmp, "multiproc4j-server-*")) {
+            for (Path dir : dirs) {
+                String[] parts = dir.getFileName().toString().split("-");
+                try {
+                    if (parts.length >= 4 && ProcessHandle.of(Long.parseLong(parts[2])).isEmpty()) {
+                        deleteTree(dir);
+                    }
+                } catch (NumberFormatException e) {
+                    // not one of ours
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // nothing to clean
+        }
+    }
+
+    private static void deleteTree(Path dir) {
+        try (Stream<Path> paths = Files.walk(dir)) {
+            paths.sorted(Comparator.reverseOrder()).forEach(p -> {
+                try {
+                    Files.deleteIfExists(p);
+                } catch (IOException e) {
+                    // best effort
+                }
+            });
+        } catch (IOException e) {
+            // gone already
+        }
     }
 
     private static String describe(WorkerModel m) {
@@ -1406,17 +1443,7 @@ public final class Supervisor implements AutoCloseable {
         slotFds.clear();
         closeQuietly(control);
         if (directory != null) {
-            try (Stream<Path> paths = Files.walk(directory)) {
-                paths.sorted(Comparator.reverseOrder()).forEach(p -> {
-                    try {
-                        Files.deleteIfExists(p);
-                    } catch (IOException e) {
-                        // best effort
-                    }
-                });
-            } catch (IOException e) {
-                // gone already
-            }
+            deleteTree(directory);
         }
     }
 
