@@ -469,6 +469,7 @@ public final class Supervisor implements AutoCloseable {
         bindAddress = new InetSocketAddress(address, port);
         if (config.sharing != PortSharing.ACCEPTOR) {
             // The listener's descriptor goes to the workers here (the control channel, a JDK socket, cannot carry it).
+            removeLeftovers();
             directory = Files.createTempDirectory(Path.of(System.getProperty("java.io.tmpdir")),
                     "multiproc4j-server-" + ProcessHandle.current().pid() + "-",
                     PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
@@ -498,6 +499,42 @@ public final class Supervisor implements AutoCloseable {
         }
         log.accept("listening on " + bindAddress.getAddress().getHostAddress() + ":" + port + " (" + config.sharing
                 + ", " + describe(config.model) + ", " + first.size() + " worker(s) ready, app " + config.className + ")");
+    }
+
+    /**
+     * Removes the directories of supervisors whose JVM died without closing (their pid is the second
+     * part of the name and no longer runs). Best effort: never fails a start.
+     */
+    private static void removeLeftovers() {
+        Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
+        try (var dirs = Files.newDirectoryStream(tmp, "multiproc4j-server-*")) {
+            for (Path dir : dirs) {
+                String[] parts = dir.getFileName().toString().split("-");
+                try {
+                    if (parts.length >= 4 && ProcessHandle.of(Long.parseLong(parts[2])).isEmpty()) {
+                        deleteTree(dir);
+                    }
+                } catch (NumberFormatException e) {
+                    // not one of ours
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // nothing to clean
+        }
+    }
+
+    private static void deleteTree(Path dir) {
+        try (Stream<Path> paths = Files.walk(dir)) {
+            paths.sorted(Comparator.reverseOrder()).forEach(p -> {
+                try {
+                    Files.deleteIfExists(p);
+                } catch (IOException e) {
+                    // best effort
+                }
+            });
+        } catch (IOException e) {
+            // gone already
+        }
     }
 
     private static String describe(WorkerModel m) {
@@ -595,11 +632,7 @@ public final class Supervisor implements AutoCloseable {
         return w;
     }
 
-    private int listenerFor(String who) {
-        String[] parts = who.split(" ");
-        if (parts.length != 2) {
-            return -1;
-        }
+    private int listenerFor(String name, long pid) {
         lock.lock();
         try {
             for (Worker w : workers) {
@@ -785,7 +818,7 @@ public final class Supervisor implements AutoCloseable {
                 NativeSockets.close(fd);
             }
         }
-        w.drainOnStop = slotClosing;
+        w.drainOnStop = slotClosing && config.sharing == PortSharing.REUSE_PORT; // only a REUSE_PORT socket closes
         if (w.channel == null) {
             w.killReason = "stopped before it connected (" + reason + ")";
             crew.stop(w.process, null, Duration.ZERO); // cannot be asked: killed at once
@@ -1432,17 +1465,7 @@ public final class Supervisor implements AutoCloseable {
             supervision.close(); // its workers are gone: awaited above
         }
         if (directory != null) {
-            try (Stream<Path> paths = Files.walk(directory)) {
-                paths.sorted(Comparator.reverseOrder()).forEach(p -> {
-                    try {
-                        Files.deleteIfExists(p);
-                    } catch (IOException e) {
-                        // best effort
-                    }
-                });
-            } catch (IOException e) {
-                // gone already
-            }
+            deleteTree(directory);
         }
     }
 

@@ -49,7 +49,11 @@ class LifecycleTest {
             }
             HttpLoad.Result result = load.await();
             assertThat(result.failed()).as(result.toString()).isZero();
-            Conditions.await("back to one worker when idle", Duration.ofSeconds(90), () -> server.workers().size() == 1);
+            try {
+                Conditions.await("back to one worker when idle", Duration.ofSeconds(90), () -> server.workers().size() == 1);
+            } catch (AssertionError e) {
+                throw new AssertionError(e.getMessage() + "; workers " + server.workers() + "; log " + log, e);
+            }
             assertThat(log).anyMatch(l -> l.startsWith("scale up")).anyMatch(l -> l.startsWith("scale down"));
         }
     }

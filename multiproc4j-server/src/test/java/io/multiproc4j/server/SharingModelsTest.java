@@ -55,4 +55,20 @@ class SharingModelsTest {
                     () -> server.workers().stream().mapToLong(WorkerInfo::requestsServed).sum() > 0);
         }
     }
+
+    @org.junit.jupiter.api.Test
+    void listeningSocket_isPassedOnlyToTheWorkerItIsFor() throws Exception {
+        try (Supervisor server = Supervisor.builder().http(TestApps.Hello.class).sharing(PortSharing.SHARED_SOCKET)
+                .model(WorkerModel.prefork(1)).log(line -> { }).start()) {
+            String prefix = "multiproc4j-server-" + ProcessHandle.current().pid() + "-";
+            java.nio.file.Path fds;
+            try (var dirs = java.nio.file.Files.newDirectoryStream(java.nio.file.Path.of(System.getProperty("java.io.tmpdir")), prefix + "*")) {
+                fds = dirs.iterator().next().resolve("fds.sock");
+            }
+            String name = server.workers().getFirst().name();
+            // this JVM names a real worker, but the kernel says the caller is not that worker's process
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> io.multiproc4j.server.internal.FdServer.fetch(fds, name))
+                    .hasMessageContaining("refused");
+        }
+    }
 }

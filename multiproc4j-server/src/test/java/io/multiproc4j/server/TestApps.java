@@ -108,6 +108,8 @@ final class TestApps {
                         ctx.requestServed();
                     } catch (IOException e) {
                         // client gone
+                    } finally {
+                        open.arriveAndDeregister();
                     }
                 });
             }

@@ -2,7 +2,6 @@ package io.multiproc4j.server.internal;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.function.ToIntFunction;
 
 /**
  * Hands listening sockets to workers: a native Unix-domain socket (the JDK's cannot carry
@@ -30,7 +29,7 @@ public final class FdServer implements AutoCloseable {
      * @param lookup given "name token", the descriptor to send, or -1 to refuse
      * @throws NativeSockets.NativeException when the socket cannot be bound
      */
-    public FdServer(Path path, ToIntFunction<String> lookup) throws NativeSockets.NativeException {
+    public FdServer(Path path, Lookup lookup) throws NativeSockets.NativeException {
         this.path = path;
         this.fd = NativeSockets.listenUnix(path);
         this.thread = Thread.ofPlatform().daemon().name("multiproc4j-server-fds").start(() -> loop(lookup));
@@ -41,7 +40,18 @@ public final class FdServer implements AutoCloseable {
         return path;
     }
 
-    private void loop(ToIntFunction<String> lookup) {
+    /** Decides which listener a worker gets. */
+    @FunctionalInterface
+    public interface Lookup {
+        /**
+         * @param name the name the worker gave
+         * @param pid  the pid the kernel gave for it
+         * @return the descriptor to send, or -1 to refuse
+         */
+        int listenerFor(String name, long pid);
+    }
+
+    private void loop(Lookup lookup) {
         while (!closed) {
             int client;
             try {
@@ -51,7 +61,7 @@ public final class FdServer implements AutoCloseable {
             }
             try {
                 String who = NativeSockets.readLine(client, 256);
-                int listener = who == null ? -1 : lookup.applyAsInt(who);
+                int listener = who == null ? -1 : lookup.listenerFor(who, NativeSockets.peerPid(client));
                 NativeSockets.sendFd(client, listener, (byte) (listener >= 0 ? 'F' : 'N'));
             } catch (NativeSockets.NativeException | RuntimeException e) {
                 // the worker went away mid-exchange: it will fail its start and be reported

@@ -45,6 +45,7 @@ public final class NativeSockets {
     static final int SOL_SOCKET = 1;
     static final int SO_REUSEADDR = 2;
     static final int SO_REUSEPORT = 15;
+    static final int SO_PEERCRED = 17;
     static final int SCM_RIGHTS = 1;
     static final int SHUT_RDWR = 2;
     static final int POLLIN = 1;
@@ -65,6 +66,7 @@ public final class NativeSockets {
     private static final MethodHandle SETSOCKOPT = errnoCall("setsockopt", FunctionDescriptor.of(I, I, I, I, A, I));
     private static final MethodHandle BIND = errnoCall("bind", FunctionDescriptor.of(I, I, A, I));
     private static final MethodHandle LISTEN = errnoCall("listen", FunctionDescriptor.of(I, I, I));
+    private static final MethodHandle GETSOCKOPT = errnoCall("getsockopt", FunctionDescriptor.of(I, I, I, I, A, A));
     private static final MethodHandle GETSOCKNAME = errnoCall("getsockname", FunctionDescriptor.of(I, I, A, A));
     private static final MethodHandle ACCEPT4 = errnoCall("accept4", FunctionDescriptor.of(I, I, A, A, I));
     private static final MethodHandle CONNECT = errnoCall("connect", FunctionDescriptor.of(I, I, A, I));
@@ -197,6 +199,26 @@ public final class NativeSockets {
             MemorySegment len = arena.allocateFrom(I, 128);
             check("getsockname", (int) GETSOCKNAME.invokeExact(state, fd, sa, len), state);
             return ((sa.get(ValueLayout.JAVA_BYTE, 2) & 0xff) << 8) | (sa.get(ValueLayout.JAVA_BYTE, 3) & 0xff);
+        } catch (NativeException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /**
+     * @param fd a connected Unix-domain socket
+     * @return the pid of the process at the other end, as the kernel recorded it at connect
+     *         ({@code SO_PEERCRED}): it cannot be forged by the peer
+     * @throws NativeException when the call fails
+     */
+    public static long peerPid(int fd) throws NativeException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(CAPTURE);
+            MemorySegment ucred = arena.allocate(12, 4); // struct ucred { pid_t pid; uid_t uid; gid_t gid; }
+            MemorySegment len = arena.allocateFrom(I, 12);
+            check("getsockopt(SO_PEERCRED)", (int) GETSOCKOPT.invokeExact(state, fd, SOL_SOCKET, SO_PEERCRED, ucred, len), state);
+            return ucred.get(I, 0);
         } catch (NativeException e) {
             throw e;
         } catch (Throwable t) {

@@ -70,6 +70,8 @@ public final class ServerWorkerMain implements WorkerContext {
     static final long FINISH_MILLIS = 30_000;
     /** How long a draining accept loop goes on at most. */
     static final long DRAIN_MILLIS = 1_000;
+    /** The descriptor the listener is moved to ({@link System#inheritedChannel()} adopts descriptor 0). */
+    static final int LISTENER_FD = 0;
 
     private final FrameChannel channel;
     private final Protocol.Setup setup;
@@ -83,6 +85,7 @@ public final class ServerWorkerMain implements WorkerContext {
     private long busySince;
     private long busyNanos;
     private volatile ServerSocketChannel listener;
+    private boolean drainMayCome; // REUSE_PORT: a scale-down may ask this worker to drain its own socket
     private Semaphore gate; // at most setup.threads() requests in a handler at once; null: no limit
     private volatile Object app;
 
@@ -113,6 +116,7 @@ public final class ServerWorkerMain implements WorkerContext {
             if (!"ACCEPTOR".equals(setup.sharing())) {
                 listener = adoptListener();
             }
+            drainMayCome = "REUSE_PORT".equals(setup.sharing());
         } catch (InitFailure e) {
             var w = new PayloadWriter();
             w.writeUTF(e.getMessage());
@@ -205,7 +209,7 @@ public final class ServerWorkerMain implements WorkerContext {
     private ServerSocketChannel adoptListener() throws InitFailure {
         try {
             int fd = FdServer.fetch(Path.of(setup.fdSocket()), setup.name() + " " + setup.fdToken());
-            NativeSockets.dup2(fd, 0);
+            NativeSockets.dup2(fd, LISTENER_FD);
             NativeSockets.close(fd);
             Channel inherited = System.inheritedChannel();
             if (!(inherited instanceof ServerSocketChannel ssc)) {
@@ -249,7 +253,7 @@ public final class ServerWorkerMain implements WorkerContext {
         switch (frame.type()) {
             case BATCH -> onBatch(frame.reader());
             case SHUTDOWN -> {
-                drain = frame.payload().length > 0 && frame.payload()[0] == 1;
+                drain = drainMayCome && frame.payload().length > 0 && frame.payload()[0] == 1;
                 stop();
             }
             default -> throw new IOException("unexpected frame " + frame.type());
@@ -314,29 +318,44 @@ public final class ServerWorkerMain implements WorkerContext {
         }
     }
 
+    /**
+     * Our accept loop. The listening socket's file status flags (O_NONBLOCK among them) belong to
+     * the open socket, which every worker shares: a worker that switched it to non-blocking mode,
+     * as the JDK does for an accept with a timeout, would make the others' blocking accepts fail or
+     * their timed ones block for good. So the socket stays in blocking mode; waiting with a timeout
+     * is a {@code poll} on descriptor 0, which changes nothing shared, and a blocked accept is woken
+     * by {@link #closeListener()} when the worker stops.
+     */
     private void httpAcceptLoop(HttpHandler handler) throws IOException {
         ServerSocketChannel l = listener;
-        l.socket().setSoTimeout(100);
         long drainDeadline = 0;
         while (true) {
             if (stopping.get()) {
                 if (!drain) {
                     return;
                 }
+                // Draining (REUSE_PORT scale-down: this socket is ours alone now): accept what is
+                // queued, until the queue stays empty for a poll or the drain time is up.
                 if (drainDeadline == 0) {
                     drainDeadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(DRAIN_MILLIS);
                 } else if (System.nanoTime() > drainDeadline) {
                     return;
                 }
+                if (!NativeSockets.pollReadable(LISTENER_FD, 100)) {
+                    return;
+                }
+            } else if (drainMayCome && !NativeSockets.pollReadable(LISTENER_FD, 100)) {
+                continue; // look at the stopping flag again: a drain does not close the listener to wake us
+            }
+            if (gate != null && !stopping.get()) {
+                // a worker with every request slot busy leaves new connections to the others (gunicorn's
+                // sync workers accept only when free): the shared queue then feeds whoever is free
+                gate.acquireUninterruptibly();
+                gate.release();
             }
             SocketChannel c;
             try {
-                c = l.socket().accept().getChannel();
-            } catch (SocketTimeoutException e) {
-                if (stopping.get()) {
-                    return; // drained: nothing queued for a whole poll
-                }
-                continue;
+                c = l.accept();
             } catch (IOException e) {
                 if (stopping.get()) {
                     return;
