@@ -72,6 +72,47 @@ class ProcessEngineRegressionTest {
     }
 
     @Test
+    void warmPool_aTaskSentBehindABusyWorker_runsOnTheWorkerThatBecameIdle() throws Exception {
+        try (io.multiproc4j.sync.ProcessEvent released = io.multiproc4j.sync.ProcessEvent.create();
+             io.multiproc4j.sync.ProcessEvent finishShort = io.multiproc4j.sync.ProcessEvent.create();
+             io.multiproc4j.sync.ProcessEvent shortStarted = io.multiproc4j.sync.ProcessEvent.create();
+             Pool pool = Pool.processes(2)) {
+            assertThat(pool.map(INCREMENT, range(8), 1)).hasSize(8); // warm: both workers ready
+            // The first runs until the last has run; the second until the last two were queued. When
+            // the second ends, its worker takes the third and the last is prefetched behind the
+            // first (the first worker in line); once the third is done that worker is idle and must
+            // take the last back, or the first waits for ever.
+            CompletableFuture<String> waiting = pool.applyAsync((Integer x) -> {
+                try {
+                    return released.await(Duration.ofSeconds(120)) ? "released" : "never released";
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+            }, 0);
+            CompletableFuture<Integer> shortOne = pool.applyAsync((Integer x) -> {
+                shortStarted.set();
+                try {
+                    finishShort.await(Duration.ofSeconds(120));
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+                return x + 1;
+            }, 1);
+            assertThat(shortStarted.await(Duration.ofSeconds(120))).isTrue(); // both workers are busy now
+            CompletableFuture<Integer> third = pool.applyAsync(INCREMENT, 3);
+            CompletableFuture<Integer> releasing = pool.applyAsync((Integer x) -> {
+                released.set();
+                return x;
+            }, 2);
+            finishShort.set();
+            assertThat(shortOne.get(150, TimeUnit.SECONDS)).isEqualTo(2);
+            assertThat(third.get(150, TimeUnit.SECONDS)).isEqualTo(4);
+            assertThat(releasing.get(150, TimeUnit.SECONDS)).isEqualTo(2);
+            assertThat(waiting.get(150, TimeUnit.SECONDS)).isEqualTo("released");
+        }
+    }
+
+    @Test
     void coldPool_producerAndConsumerOnOneQueue_bothFinish() throws Exception {
         try (ProcessQueue<Integer> queue = ProcessQueue.create(1);
              Pool pool = Pool.processes(2)) {
