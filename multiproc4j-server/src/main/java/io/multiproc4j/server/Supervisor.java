@@ -632,11 +632,16 @@ public final class Supervisor implements AutoCloseable {
         return w;
     }
 
-    private int listenerFor(String name, long pid) {
+    /** The worker must name itself, prove its one-time token, and be the process the kernel names. */
+    private int listenerFor(String who, long pid) {
+        String[] parts = who.split(" ");
+        if (parts.length != 2) {
+            return -1;
+        }
         lock.lock();
         try {
             for (Worker w : workers) {
-                if (w.name.equals(parts[0]) && w.fdToken.equals(parts[1]) && !w.gone) {
+                if (w.name.equals(parts[0]) && w.fdToken.equals(parts[1]) && w.process.pid() == pid && !w.gone) {
                     return config.sharing == PortSharing.SHARED_SOCKET ? sharedFd : slotFds.getOrDefault(w.slot, -1);
                 }
             }

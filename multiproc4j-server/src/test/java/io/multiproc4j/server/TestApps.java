@@ -108,8 +108,6 @@ final class TestApps {
                         ctx.requestServed();
                     } catch (IOException e) {
                         // client gone
-                    } finally {
-                        open.arriveAndDeregister();
                     }
                 });
             }

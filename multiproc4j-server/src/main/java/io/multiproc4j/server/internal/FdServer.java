@@ -8,13 +8,14 @@ import java.nio.file.Path;
  * {@code SCM_RIGHTS}) in the supervisor's private directory.
  *
  * <pre>
- *  worker: connect ─► "name token\n" ─► supervisor: look up the socket for that worker
+ *  worker: connect ─► "name token\n" ─► supervisor: name, token and the peer's pid (SO_PEERCRED,
+ *                                     from the kernel) must all be that worker's
  *                                  ◄─ one byte 'F' with the descriptor attached (or 'N': refused)
  * </pre>
  *
  * The directory is readable by this user only and the token is the worker's one-time secret (it
- * travels only in SETUP, on the control channel whose supervision key the worker proved), so no
- * other process gets a listener. One platform thread accepts and answers, one worker at a time (each
+ * travels only in SETUP, on the control channel whose supervision key the worker proved) and the
+ * kernel vouches for the peer's pid, so no other process gets a listener. One platform thread accepts and answers, one worker at a time (each
  * exchange is two small messages). {@link #close} shuts the native listener down, which wakes that
  * thread, then removes the socket file.
  */
@@ -44,11 +45,11 @@ public final class FdServer implements AutoCloseable {
     @FunctionalInterface
     public interface Lookup {
         /**
-         * @param name the name the worker gave
-         * @param pid  the pid the kernel gave for it
+         * @param who  what the worker sent: its name and its one-time token
+         * @param pid  the pid the kernel gave for it (SO_PEERCRED)
          * @return the descriptor to send, or -1 to refuse
          */
-        int listenerFor(String name, long pid);
+        int listenerFor(String who, long pid);
     }
 
     private void loop(Lookup lookup) {
