@@ -3,8 +3,9 @@ package io.multiproc4j.cli.tour;
 import io.multiproc4j.cli.report.Chart;
 import io.multiproc4j.cli.report.Section;
 import io.multiproc4j.cli.report.Table;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Method;
+import io.multiproc4j.server.Supervisor;
+import io.multiproc4j.server.WorkerInfo;
+import io.multiproc4j.server.WorkerModel;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -18,13 +19,17 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Requests per second of a CPU-bound HTTP handler ({@link TourCpuHandler}) served by the multi-worker
- * server ({@code multiproc4j-server}'s {@code Supervisor}) with 1 worker process and with one per core,
- * under the same concurrent load. The tour compiles without that module: it is looked up by name at
- * run time, and while it is not on the class path the section is skipped with a note.
+ * server ({@link Supervisor} of {@code multiproc4j-server}) with 1 worker process and with one per core,
+ * under the same concurrent load from this JVM. Each worker runs one request at a time
+ * ({@code threadsPerWorker(1)}, gunicorn's sync worker), so the worker count is the number of cores
+ * the handler can use. The CLI depends on the module, so the calls are typed; the section is skipped
+ * with a note only when the module's jar is really missing at run time. The supervisor's log lines
+ * (worker started, stopped) are kept out of the tour's output.
  */
 public final class ServerExperiment implements Experiment {
     static final String SUPERVISOR = "io.multiproc4j.server.Supervisor";
-    static final String WORKER_MODEL = "io.multiproc4j.server.WorkerModel";
+    /** A busiest worker more than 10 points above an even share (1/workers) reads as uneven load. */
+    static final double UNEVEN_BY = 0.10;
 
     @Override
     public String id() {
@@ -33,7 +38,7 @@ public final class ServerExperiment implements Experiment {
 
     @Override
     public String description() {
-        return "requests/s of a CPU-bound handler on 1 vs N server workers (module multiproc4j-server; skipped while absent)";
+        return "requests/s of a CPU-bound handler on 1 vs N server worker processes (multiproc4j-server's Supervisor)";
     }
 
     @Override
@@ -43,63 +48,76 @@ public final class ServerExperiment implements Experiment {
 
     @Override
     public Section run(TourContext ctx) throws Exception {
-        Class<?> supervisor = ClusterExperiment.optional(SUPERVISOR);
-        Class<?> model = ClusterExperiment.optional(WORKER_MODEL);
-        Table table = new Table("server workers", "requests", "concurrent clients", "time ms", "requests/s");
-        if (supervisor == null || model == null) {
+        Table table = new Table("server workers", "requests", "concurrent clients", "time ms", "requests/s",
+                "busiest worker's share");
+        if (ClusterExperiment.optional(SUPERVISOR) == null) {
             ctx.progress().step("server: module absent");
             ctx.progress().step("server: module absent");
-            table.row(1, null, null, null, null);
+            table.row(1, null, null, null, null, null);
             return new Section(id(), "A CPU-bound handler on 1 vs N server workers (skipped)", table,
-                    "Skipped: the server module (multiproc4j-server, " + SUPERVISOR + ") is not on this build's class"
-                            + " path. Once it is, this section serves a CPU-bound handler with 1 worker process and"
-                            + " with one per core and compares the requests per second.", null);
+                    skippedNote(), null);
         }
         int requests = ctx.size(2_000, 600, 40);
         int clients = 16;
         int many = Math.max(2, ctx.cores());
         double[] rate = new double[2];
+        double busiestShare = Double.NaN;
         int[] counts = {1, many};
         for (int i = 0; i < 2; i++) {
-            try (AutoCloseable server = start(supervisor, model, counts[i])) {
-                int port = (int) server.getClass().getMethod("port").invoke(server);
-                URI uri = URI.create("http://127.0.0.1:" + port + "/");
-                load(uri, Math.max(4, requests / 10), clients); // warm-up: JIT, connections
+            List<String> log = new ArrayList<>();
+            try (Supervisor server = Supervisor.builder().http(TourCpuHandler.class).port(0)
+                    .model(WorkerModel.prefork(counts[i])).threadsPerWorker(1)
+                    .log(line -> {
+                        synchronized (log) {
+                            log.add(line);
+                        }
+                    }).start()) {
+                URI uri = URI.create("http://127.0.0.1:" + server.port() + "/");
+                int warmup = Math.max(4, requests / 10);
+                load(uri, warmup, clients); // warm-up: JIT, connections
                 long t0 = System.nanoTime();
                 load(uri, requests, clients);
                 double ms = (System.nanoTime() - t0) / 1e6;
                 rate[i] = requests / (ms / 1000);
-                table.row(counts[i], requests, clients, ms, rate[i]);
+                Double share = busiestShare(server, warmup + requests);
+                if (i == 1) {
+                    busiestShare = share == null ? Double.NaN : share;
+                }
+                table.row(counts[i], requests, clients, ms, rate[i], share);
             }
             ctx.progress().step("server: " + counts[i] + " worker(s)");
         }
-        String reading = interpret(rate[0], rate[1], many, ctx.cores());
+        ctx.record(id() + ".gain", rate[1] / rate[0]);
+        String reading = interpret(rate[0], rate[1], many, ctx.cores(), busiestShare);
         Chart chart = Chart.bars("CPU-bound handler: requests/s", "requests/s", "1 worker", many + " workers")
                 .bar("Java", rate);
         return new Section(id(), String.format(Locale.ROOT, "A CPU-bound handler on 1 vs %d server workers", many),
                 table, reading, chart);
     }
 
-    private static AutoCloseable start(Class<?> supervisor, Class<?> model, int workers) throws Exception {
-        try {
-            Object b = supervisor.getMethod("builder").invoke(null);
-            b = call(b, "http", Class.class, TourCpuHandler.class);
-            b = call(b, "port", int.class, 0);
-            Object prefork = model.getMethod("prefork", int.class).invoke(null, workers);
-            b = call(b, "model", model, prefork);
-            Object server = b.getClass().getMethod("start").invoke(b);
-            return (AutoCloseable) server;
-        } catch (InvocationTargetException e) {
-            throw e.getCause() instanceof Exception x ? x : e;
-        } catch (NoSuchMethodException e) {
-            throw new IllegalStateException("the server module's API is not the one the tour expects"
-                    + " (Supervisor.builder().http(Class).port(int).model(WorkerModel.prefork(int)).start()): " + e, e);
-        }
+    static String skippedNote() {
+        return "Skipped: the server module (multiproc4j-server, " + SUPERVISOR + ") is not on this installation's"
+                + " class path. With it, this section serves a CPU-bound handler with 1 worker process and with"
+                + " one per core and compares the requests per second.";
     }
 
-    private static Object call(Object target, String name, Class<?> type, Object arg) throws Exception {
-        Method m = target.getClass().getMethod(name, type);
-        return m.invoke(target, arg);
+    /**
+     * The workers report their request counts with their heartbeat replies, so the supervisor's counts
+     * lag: waits (up to 10 s) until they add up to every request sent, warm-up included.
+     *
+     * @return the busiest worker's share of the requests, or null when the counts never added up
+     */
+    private static Double busiestShare(Supervisor server, long sent) throws InterruptedException {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (System.nanoTime() < deadline) {
+            List<WorkerInfo> workers = server.workers();
+            long all = workers.stream().mapToLong(WorkerInfo::requestsServed).sum();
+            if (all >= sent) {
+                return (double) workers.stream().mapToLong(WorkerInfo::requestsServed).max().orElse(0) / all;
+            }
+            Thread.sleep(20); // polling the supervisor's view, bounded by the deadline above
+        }
+        return null;
     }
 
     private static void load(URI uri, int requests, int clients) throws Exception {
@@ -125,20 +143,35 @@ public final class ServerExperiment implements Experiment {
     }
 
     /**
+     * @param one          requests/s with one worker
+     * @param many         requests/s with {@code workers} workers
+     * @param workers      how many workers the second run had
+     * @param cores        usable processors
+     * @param busiestShare the share of the second run's requests its busiest worker served (1/workers is even)
      * @return what the two rates say
      */
-    static String interpret(double one, double many, int workers, int cores) {
+    static String interpret(double one, double many, int workers, int cores, double busiestShare) {
         double gain = many / one;
-        return switch (Readings.of(gain)) {
+        String balance = Double.isNaN(busiestShare) ? ""
+                : busiestShare > 1.0 / workers + UNEVEN_BY
+                ? String.format(Locale.ROOT, " The load was uneven: one of the %d workers served %.0f %% of the"
+                        + " requests (an HTTP client keeps its connection, so it stays with the worker that accepted"
+                        + " it).", workers, busiestShare * 100)
+                : String.format(Locale.ROOT, " The busiest of the %d workers served %.0f %% of the requests, close"
+                        + " to an even share.", workers, busiestShare * 100);
+        String rates = switch (Readings.of(gain)) {
             case FASTER -> String.format(Locale.ROOT, "%d workers served %,.0f requests/s against one worker's %,.0f"
-                    + " (%s): a CPU-bound handler in one process uses one core at a time for its work, and worker"
-                    + " processes on one port use them all (%d usable).", workers, many, one, Readings.times(gain), cores);
+                    + " (%s, with %d usable cores): a worker runs one request at a time, so one worker computes on"
+                    + " one core, and worker processes sharing the port compute on several.", workers, many, one,
+                    Readings.times(gain), cores);
             case SAME -> String.format(Locale.ROOT, "%d workers served about as many requests/s as one (%,.0f vs"
-                    + " %,.0f): the load generator in this process competed with the workers for the %d cores.",
-                    workers, many, one, cores);
-            case SLOWER -> String.format(Locale.ROOT, "%d workers served fewer requests/s than one (%,.0f vs %,.0f):"
-                    + " with %d usable cores shared with the load generator, extra workers only took turns.", workers,
-                    many, one, cores);
+                    + " %,.0f, %.2fx): the extra worker added no throughput here; with %d usable cores shared with"
+                    + " the load generator in this JVM, there was no idle core for it.", workers, many, one, gain,
+                    cores);
+            case SLOWER -> String.format(Locale.ROOT, "%d workers served fewer requests/s than one (%,.0f vs %,.0f,"
+                    + " %.2fx): with %d usable cores shared with the load generator, the extra workers only took"
+                    + " turns on them.", workers, many, one, gain, cores);
         };
+        return rates + balance;
     }
 }

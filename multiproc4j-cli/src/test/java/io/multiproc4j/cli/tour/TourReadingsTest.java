@@ -167,13 +167,46 @@ class TourReadingsTest {
     }
 
     @Test
-    void cluster_andServer_readTheirSpeedups() {
-        assertThat(ClusterExperiment.interpret(1.8, 1.85, 2500)).contains("1.80x faster").contains("about what");
-        assertThat(ClusterExperiment.interpret(1.2, 1.85, 2500)).contains("less than Pool.processes(2)");
+    void cluster_fasterThanTheLoop_andLikeProcesses() {
+        String r = ClusterExperiment.interpret(1.8, 1.85, 2500, 900);
+        assertThat(r).contains("ran 1.80x faster than the plain loop").contains("about what Pool.processes(2) gave")
+                .contains("2,500 ms").contains("adds no cores").doesNotContain("slower");
+    }
+
+    @Test
+    void cluster_slowerThanTheLoop_saysSo_andNeverCallsItFaster() {
+        String r = ClusterExperiment.interpret(0.20, 0.48, 19_167, 47);
+        assertThat(r).contains("was 5.00x slower than the plain loop (0.20x)").contains("47 ms of work")
+                .contains("Pool.processes(2) did 2.40x better").doesNotContain("faster than the plain loop");
+    }
+
+    @Test
+    void cluster_likeTheLoop_orBetterThanProcesses() {
+        assertThat(ClusterExperiment.interpret(1.05, 1.0, 3000, 500)).contains("about as fast as the plain loop")
+                .contains("about what Pool.processes(2) gave");
+        String better = ClusterExperiment.interpret(1.9, 1.3, 3000, 500);
+        assertThat(better).contains("1.46x better than Pool.processes(2)").contains("noise")
+                .doesNotContain("adds no cores");
         assertThat(ClusterExperiment.skippedNote()).startsWith("Skipped").contains("multiproc4j-cluster");
-        assertThat(ServerExperiment.interpret(500, 950, 2, 2)).contains("1.90x").contains("use them all");
-        assertThat(ServerExperiment.interpret(500, 520, 2, 2)).contains("about as many");
-        assertThat(ServerExperiment.interpret(500, 300, 2, 2)).contains("fewer requests/s than one");
+    }
+
+    @Test
+    void server_moreWorkers_faster_same_orSlower() {
+        assertThat(ServerExperiment.interpret(500, 950, 2, 2, 0.52)).contains("1.90x").contains("compute on several")
+                .contains("close to an even share");
+        assertThat(ServerExperiment.interpret(500, 520, 2, 2, 0.5)).contains("about as many").contains("1.04x");
+        assertThat(ServerExperiment.interpret(500, 300, 2, 2, 0.5)).contains("fewer requests/s than one");
+        assertThat(ServerExperiment.skippedNote()).startsWith("Skipped").contains("multiproc4j-server");
+    }
+
+    @Test
+    void server_unevenLoad_isNamed_andUnknownBalance_isLeftOut() {
+        assertThat(ServerExperiment.interpret(400, 480, 2, 2, 0.82)).contains("uneven").contains("82 %");
+        assertThat(ServerExperiment.interpret(267, 352, 2, 2, 0.738)).contains("uneven").contains("74 %")
+                .doesNotContain("even share");
+        assertThat(ServerExperiment.interpret(267, 352, 4, 4, 0.30)).contains("close to an even share");
+        assertThat(ServerExperiment.interpret(400, 480, 2, 2, Double.NaN)).doesNotContain("uneven")
+                .doesNotContain("share");
     }
 
     @Test
