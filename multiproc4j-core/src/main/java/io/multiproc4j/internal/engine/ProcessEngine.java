@@ -541,7 +541,9 @@ public final class ProcessEngine implements Engine {
             if (slot.process.state() != State.STARTING) {
                 return;
             }
-            crew.ready(slot.process);
+            if (!crew.ready(slot.process)) {
+                return; // its start timed out just now: it is being killed
+            }
             slot.everReady = true;
             slot.idleSince = System.nanoTime();
             if (runState == RunState.SHUTDOWN) {

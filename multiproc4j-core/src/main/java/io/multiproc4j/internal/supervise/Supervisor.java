@@ -171,7 +171,7 @@ public final class Supervisor implements Closeable {
         alive.add(child);
         child.process().onExit().thenRunAsync(() -> onExit(child), VIRTUAL);
         TIMER.schedule(() -> {
-            if (child.state() == WorkerProcess.State.STARTING) {
+            if (child.abandonStart()) { // a CAS: a READY that won the race keeps its child
                 child.kill(ExitCause.START_TIMEOUT);
             }
         }, startTimeout.toMillis(), TimeUnit.MILLISECONDS);

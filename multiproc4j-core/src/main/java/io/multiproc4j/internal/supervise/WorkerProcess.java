@@ -24,12 +24,20 @@ import java.util.concurrent.atomic.AtomicReference;
  *   STARTING ──handshake done──► READY ◄──► BUSY ──► RETIRING ──► DEAD
  *      │                           │                   ▲           ▲
  *      │                           └───────────────────┘           │
+ *      ├──────── start timeout ────────────────────────┘           │
  *      └──────────────── process exit (from any state) ────────────┘
  * </pre>
  * STARTING: spawned, not yet ready (handshake, initializer). READY: idle. BUSY: holds work.
  * RETIRING: gets no more work and exits once its work is done (recycled, idle, memory limit,
  * shutdown). DEAD: the process has exited; {@link #exitCause()} says why. Its owner moves it
- * through READY, BUSY and RETIRING ({@link #moveTo}); supervision alone moves it to DEAD.
+ * through READY, BUSY and RETIRING ({@link #moveTo}); supervision alone moves it to DEAD, and
+ * STARTING to RETIRING when the start times out ({@link #abandonStart}).
+ *
+ * <h2>Concurrency</h2>
+ * Supervision's threads (exit, start timeout) change the state without the owner's lock, so each
+ * move is one compare-and-set: a move that lost the race (the child died, or its start timed out,
+ * between the owner's check and its move) returns {@code false} and changes nothing; it never
+ * throws, so an owner's bookkeeping under its lock is never cut short.
  *
  * <h2>Exit cause</h2>
  * Whoever ends a child says why first ({@link #expectExit} before asking it to stop,
@@ -100,7 +108,7 @@ public final class WorkerProcess {
     private final OutputPump stdout;
     private final OutputPump stderr;
     private final AtomicReference<ExitCause> intent = new AtomicReference<>();
-    private volatile State state = State.STARTING;
+    private final AtomicReference<State> state = new AtomicReference<>(State.STARTING);
     private volatile FrameChannel channel;
     private volatile Thread connectionThread;
     private volatile ExitCause exitCause;
@@ -180,7 +188,7 @@ public final class WorkerProcess {
 
     /** @return its state */
     public State state() {
-        return state;
+        return state.get();
     }
 
     /**
@@ -188,26 +196,41 @@ public final class WorkerProcess {
      * READY/BUSY → RETIRING. DEAD is supervision's alone.
      *
      * @param next the new state
-     * @throws IllegalStateException for a move the state machine does not have
+     * @return {@code true} when it moved; {@code false} when its current state has no such move
+     *     (it died, or its start timed out, since the caller looked), and nothing changed
      */
-    public void moveTo(State next) {
-        State now = state;
-        boolean allowed = switch (next) {
-            case READY -> now == State.STARTING || now == State.BUSY;
-            case BUSY -> now == State.READY;
-            case RETIRING -> now == State.READY || now == State.BUSY;
-            case STARTING, DEAD -> false;
-        };
-        if (!allowed) {
-            throw new IllegalStateException(this + ": no move from " + now + " to " + next);
+    public boolean moveTo(State next) {
+        while (true) {
+            State now = state.get();
+            boolean allowed = switch (next) {
+                case READY -> now == State.STARTING || now == State.BUSY;
+                case BUSY -> now == State.READY;
+                case RETIRING -> now == State.READY || now == State.BUSY;
+                case STARTING, DEAD -> false;
+            };
+            if (!allowed) {
+                return false;
+            }
+            if (state.compareAndSet(now, next)) {
+                return true;
+            }
         }
-        state = next;
+    }
+
+    /**
+     * The start timed out: STARTING → RETIRING, so that a READY arriving now is refused rather
+     * than a ready child being killed for a start timeout.
+     *
+     * @return {@code true} when it was still STARTING (the caller then kills it)
+     */
+    boolean abandonStart() {
+        return state.compareAndSet(State.STARTING, State.RETIRING);
     }
 
     /** Supervision saw the process exit. */
     void died(ExitCause cause) {
         exitCause = cause;
-        state = State.DEAD;
+        state.set(State.DEAD);
     }
 
     /** @return why it exited, or null while it lives */
