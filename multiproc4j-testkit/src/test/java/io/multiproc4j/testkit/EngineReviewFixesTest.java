@@ -2,13 +2,23 @@ package io.multiproc4j.testkit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
 import io.multiproc4j.Pool;
 import io.multiproc4j.PoolStats;
+import io.multiproc4j.SerializableFunction;
+import io.multiproc4j.TaskFailedException;
 import io.multiproc4j.WorkerOutput;
+import io.multiproc4j.internal.engine.ProcessEngine;
+import io.multiproc4j.spi.Batch;
+import io.multiproc4j.spi.Codec;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 
@@ -60,6 +70,80 @@ class EngineReviewFixesTest {
             PoolStats stats = pool.stats();
             assertThat(stats.workersExitedTotal()).as("workers exited: %s", stats.workersExited()).isZero();
             assertThat(stats.workersStarted()).isLessThanOrEqualTo(2);
+        }
+    }
+
+    private static final AtomicLong FUNCTION_IDS = new AtomicLong(1L << 41);
+
+    /** A batch of one input, straight to the engine, which encodes its function itself. */
+    private static final class OneBatch implements Batch {
+        final CompletableFuture<Object> outcome = new CompletableFuture<>();
+        private final SerializableFunction<Object, Object> function;
+        private final long functionId = FUNCTION_IDS.incrementAndGet();
+        private final Object input;
+
+        OneBatch(SerializableFunction<Object, Object> function, Object input) {
+            this.function = function;
+            this.input = input;
+        }
+
+        @Override
+        public SerializableFunction<Object, Object> function() {
+            return function;
+        }
+
+        @Override
+        public long functionId() {
+            return functionId;
+        }
+
+        @Override
+        public List<Object> inputs() {
+            List<Object> inputs = new ArrayList<>(1);
+            inputs.add(input);
+            return inputs;
+        }
+
+        @Override
+        public long firstIndex() {
+            return 0;
+        }
+
+        @Override
+        public boolean isCancelled() {
+            return false;
+        }
+
+        @Override
+        public void deliver(int offset, List<?> results) {
+            outcome.complete(results.getFirst());
+        }
+
+        @Override
+        public void fail(int offset, RuntimeException failure) {
+            outcome.completeExceptionally(failure);
+        }
+    }
+
+    @Test
+    void aFunctionThatCannotBeEncoded_failsItsBatch_andTheEngineGoesOnAndTerminates() throws Exception {
+        ProcessEngine engine = ProcessEngine.start(new ProcessEngine.Options(1, 0, 0, null, 0, null, List.of(),
+                WorkerOutput.PREFIXED, Duration.ofSeconds(60), Codec.standard(), false, 2, null, false));
+        try {
+            Object notSerializable = new Object();
+            var bad = new OneBatch(x -> notSerializable.hashCode(), 1);
+            engine.execute(bad);
+            assertThatThrownBy(() -> bad.outcome.get(60, TimeUnit.SECONDS))
+                    .isInstanceOf(ExecutionException.class)
+                    .cause().isInstanceOf(TaskFailedException.class)
+                    .hasMessageContaining("the function cannot be sent to worker JVMs");
+            var good = new OneBatch(x -> (Integer) x + 1, 1);
+            engine.execute(good);
+            assertThat(good.outcome.get(60, TimeUnit.SECONDS)).isEqualTo(2);
+            engine.shutdown();
+            assertThat(engine.awaitTermination(Duration.ofSeconds(60))).as("the engine terminates").isTrue();
+        } finally {
+            engine.shutdownNow();
         }
     }
 }
