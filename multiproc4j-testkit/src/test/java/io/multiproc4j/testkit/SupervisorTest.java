@@ -187,4 +187,21 @@ class SupervisorTest {
         assertThat(exit.cause()).isEqualTo(ExitCause.START_TIMEOUT);
         assertThat(child.state()).isEqualTo(WorkerProcess.State.DEAD);
     }
+
+    @Test
+    void aChildThatWasReadyThenExited_isNotKeptReachableByItsStartTimeout() throws Exception {
+        WorkerProcess spawned = supervisor.spawn(echo(Map.of(), List.of()), Duration.ofHours(1));
+        assertThat(connected.poll(60, TimeUnit.SECONDS)).as("the child proved its key").isNotNull();
+        assertThat(spawned.moveTo(WorkerProcess.State.READY)).isTrue();
+        released.complete(null); // the connection's thread lets go of it
+        spawned.kill(ExitCause.KILLED);
+        assertThat(exits.poll(60, TimeUnit.SECONDS)).as("the child exited").isNotNull();
+        var ref = new java.lang.ref.WeakReference<>(spawned);
+        spawned = null;
+        // an hour-long timer still queued would keep it (and its Process and pumps) until it fired
+        Conditions.await("the exited child is collected", Duration.ofSeconds(60), () -> {
+            System.gc();
+            return ref.get() == null;
+        });
+    }
 }

@@ -125,10 +125,10 @@ public final class Crew {
             return;
         }
         askToStop.run();
-        GRACE.schedule(() -> {
+        child.graceTimer(GRACE.schedule(() -> {
             if (child.process().isAlive()) {
                 child.kill(ExitCause.KILLED);
             }
-        }, grace.toMillis(), TimeUnit.MILLISECONDS);
+        }, grace.toMillis(), TimeUnit.MILLISECONDS));
     }
 }

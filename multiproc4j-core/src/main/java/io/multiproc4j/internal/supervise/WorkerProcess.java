@@ -12,6 +12,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -113,6 +114,12 @@ public final class WorkerProcess {
     private volatile Thread connectionThread;
     private volatile ExitCause exitCause;
     private volatile ExitCause retireCause;
+    /*
+     * Timers that name this child: cancelled once they can no longer matter (READY, exit), or each
+     * would keep this object, its Process and its pumps reachable until it fires.
+     */
+    private volatile Future<?> startTimer;
+    private volatile Future<?> graceTimer;
 
     private WorkerProcess(String name, String key, Process process, WorkerOutput output, int tailLines) {
         this.name = name;
@@ -212,6 +219,9 @@ public final class WorkerProcess {
                 return false;
             }
             if (state.compareAndSet(now, next)) {
+                if (now == State.STARTING) {
+                    cancel(startTimer);
+                }
                 return true;
             }
         }
@@ -231,6 +241,30 @@ public final class WorkerProcess {
     void died(ExitCause cause) {
         exitCause = cause;
         state.set(State.DEAD);
+        cancel(startTimer);
+        cancel(graceTimer);
+    }
+
+    /** @param timer its start timeout; cancelled at once if it is no longer STARTING */
+    void startTimer(Future<?> timer) {
+        startTimer = timer;
+        if (state.get() != State.STARTING && state.get() != State.RETIRING) {
+            cancel(timer); // READY (or DEAD) won the race with this call; RETIRING: the timeout itself
+        }
+    }
+
+    /** @param timer the kill that ends its stop grace; cancelled at once if it is already DEAD */
+    void graceTimer(Future<?> timer) {
+        graceTimer = timer;
+        if (state.get() == State.DEAD) {
+            cancel(timer);
+        }
+    }
+
+    private static void cancel(Future<?> timer) {
+        if (timer != null) {
+            timer.cancel(false);
+        }
     }
 
     /** @return why it exited, or null while it lives */
