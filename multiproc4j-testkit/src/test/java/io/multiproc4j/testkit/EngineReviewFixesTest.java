@@ -6,7 +6,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.multiproc4j.Pool;
 import io.multiproc4j.PoolStats;
+import io.multiproc4j.ProcessPoolExecutor;
+import io.multiproc4j.SerializableCallable;
 import io.multiproc4j.SerializableFunction;
+import io.multiproc4j.TaskExecutor;
 import io.multiproc4j.TaskFailedException;
 import io.multiproc4j.WorkerOutput;
 import io.multiproc4j.internal.engine.ProcessEngine;
@@ -14,7 +17,9 @@ import io.multiproc4j.spi.Batch;
 import io.multiproc4j.spi.Codec;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -23,7 +28,9 @@ import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 
 /**
- * Regression tests of the engine review's defects (ENGINE-REVIEW.md), each against real worker JVMs.
+ * Regression tests of the engine review's defects, each against real worker JVMs: a task that leaves
+ * its interrupt flag set (through map, applyAsync and the executor) kills no worker; a function that
+ * cannot be encoded fails its batch instead of leaving it held for ever.
  */
 @Deadline(seconds = 180)
 class EngineReviewFixesTest {
@@ -70,6 +77,27 @@ class EngineReviewFixesTest {
             PoolStats stats = pool.stats();
             assertThat(stats.workersExitedTotal()).as("workers exited: %s", stats.workersExited()).isZero();
             assertThat(stats.workersStarted()).isLessThanOrEqualTo(2);
+        }
+    }
+
+    @Test
+    void executorTasksThatLeaveTheirInterruptFlagSet_fromAnInterruptedCaller_killNoWorker() throws Exception {
+        try (TaskExecutor executor = ProcessPoolExecutor.create(1)) {
+            Set<Long> pids = new HashSet<>();
+            for (int i = 0; i < 10; i++) {
+                Thread.currentThread().interrupt(); // the caller's own flag must not reach the worker's socket
+                CompletableFuture<Long> pid;
+                try {
+                    pid = executor.submit((SerializableCallable<Long>) () -> {
+                        Thread.currentThread().interrupt();
+                        return ProcessHandle.current().pid();
+                    });
+                } finally {
+                    Thread.interrupted();
+                }
+                pids.add(pid.get(60, TimeUnit.SECONDS));
+            }
+            assertThat(pids).as("one worker ran them all: none died").hasSize(1);
         }
     }
 
