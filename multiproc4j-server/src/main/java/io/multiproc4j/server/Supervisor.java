@@ -737,7 +737,9 @@ public final class Supervisor implements AutoCloseable {
             if (w.process.state() != WorkerProcess.State.STARTING) {
                 return; // its process exited while this frame was read: exited() follows
             }
-            crew.ready(w.process);
+            if (!crew.ready(w.process)) {
+                return; // its start timed out (or it died) just now: exited() follows
+            }
             w.state = WorkerInfo.State.READY;
             w.lastPongNanos = System.nanoTime();
             w.lastBusySampleNanos = System.nanoTime();

@@ -150,16 +150,58 @@ class SupervisorTest {
     }
 
     @Test
-    void theWorkerStateMachine_refusesMovesItDoesNotHave() throws Exception {
+    void theWorkerStateMachine_refusesMovesItDoesNotHave_withoutThrowing() throws Exception {
         child = supervisor.spawn(echo(Map.of(), List.of()), Duration.ofSeconds(60));
-        assertThatThrownBy(() -> child.moveTo(WorkerProcess.State.BUSY)).isInstanceOf(IllegalStateException.class)
-                .hasMessageContaining("STARTING to BUSY");
-        assertThatThrownBy(() -> child.moveTo(WorkerProcess.State.DEAD)).isInstanceOf(IllegalStateException.class);
-        child.moveTo(WorkerProcess.State.READY);
-        child.moveTo(WorkerProcess.State.BUSY);
-        child.moveTo(WorkerProcess.State.READY);
-        child.moveTo(WorkerProcess.State.RETIRING);
-        assertThatThrownBy(() -> child.moveTo(WorkerProcess.State.READY)).isInstanceOf(IllegalStateException.class);
+        // a refused move returns false and changes nothing: never an exception under an owner's lock
+        assertThat(child.moveTo(WorkerProcess.State.BUSY)).isFalse();
+        assertThat(child.moveTo(WorkerProcess.State.DEAD)).isFalse();
+        assertThat(child.state()).isEqualTo(WorkerProcess.State.STARTING);
+        assertThat(child.moveTo(WorkerProcess.State.READY)).isTrue();
+        assertThat(child.moveTo(WorkerProcess.State.BUSY)).isTrue();
+        assertThat(child.moveTo(WorkerProcess.State.READY)).isTrue();
+        assertThat(child.moveTo(WorkerProcess.State.RETIRING)).isTrue();
+        assertThat(child.moveTo(WorkerProcess.State.READY)).isFalse();
         assertThat(child.state()).isEqualTo(WorkerProcess.State.RETIRING);
+    }
+
+    @Test
+    void aDeadWorker_refusesEveryMove_soAnOwnerRacingTheExitChangesNothing() throws Exception {
+        child = supervisor.spawn(echo(Map.of(), List.of()), Duration.ofSeconds(60));
+        assertThat(child.moveTo(WorkerProcess.State.READY)).isTrue();
+        child.kill(ExitCause.KILLED);
+        Conditions.await("the worker is DEAD", Duration.ofSeconds(60), () -> child.state() == WorkerProcess.State.DEAD);
+        for (WorkerProcess.State next : WorkerProcess.State.values()) {
+            assertThat(child.moveTo(next)).as("move to %s", next).isFalse();
+        }
+        assertThat(child.state()).isEqualTo(WorkerProcess.State.DEAD);
+    }
+
+    @Test
+    void aStartThatTimedOut_refusesALateReady_andTheExitSaysStartTimeout() throws Exception {
+        child = supervisor.spawn(echo(Map.of(), List.of()), Duration.ofMillis(1));
+        // the timeout takes STARTING with a compare-and-set: a READY after it loses, and the other way round
+        Conditions.await("the start timed out", Duration.ofSeconds(60), () -> child.state() != WorkerProcess.State.STARTING);
+        assertThat(child.moveTo(WorkerProcess.State.READY)).isFalse();
+        Supervisor.Exit exit = exits.poll(60, TimeUnit.SECONDS);
+        assertThat(exit).as("the child exited").isNotNull();
+        assertThat(exit.cause()).isEqualTo(ExitCause.START_TIMEOUT);
+        assertThat(child.state()).isEqualTo(WorkerProcess.State.DEAD);
+    }
+
+    @Test
+    void aChildThatWasReadyThenExited_isNotKeptReachableByItsStartTimeout() throws Exception {
+        WorkerProcess spawned = supervisor.spawn(echo(Map.of(), List.of()), Duration.ofHours(1));
+        assertThat(connected.poll(60, TimeUnit.SECONDS)).as("the child proved its key").isNotNull();
+        assertThat(spawned.moveTo(WorkerProcess.State.READY)).isTrue();
+        released.complete(null); // the connection's thread lets go of it
+        spawned.kill(ExitCause.KILLED);
+        assertThat(exits.poll(60, TimeUnit.SECONDS)).as("the child exited").isNotNull();
+        var ref = new java.lang.ref.WeakReference<>(spawned);
+        spawned = null;
+        // an hour-long timer still queued would keep it (and its Process and pumps) until it fired
+        Conditions.await("the exited child is collected", Duration.ofSeconds(60), () -> {
+            System.gc();
+            return ref.get() == null;
+        });
     }
 }

@@ -18,6 +18,8 @@ final class Dispatch {
     /** Results received, counted from {@code inputs.get(0)}. */
     int done;
     int attempts;
+    /** The function in this engine's codec, encoded before the batch was queued (never under the lock). */
+    byte[] functionBytes;
     /** Its last send carried the function's bytes (the worker did not hold it). */
     boolean carriedFunction;
 

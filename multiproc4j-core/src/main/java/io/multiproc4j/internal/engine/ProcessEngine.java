@@ -236,6 +236,16 @@ public final class ProcessEngine implements Engine {
                 return;
             }
         }
+        // Encoded here, outside the lock: an encode that threw in sendLocked would leave the batch
+        // held by a worker it was never sent to. A function that cannot travel fails its batch now.
+        try {
+            d.functionBytes = functionBytes(batch);
+        } catch (IOException | RuntimeException e) {
+            var cause = new IllegalArgumentException("the function cannot be sent to worker JVMs: " + e
+                    + "; capture only Serializable values", e);
+            batch.fail(0, new TaskFailedException(cause.getMessage(), cause, batch.firstIndex(), null));
+            return;
+        }
         if (d.inputBytes.length > MAX_INPUT_BYTES) {
             var cause = new IllegalArgumentException("a chunk of " + d.inputs.size() + " inputs encodes to "
                     + d.inputBytes.length + " bytes, above the limit of " + MAX_INPUT_BYTES + " per chunk: pass a smaller chunkSize");
@@ -337,7 +347,7 @@ public final class ProcessEngine implements Engine {
         long forget = -1;
         d.carriedFunction = false;
         if (slot.knownFunctions.get(fnId) == null) {
-            fnBytes = functionBytes(d.batch);
+            fnBytes = d.functionBytes;
             d.carriedFunction = true;
             slot.knownFunctions.put(fnId, Boolean.TRUE);
             if (slot.knownFunctions.size() > WorkerLayout.FUNCTIONS_PER_WORKER) {
@@ -352,16 +362,9 @@ public final class ProcessEngine implements Engine {
 
     /** The function's bytes in this engine's codec: the pool's encoding of it, or ours. */
     @SuppressWarnings("deprecation")
-    private byte[] functionBytes(Batch batch) {
+    private byte[] functionBytes(Batch batch) throws IOException {
         byte[] bytes = batch.encodedFunction();
-        if (bytes != null) {
-            return bytes;
-        }
-        try {
-            return codec.encode(batch.function());
-        } catch (IOException e) {
-            throw new UncheckedIOException("the function cannot be encoded: " + e, e);
-        }
+        return bytes != null ? bytes : codec.encode(batch.function());
     }
 
     /**
@@ -541,7 +544,9 @@ public final class ProcessEngine implements Engine {
             if (slot.process.state() != State.STARTING) {
                 return;
             }
-            crew.ready(slot.process);
+            if (!crew.ready(slot.process)) {
+                return; // its start timed out just now: it is being killed
+            }
             slot.everReady = true;
             slot.idleSince = System.nanoTime();
             if (runState == RunState.SHUTDOWN) {

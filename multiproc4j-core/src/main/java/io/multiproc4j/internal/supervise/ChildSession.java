@@ -69,7 +69,9 @@ public final class ChildSession implements Closeable {
                     if (answer.code() != readyCode) {
                         throw new IOException("it answered with frame code " + answer.code() + ", not " + readyCode);
                     }
-                    child.moveTo(WorkerProcess.State.READY);
+                    if (!child.moveTo(WorkerProcess.State.READY)) {
+                        throw new IOException("it was no longer starting (its start timed out, or it exited)");
+                    }
                     if (!ready.complete(new ChildSession(self[0], child, channel, answer.payload()))) {
                         return; // the owner gave up waiting: closing the channel ends the child
                     }

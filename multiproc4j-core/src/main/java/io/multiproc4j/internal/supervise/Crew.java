@@ -74,10 +74,14 @@ public final class Crew {
      * The child is ready for work: STARTING → READY; the start-failure streak ends.
      *
      * @param child the child
+     * @return {@code false} when it is no longer STARTING (its start timed out, or it died): not ready
      */
-    public void ready(WorkerProcess child) {
-        child.moveTo(State.READY);
+    public boolean ready(WorkerProcess child) {
+        if (!child.moveTo(State.READY)) {
+            return false;
+        }
         startFailuresInARow = 0;
+        return true;
     }
 
     /**
@@ -98,11 +102,9 @@ public final class Crew {
      * @return {@code true} if it retired now; {@code false} if it was not READY or BUSY
      */
     public boolean retire(WorkerProcess child, ExitCause why) {
-        State state = child.state();
-        if (state != State.READY && state != State.BUSY) {
-            return false;
+        if (!child.moveTo(State.RETIRING)) {
+            return false; // not READY or BUSY (it may have died just now)
         }
-        child.moveTo(State.RETIRING);
         child.retireCause(why);
         return true;
     }
@@ -123,10 +125,10 @@ public final class Crew {
             return;
         }
         askToStop.run();
-        GRACE.schedule(() -> {
+        child.graceTimer(GRACE.schedule(() -> {
             if (child.process().isAlive()) {
                 child.kill(ExitCause.KILLED);
             }
-        }, grace.toMillis(), TimeUnit.MILLISECONDS);
+        }, grace.toMillis(), TimeUnit.MILLISECONDS));
     }
 }

@@ -170,11 +170,11 @@ public final class Supervisor implements Closeable {
         unconnected.put(child.key(), child);
         alive.add(child);
         child.process().onExit().thenRunAsync(() -> onExit(child), VIRTUAL);
-        TIMER.schedule(() -> {
-            if (child.state() == WorkerProcess.State.STARTING) {
+        child.startTimer(TIMER.schedule(() -> {
+            if (child.abandonStart()) { // a CAS: a READY that won the race keeps its child
                 child.kill(ExitCause.START_TIMEOUT);
             }
-        }, startTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        }, startTimeout.toMillis(), TimeUnit.MILLISECONDS));
         return child;
     }
 

@@ -12,6 +12,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -24,12 +25,20 @@ import java.util.concurrent.atomic.AtomicReference;
  *   STARTING ──handshake done──► READY ◄──► BUSY ──► RETIRING ──► DEAD
  *      │                           │                   ▲           ▲
  *      │                           └───────────────────┘           │
+ *      ├──────── start timeout ────────────────────────┘           │
  *      └──────────────── process exit (from any state) ────────────┘
  * </pre>
  * STARTING: spawned, not yet ready (handshake, initializer). READY: idle. BUSY: holds work.
  * RETIRING: gets no more work and exits once its work is done (recycled, idle, memory limit,
  * shutdown). DEAD: the process has exited; {@link #exitCause()} says why. Its owner moves it
- * through READY, BUSY and RETIRING ({@link #moveTo}); supervision alone moves it to DEAD.
+ * through READY, BUSY and RETIRING ({@link #moveTo}); supervision alone moves it to DEAD, and
+ * STARTING to RETIRING when the start times out ({@link #abandonStart}).
+ *
+ * <h2>Concurrency</h2>
+ * Supervision's threads (exit, start timeout) change the state without the owner's lock, so each
+ * move is one compare-and-set: a move that lost the race (the child died, or its start timed out,
+ * between the owner's check and its move) returns {@code false} and changes nothing; it never
+ * throws, so an owner's bookkeeping under its lock is never cut short.
  *
  * <h2>Exit cause</h2>
  * Whoever ends a child says why first ({@link #expectExit} before asking it to stop,
@@ -100,11 +109,17 @@ public final class WorkerProcess {
     private final OutputPump stdout;
     private final OutputPump stderr;
     private final AtomicReference<ExitCause> intent = new AtomicReference<>();
-    private volatile State state = State.STARTING;
+    private final AtomicReference<State> state = new AtomicReference<>(State.STARTING);
     private volatile FrameChannel channel;
     private volatile Thread connectionThread;
     private volatile ExitCause exitCause;
     private volatile ExitCause retireCause;
+    /*
+     * Timers that name this child: cancelled once they can no longer matter (READY, exit), or each
+     * would keep this object, its Process and its pumps reachable until it fires.
+     */
+    private volatile Future<?> startTimer;
+    private volatile Future<?> graceTimer;
 
     private WorkerProcess(String name, String key, Process process, WorkerOutput output, int tailLines) {
         this.name = name;
@@ -180,7 +195,7 @@ public final class WorkerProcess {
 
     /** @return its state */
     public State state() {
-        return state;
+        return state.get();
     }
 
     /**
@@ -188,26 +203,68 @@ public final class WorkerProcess {
      * READY/BUSY → RETIRING. DEAD is supervision's alone.
      *
      * @param next the new state
-     * @throws IllegalStateException for a move the state machine does not have
+     * @return {@code true} when it moved; {@code false} when its current state has no such move
+     *     (it died, or its start timed out, since the caller looked), and nothing changed
      */
-    public void moveTo(State next) {
-        State now = state;
-        boolean allowed = switch (next) {
-            case READY -> now == State.STARTING || now == State.BUSY;
-            case BUSY -> now == State.READY;
-            case RETIRING -> now == State.READY || now == State.BUSY;
-            case STARTING, DEAD -> false;
-        };
-        if (!allowed) {
-            throw new IllegalStateException(this + ": no move from " + now + " to " + next);
+    public boolean moveTo(State next) {
+        while (true) {
+            State now = state.get();
+            boolean allowed = switch (next) {
+                case READY -> now == State.STARTING || now == State.BUSY;
+                case BUSY -> now == State.READY;
+                case RETIRING -> now == State.READY || now == State.BUSY;
+                case STARTING, DEAD -> false;
+            };
+            if (!allowed) {
+                return false;
+            }
+            if (state.compareAndSet(now, next)) {
+                if (now == State.STARTING) {
+                    cancel(startTimer);
+                }
+                return true;
+            }
         }
-        state = next;
+    }
+
+    /**
+     * The start timed out: STARTING → RETIRING, so that a READY arriving now is refused rather
+     * than a ready child being killed for a start timeout.
+     *
+     * @return {@code true} when it was still STARTING (the caller then kills it)
+     */
+    boolean abandonStart() {
+        return state.compareAndSet(State.STARTING, State.RETIRING);
     }
 
     /** Supervision saw the process exit. */
     void died(ExitCause cause) {
         exitCause = cause;
-        state = State.DEAD;
+        state.set(State.DEAD);
+        cancel(startTimer);
+        cancel(graceTimer);
+    }
+
+    /** @param timer its start timeout; cancelled at once if it is no longer STARTING */
+    void startTimer(Future<?> timer) {
+        startTimer = timer;
+        if (state.get() != State.STARTING && state.get() != State.RETIRING) {
+            cancel(timer); // READY (or DEAD) won the race with this call; RETIRING: the timeout itself
+        }
+    }
+
+    /** @param timer the kill that ends its stop grace; cancelled at once if it is already DEAD */
+    void graceTimer(Future<?> timer) {
+        graceTimer = timer;
+        if (state.get() == State.DEAD) {
+            cancel(timer);
+        }
+    }
+
+    private static void cancel(Future<?> timer) {
+        if (timer != null) {
+            timer.cancel(false);
+        }
     }
 
     /** @return why it exited, or null while it lives */

@@ -80,18 +80,24 @@ public final class WorkerLink implements Closeable {
 
     private void sendLoop() {
         while (!closed && !broken) {
-            drain();
+            drain(true);
             if (outbox.isEmpty() && !closed) {
                 LockSupport.park(this);
             }
         }
-        drain();
+        drain(true);
     }
 
-    /** Writes what is queued if no other thread is writing; the writer re-checks after unlocking. */
-    private void drain() {
+    /**
+     * Writes what is queued. A reader ({@code wait} false) leaves it to the thread already writing,
+     * which re-checks after unlocking. The sender ({@code wait} true) waits for that thread instead:
+     * returning would send it round its loop without parking, spinning a core until the lock frees.
+     */
+    private void drain(boolean wait) {
         while (!outbox.isEmpty() && !broken) {
-            if (!writeLock.tryLock()) {
+            if (wait) {
+                writeLock.lock();
+            } else if (!writeLock.tryLock()) {
                 return; // the holder drains, and re-checks after unlocking
             }
             try {
@@ -138,7 +144,7 @@ public final class WorkerLink implements Closeable {
     }
 
     private void drainOrWake() {
-        drain();
+        drain(false);
         if (!outbox.isEmpty()) {
             LockSupport.unpark(sender); // another thread held the lock; make sure nothing is stranded
         }

@@ -21,6 +21,8 @@ final class BatchLoopTemplate {
             } catch (Throwable t) {
                 failure[0] = t;
                 return i;
+            } finally {
+                Thread.interrupted(); // one task's interrupt flag must not reach the next, nor the socket
             }
             results.add(result);
         }

@@ -88,12 +88,13 @@ public final class WorkerMain {
                 send(new WorkerMessage.InitFailed(RemoteFailure.encode(t, codec)), true);
                 System.exit(1);
             }
+            Thread.interrupted(); // an initializer that left the flag set must not kill the worker
         }
         send(WorkerMessage.Ready.INSTANCE, true);
         while (true) {
             Object next = nextMessage();
             if (next == WorkerMessage.Shutdown.INSTANCE) {
-                channel.flush();
+                flush();
                 System.out.flush();
                 System.err.flush();
                 System.exit(0);
@@ -104,10 +105,13 @@ public final class WorkerMain {
             }
             // Results of earlier batches leave before user code runs again: if it kills this JVM,
             // the pool must see them, or it would blame the wrong batch for the death.
-            channel.flush();
+            flush();
             runBatch((BatchMessage) next);
+            // A task may leave this thread's interrupt flag set: cleared before waiting for the next
+            // batch, or take() would throw and end the worker.
+            Thread.interrupted();
             if (inbox.isEmpty()) {
-                channel.flush();
+                flush();
             }
             if (maxResidentBytes > 0 && residentBytes() > maxResidentBytes) {
                 // Checked between batches, so nothing queued has started: the pool requeues it all.
@@ -134,11 +138,24 @@ public final class WorkerMain {
         }
     }
 
+    /**
+     * Writes on the calling thread. The main thread also runs user code, which may leave its
+     * interrupt flag set: a write to the {@link java.nio.channels.SocketChannel} by an interrupted
+     * thread closes the channel (ClosedByInterruptException) and so would kill the worker. The flag
+     * is cleared first; the task has returned, so nothing is left to interrupt.
+     */
     private void send(WorkerMessage message, boolean flush) throws IOException {
+        Thread.interrupted();
         message.write(channel);
         if (flush) {
             channel.flush();
         }
+    }
+
+    /** Flushes the channel, clearing the interrupt flag first (see {@link #send}). */
+    private void flush() throws IOException {
+        Thread.interrupted();
+        channel.flush();
     }
 
     /**
@@ -218,12 +235,14 @@ public final class WorkerMain {
             try {
                 result = fn.apply(inputs.get(i));
             } catch (Throwable t) {
+                Thread.interrupted();
                 sent += sendResults(batchId, sent, results);
                 if (sent == i) {
                     sendFailure(batchId, i, t);
                 }
                 return;
             }
+            Thread.interrupted(); // one task's interrupt flag must not reach the next, nor the socket
             results.add(result);
             if (streamResults) {
                 sent += sendResults(batchId, sent, results);

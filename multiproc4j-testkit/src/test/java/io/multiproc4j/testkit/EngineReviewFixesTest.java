@@ -1,0 +1,177 @@
+package io.multiproc4j.testkit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.multiproc4j.Pool;
+import io.multiproc4j.PoolStats;
+import io.multiproc4j.ProcessPoolExecutor;
+import io.multiproc4j.SerializableCallable;
+import io.multiproc4j.SerializableFunction;
+import io.multiproc4j.TaskExecutor;
+import io.multiproc4j.TaskFailedException;
+import io.multiproc4j.WorkerOutput;
+import io.multiproc4j.internal.engine.ProcessEngine;
+import io.multiproc4j.spi.Batch;
+import io.multiproc4j.spi.Codec;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Regression tests of the engine review's defects, each against real worker JVMs: a task that leaves
+ * its interrupt flag set (through map, applyAsync and the executor) kills no worker; a function that
+ * cannot be encoded fails its batch instead of leaving it held for ever.
+ */
+@Deadline(seconds = 180)
+class EngineReviewFixesTest {
+    private static List<Integer> range(int n) {
+        return IntStream.range(0, n).boxed().toList();
+    }
+
+    private static Pool pool() {
+        return Pool.builder().processes(2).retries(0).workerOutput(WorkerOutput.DISCARD).build();
+    }
+
+    @Test
+    void aTaskThatLeavesItsInterruptFlagSet_returnsItsResult_andNoWorkerExits() throws Exception {
+        List<Integer> inputs = range(40);
+        List<Integer> expected = inputs.stream().map(x -> x + 1).toList();
+        try (Pool pool = pool()) {
+            // chunks of 1 and of several: the flag must neither reach the socket nor the next task
+            for (int chunkSize : new int[] {1, 7}) {
+                List<Integer> results = pool.map((Integer x) -> {
+                    Thread.currentThread().interrupt();
+                    return x + 1;
+                }, inputs, chunkSize);
+                assertThat(results).isEqualTo(expected);
+            }
+            // the next task in a worker sees a clear flag
+            List<Boolean> flags = pool.map((Integer x) -> {
+                boolean wasSet = Thread.currentThread().isInterrupted();
+                Thread.currentThread().interrupt();
+                return wasSet;
+            }, inputs, 5);
+            assertThat(flags).containsOnly(false);
+            List<CompletableFuture<Integer>> futures = new ArrayList<>();
+            for (int x : inputs) {
+                futures.add(pool.applyAsync((Integer y) -> {
+                    Thread.currentThread().interrupt();
+                    return y + 1;
+                }, x));
+            }
+            List<Integer> async = new ArrayList<>();
+            for (CompletableFuture<Integer> future : futures) {
+                async.add(future.get(150, TimeUnit.SECONDS));
+            }
+            assertThat(async).isEqualTo(expected);
+            PoolStats stats = pool.stats();
+            assertThat(stats.workersExitedTotal()).as("workers exited: %s", stats.workersExited()).isZero();
+            assertThat(stats.workersStarted()).isLessThanOrEqualTo(2);
+        }
+    }
+
+    @Test
+    void executorTasksThatLeaveTheirInterruptFlagSet_fromAnInterruptedCaller_killNoWorker() throws Exception {
+        try (TaskExecutor executor = ProcessPoolExecutor.create(1)) {
+            Set<Long> pids = new HashSet<>();
+            for (int i = 0; i < 10; i++) {
+                Thread.currentThread().interrupt(); // the caller's own flag must not reach the worker's socket
+                CompletableFuture<Long> pid;
+                try {
+                    pid = executor.submit((SerializableCallable<Long>) () -> {
+                        Thread.currentThread().interrupt();
+                        return ProcessHandle.current().pid();
+                    });
+                } finally {
+                    Thread.interrupted();
+                }
+                pids.add(pid.get(60, TimeUnit.SECONDS));
+            }
+            assertThat(pids).as("one worker ran them all: none died").hasSize(1);
+        }
+    }
+
+    private static final AtomicLong FUNCTION_IDS = new AtomicLong(1L << 41);
+
+    /** A batch of one input, straight to the engine, which encodes its function itself. */
+    private static final class OneBatch implements Batch {
+        final CompletableFuture<Object> outcome = new CompletableFuture<>();
+        private final SerializableFunction<Object, Object> function;
+        private final long functionId = FUNCTION_IDS.incrementAndGet();
+        private final Object input;
+
+        OneBatch(SerializableFunction<Object, Object> function, Object input) {
+            this.function = function;
+            this.input = input;
+        }
+
+        @Override
+        public SerializableFunction<Object, Object> function() {
+            return function;
+        }
+
+        @Override
+        public long functionId() {
+            return functionId;
+        }
+
+        @Override
+        public List<Object> inputs() {
+            List<Object> inputs = new ArrayList<>(1);
+            inputs.add(input);
+            return inputs;
+        }
+
+        @Override
+        public long firstIndex() {
+            return 0;
+        }
+
+        @Override
+        public boolean isCancelled() {
+            return false;
+        }
+
+        @Override
+        public void deliver(int offset, List<?> results) {
+            outcome.complete(results.getFirst());
+        }
+
+        @Override
+        public void fail(int offset, RuntimeException failure) {
+            outcome.completeExceptionally(failure);
+        }
+    }
+
+    @Test
+    void aFunctionThatCannotBeEncoded_failsItsBatch_andTheEngineGoesOnAndTerminates() throws Exception {
+        ProcessEngine engine = ProcessEngine.start(new ProcessEngine.Options(1, 0, 0, null, 0, null, List.of(),
+                WorkerOutput.PREFIXED, Duration.ofSeconds(60), Codec.standard(), false, 2, null, false));
+        try {
+            Object notSerializable = new Object();
+            var bad = new OneBatch(x -> notSerializable.hashCode(), 1);
+            engine.execute(bad);
+            assertThatThrownBy(() -> bad.outcome.get(60, TimeUnit.SECONDS))
+                    .isInstanceOf(ExecutionException.class)
+                    .cause().isInstanceOf(TaskFailedException.class)
+                    .hasMessageContaining("the function cannot be sent to worker JVMs");
+            var good = new OneBatch(x -> (Integer) x + 1, 1);
+            engine.execute(good);
+            assertThat(good.outcome.get(60, TimeUnit.SECONDS)).isEqualTo(2);
+            engine.shutdown();
+            assertThat(engine.awaitTermination(Duration.ofSeconds(60))).as("the engine terminates").isTrue();
+        } finally {
+            engine.shutdownNow();
+        }
+    }
+}
