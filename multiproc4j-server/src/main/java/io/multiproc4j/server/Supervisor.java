@@ -117,6 +117,8 @@ import java.util.stream.Stream;
  */
 public final class Supervisor implements AutoCloseable {
     private static final long START_TIMEOUT_MILLIS = 60_000;
+    /** How long an ACCEPTOR client may stay silent (between requests or within one): the workers' keep-alive timeout. */
+    private static final int CLIENT_IDLE_MILLIS = 5_000;
     private static final long STOP_TIMEOUT_MILLIS = 35_000;
     private static final int BACKLOG = 4096;
     private static final SecureRandom RANDOM = new SecureRandom();
@@ -1113,6 +1115,9 @@ public final class Supervisor implements AutoCloseable {
     private void serveClient(SocketChannel client) {
         try (client) {
             client.socket().setTcpNoDelay(true);
+            // as the workers do (their keep-alive timeout): a client silent this long, before or
+            // within a request, is dropped, so that silent connections cannot pile up descriptors here
+            client.socket().setSoTimeout(CLIENT_IDLE_MILLIS);
             String remote = String.valueOf(client.getRemoteAddress());
             InputStream in = new BufferedInputStream(client.socket().getInputStream(), 8192);
             OutputStream out = new BufferedOutputStream(client.socket().getOutputStream(), 8192);
@@ -1121,8 +1126,8 @@ public final class Supervisor implements AutoCloseable {
                 try {
                     request = Http.readRequest(in);
                 } catch (IOException e) {
-                    if (e.getClass().getSimpleName().equals("BadRequest")) {
-                        out.write(Http.simpleResponse(400, e.getMessage()));
+                    if (e instanceof Http.BadRequest bad) {  // the same status a worker answers with
+                        out.write(Http.simpleResponse(bad.status(), e.getMessage()));
                         out.flush();
                     }
                     return;

@@ -230,9 +230,14 @@ public final class WorkerRuntime implements AutoCloseable {
         var key = new FunctionKey(bytes);
         SerializableFunction<Object, Object> fn = functions.get(key);
         if (fn == null) {
+            Object decoded = codec.decode(bytes);
+            if (!(decoded instanceof SerializableFunction<?, ?>)) {  // a null function would fail every input with an NPE
+                throw new IOException("the function is a " + (decoded == null ? "null" : decoded.getClass().getName())
+                        + ", not a SerializableFunction");
+            }
             @SuppressWarnings("unchecked")
-            var decoded = (SerializableFunction<Object, Object>) codec.decode(bytes);
-            fn = decoded;
+            var function = (SerializableFunction<Object, Object>) decoded;
+            fn = function;
             functions.put(key, fn);
         }
         return fn;

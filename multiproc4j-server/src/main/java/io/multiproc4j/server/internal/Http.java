@@ -79,6 +79,11 @@ public final class Http {
             super(message);
             this.status = status;
         }
+
+        /** @return the status to answer with (400, 413, 431) */
+        public int status() {
+            return status;
+        }
     }
 
     /**
