@@ -266,14 +266,14 @@ class SupervisorPortFuzzTest {
     }
 
     /**
-     * The descriptor socket answers one peer at a time on one thread, and reads its line with no
-     * deadline: a peer of this user that connects and stays silent blocks it, so no worker started
-     * after that (a reload, a recycle, a replacement after a crash) gets its listener until the peer
-     * leaves. Its own supervisor, so that the shared ones are not blocked.
+     * The descriptor socket answers one peer at a time on one thread: a peer of this user that
+     * connects and stays silent is dropped after its 2 s deadline, so workers started after it (a
+     * reload here) still get their listener. (It once blocked that thread, and the reload and close,
+     * for as long as the peer stayed.) Its own supervisor, so that the shared ones are not blocked.
      */
     @Example
-    @net.jqwik.api.Disabled("defect: FdServer reads a peer's line with no deadline on its one thread; enabled, this run "
-            + "hung past 10 minutes (the reload, then the supervisor's close)")
+    @net.jqwik.api.Disabled("open defect: the reload now completes (a silent peer is dropped after 2 s), but this "
+            + "supervisor's close() afterwards waits in awaitGone past 3 minutes; not yet understood")
     void silentPeerOnTheDescriptorSocket_doesNotBlockAReload() throws Exception {
         try (Supervisor server = Supervisor.builder().http(TestApps.Hello.class).sharing(PortSharing.SHARED_SOCKET)
                 .model(WorkerModel.prefork(1)).log(l -> { }).start()) {

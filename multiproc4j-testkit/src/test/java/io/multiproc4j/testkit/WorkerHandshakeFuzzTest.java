@@ -30,9 +30,8 @@ import net.jqwik.api.lifecycle.BeforeContainer;
  * must keep running tasks. The socket is found where pools make it: a private directory
  * {@code multiproc4j-<our pid>-*} in the temporary directory.
  *
- * <p>Two defects of the handshake are reproduced by the disabled examples at the end (reported to
- * the engine's owner; enable them once fixed): the generated inputs stay within what the handshake
- * survives today, announced lengths of at most 1 KiB.
+ * <p>The generated inputs announce lengths of at most 1 KiB; the examples at the end cover forged
+ * huge lengths, a replayed HELLO and a silent peer.
  */
 class WorkerHandshakeFuzzTest {
     /** HELLO .. SHUTDOWN: the pool protocol's frame types (FrameType's ordinals). */
@@ -116,6 +115,29 @@ class WorkerHandshakeFuzzTest {
             return net.jqwik.api.Combinators.combine(lengths, rest)
                     .as((length, tail) -> ByteBuffer.allocate(4 + tail.length).putInt(length).put(tail).array());
         }
+    }
+
+    /**
+     * A replayed HELLO is refused: the live worker's own key (read from its environment, where the
+     * pool put it) and pid, sent again, find no worker waiting for them, because a key is used once.
+     */
+    @Example
+    void replayedHelloOfALiveWorker_isRefused() throws Exception {
+        ProcessHandle worker;
+        try (var children = ProcessHandle.current().children()) {
+            worker = children.filter(p -> p.info().commandLine().map(c -> c.contains("WorkerMain")).orElse(false))
+                    .findFirst().orElseThrow(() -> new AssertionError("the pool's worker JVM is not a child of this JVM"));
+        }
+        String environment = Files.readString(Path.of("/proc/" + worker.pid() + "/environ"));
+        String hex = java.util.Arrays.stream(environment.split("\0"))
+                .filter(e -> e.startsWith("MULTIPROC4J_KEY=")).findFirst()
+                .orElseThrow(() -> new AssertionError("no key in the worker's environment")).substring("MULTIPROC4J_KEY=".length());
+        byte[] key = java.util.HexFormat.of().parseHex(hex);
+        byte[] hello = ByteBuffer.allocate(4 + key.length + 8).putInt(key.length).put(key).putLong(worker.pid()).array();
+        PortFuzzer.Exchange exchange = PortFuzzer.send(socket, List.of(FrameFuzz.frame(HELLO, hello)), CLOSE_DEADLINE);
+        assertThat(exchange.closedByServer()).as("the pool closed the replayed session").isTrue();
+        assertThat(exchange.received()).as("nothing is sent to a replayed HELLO").isEmpty();
+        assertThat(pool.stats().workersExitedTotal()).as("the real worker is untouched").isZero();
     }
 
     /**

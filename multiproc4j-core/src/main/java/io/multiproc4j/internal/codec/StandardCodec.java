@@ -317,8 +317,8 @@ public final class StandardCodec implements Codec {
     /** A packed list inside another value: read into its own array, then decoded from there. */
     private static List<Object> readPacked(DataInputStream in, byte tag) throws IOException {
         byte kind = in.readByte();
-        int n = length(in);
         int width = tag == INT_LIST ? 4 : 8;
+        int n = length(in, width);
         byte[] packed = new byte[Math.addExact(PACKED_HEADER, Math.multiplyExact(n, width))];
         packed[0] = tag;
         packed[1] = kind;
@@ -367,17 +367,17 @@ public final class StandardCodec implements Codec {
             case BOOLEAN -> in.readBoolean();
             case STRING -> new String(in.readNBytes(length(in)), StandardCharsets.UTF_8);
             case INTS -> {
-                int[] a = new int[length(in)];
+                int[] a = new int[length(in, 4)];
                 for (int i = 0; i < a.length; i++) a[i] = in.readInt();
                 yield a;
             }
             case LONGS -> {
-                long[] a = new long[length(in)];
+                long[] a = new long[length(in, 8)];
                 for (int i = 0; i < a.length; i++) a[i] = in.readLong();
                 yield a;
             }
             case DOUBLES -> {
-                double[] a = new double[length(in)];
+                double[] a = new double[length(in, 8)];
                 for (int i = 0; i < a.length; i++) a[i] = in.readDouble();
                 yield a;
             }
@@ -394,9 +394,21 @@ public final class StandardCodec implements Codec {
     }
 
     private static int length(DataInputStream in) throws IOException {
+        return length(in, 1);
+    }
+
+    /**
+     * Reads a length and checks it against the bytes left (decoding always reads from an array, so
+     * {@code available()} is exact): a forged length fails here instead of allocating up to 2^31
+     * elements first.
+     */
+    private static int length(DataInputStream in, int bytesPerElement) throws IOException {
         int n = in.readInt();
         if (n < 0) {
             throw new StreamCorruptedException("negative length " + n);
+        }
+        if (n > in.available() / bytesPerElement) {
+            throw new StreamCorruptedException("length " + n + " is more than the " + in.available() + " bytes left can hold");
         }
         return n;
     }

@@ -20,6 +20,8 @@ import java.nio.file.Path;
  * thread, then removes the socket file.
  */
 public final class FdServer implements AutoCloseable {
+    /** How long a worker may take to send its line (it sends it at once). */
+    private static final long HANDSHAKE_MILLIS = 2_000;
     private final Path path;
     private final int fd;
     private final Thread thread;
@@ -61,7 +63,7 @@ public final class FdServer implements AutoCloseable {
                 return; // shut down by close()
             }
             try {
-                String who = NativeSockets.readLine(client, 256);
+                String who = NativeSockets.readLine(client, 256, HANDSHAKE_MILLIS); // a silent peer cannot hold this thread
                 int listener = who == null ? -1 : lookup.listenerFor(who, NativeSockets.peerPid(client));
                 NativeSockets.sendFd(client, listener, (byte) (listener >= 0 ? 'F' : 'N'));
             } catch (NativeSockets.NativeException | RuntimeException e) {

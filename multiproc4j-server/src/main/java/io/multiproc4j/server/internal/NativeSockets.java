@@ -435,11 +435,34 @@ public final class NativeSockets {
      * @throws NativeException when the call fails
      */
     public static String readLine(int fd, int max) throws NativeException {
+        return readLine(fd, max, Long.MAX_VALUE);
+    }
+
+    /**
+     * Reads a line, giving up at a deadline: a peer that sends nothing cannot hold the reader.
+     *
+     * @param fd       a connected descriptor
+     * @param max      the longest line accepted
+     * @param timeoutMillis how long the whole line may take; {@code Long.MAX_VALUE} for no limit
+     * @return the line without its newline, or {@code null} at EOF, past {@code max} or past the deadline
+     * @throws NativeException when the read fails
+     */
+    public static String readLine(int fd, int max, long timeoutMillis) throws NativeException {
+        long deadline = timeoutMillis == Long.MAX_VALUE ? Long.MAX_VALUE : System.nanoTime() + timeoutMillis * 1_000_000L;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(CAPTURE);
             MemorySegment one = arena.allocate(1);
             var line = new java.io.ByteArrayOutputStream();
             while (line.size() < max) {
+                if (deadline != Long.MAX_VALUE) {
+                    long left = (deadline - System.nanoTime()) / 1_000_000L;
+                    if (left <= 0 || !pollReadable(fd, (int) Math.min(left, Integer.MAX_VALUE))) {
+                        if (System.nanoTime() - deadline >= 0) {
+                            return null;
+                        }
+                        continue; // interrupted poll: try again until the deadline
+                    }
+                }
                 long rc = (long) READ.invokeExact(state, fd, one, 1L);
                 if (rc < 0) {
                     if (errno(state) == EINTR) {
