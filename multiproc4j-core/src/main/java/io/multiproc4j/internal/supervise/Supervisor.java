@@ -203,7 +203,8 @@ public final class Supervisor implements Closeable {
         var deadline = TIMER.schedule(() -> closeQuietly(channel), HANDSHAKE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         try {
             PeerCredentials peer = PeerCredentials.of(socket).orElse(null);
-            if (peer != null && !peer.sameUserAsThisProcess()) {
+            // (a user this JVM cannot tell, without /proc, refuses nobody: the directory is private anyway)
+            if (peer != null && PeerCredentials.thisProcessUser() != null && !peer.sameUserAsThisProcess()) {
                 LOG.log(System.Logger.Level.WARNING, "refused a connection to the worker socket from another user ("
                         + peer.describe() + ")");
             } else {
