@@ -7,12 +7,19 @@ import java.io.ByteArrayInputStream;
 import java.io.ObjectInputStream;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.Base64;
 
 /**
  * The main of helper JVMs started by ipc tests ({@link IpcChildJvm}). Modes:
  * <ul>
- *   <li>{@code consume NAME}: takes from queue NAME forever, printing {@code TOOK n} after each take.</li>
+ *   <li>{@code consume NAME LOG}: takes from queue NAME forever, appending {@code n} to the file LOG
+ *       after each take (one {@code write} call each, so a SIGKILL loses no line the kernel took)
+ *       and printing {@code TOOK n} every 1,000 takes.</li>
  *   <li>{@code produce-forever NAME SPILL}: puts 0, 1, 2, ... into queue NAME forever (every 8th
  *       with a SPILL-byte array beside it), after printing {@code STARTED}.</li>
  *   <li>{@code lock-and-hang NAME}: takes the queue's ring lock and writes half a record past the
@@ -38,10 +45,19 @@ public final class IpcChild {
                 ProcessQueue<Integer> queue = ProcessQueue.attach(args[1]);
                 System.out.println("STARTED");
                 System.out.flush();
-                for (;;) {
-                    Integer taken = queue.take();
-                    System.out.println("TOOK " + taken);
-                    System.out.flush();
+                try (FileChannel log = FileChannel.open(Path.of(args[2]), StandardOpenOption.WRITE,
+                        StandardOpenOption.APPEND)) {
+                    for (int takes = 1; ; takes++) {
+                        Integer taken = queue.take();
+                        ByteBuffer line = ByteBuffer.wrap((taken + "\n").getBytes(StandardCharsets.US_ASCII));
+                        while (line.hasRemaining()) {
+                            log.write(line);
+                        }
+                        if (takes % 1000 == 0) {
+                            System.out.println("TOOK " + takes);
+                            System.out.flush();
+                        }
+                    }
                 }
             }
             case "produce-forever" -> {

@@ -7,8 +7,8 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
@@ -19,7 +19,7 @@ import java.util.concurrent.TimeUnit;
 final class IpcChildJvm implements AutoCloseable {
     private final Process process;
     private final LinkedBlockingQueue<String> lines = new LinkedBlockingQueue<>();
-    private final List<String> all = new CopyOnWriteArrayList<>();
+    private final List<String> all = Collections.synchronizedList(new ArrayList<>());
     private final Thread reader;
 
     private IpcChildJvm(Process process) {
@@ -64,7 +64,9 @@ final class IpcChildJvm implements AutoCloseable {
         if (!process.waitFor(10, TimeUnit.SECONDS)) {
             throw new AssertionError("child " + process.pid() + " survived SIGKILL for 10 s");
         }
-        reader.join(Duration.ofSeconds(10));
+        if (!reader.join(Duration.ofSeconds(30))) {
+            throw new AssertionError("the output of child " + process.pid() + " was not read to its end within 30 s");
+        }
         return List.copyOf(all);
     }
 
