@@ -23,7 +23,7 @@ import java.util.Objects;
  */
 public final class ClusterWorker implements AutoCloseable {
     private final HazelcastInstance member;
-    private final WorkerRuntime runtime;
+    final WorkerRuntime runtime; // tests in this package read its counters and shift its clock
     private final String address;
     private final Object stopLock = new Object();
     private boolean stopped;

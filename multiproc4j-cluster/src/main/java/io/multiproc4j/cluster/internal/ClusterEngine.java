@@ -60,7 +60,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * A member gets work only when its host is allowed and it publishes the proof of the key for its
  * own address ({@link Keys#memberProof}); a reply is decoded only after its MAC checked out and
  * its nonce matched the attempt. A member whose reply fails the check is distrusted for good and
- * its chunk runs elsewhere, without spending a retry.
+ * its chunk runs elsewhere, without spending a retry. Tasks carry their issue time in the member's
+ * clock as this client estimates it; a member that answers STALE ({@link ReplayGuard}) tells its
+ * time, and the chunk is re-signed and sent again without spending a retry.
  *
  * <h2>Concurrency</h2>
  * One lock guards the pending deque, the member table and every chunk's current attempt. The
@@ -119,6 +121,8 @@ public final class ClusterEngine implements Engine {
         long chunksDone;
         /** Gets no new chunk before this ({@link System#nanoTime()}); 0 for none. */
         long suspendedUntil;
+        /** The member's clock minus ours, ms, as its last STALE reply told; tasks are stamped in its time. */
+        volatile long clockOffsetMillis;
 
         Slot(Member member, String address, int capacity, long pid) {
             this.member = member;
@@ -136,6 +140,8 @@ public final class ClusterEngine implements Engine {
         long nonce;
         Future<ChunkReply> future;
         boolean ended;
+        /** STALE replies in a row: the member judged the attempt outside its replay window. */
+        int stale;
 
         Chunk(Batch batch) {
             this.batch = batch;
@@ -462,6 +468,7 @@ public final class ClusterEngine implements Engine {
             }
             var out = new Wire.Out();
             out.writeLong(chunk.nonce);
+            out.writeLong(System.currentTimeMillis() + slot.clockOffsetMillis);
             out.writeLong(batch.firstIndex());
             out.writeLong(timeoutNanos);
             out.writeUTF(packagesFor(batch));
@@ -621,6 +628,10 @@ public final class ClusterEngine implements Engine {
             distrust(slot, "its reply was malformed: " + e.getMessage());
             return;
         }
+        if (status == Wire.STALE) {
+            onStale(chunk, nonce, slot, in);
+            return;
+        }
         if (status == Wire.REFUSED) {
             String reason;
             try {
@@ -665,6 +676,47 @@ public final class ClusterEngine implements Engine {
                     + " could not be decoded here: " + e, e, index, worker));
         }
         noteRecovery();
+    }
+
+    /**
+     * The member judged the attempt outside its replay window (our clocks differ, or the chunk
+     * waited in its queue for long): learn its time and send the chunk again, re-signed, without
+     * spending a retry; three in a row fail the chunk, naming the clocks.
+     */
+    private void onStale(Chunk chunk, long nonce, Slot slot, DataInputStream in) {
+        long memberNow;
+        String reason;
+        try {
+            memberNow = in.readLong();
+            reason = in.readUTF();
+        } catch (IOException e) {
+            distrust(slot, "its reply was malformed: " + e.getMessage());
+            return;
+        }
+        slot.clockOffsetMillis = memberNow - System.currentTimeMillis();
+        boolean again = false;
+        lock.lock();
+        try {
+            if (chunk.nonce == nonce && !chunk.ended && chunk.slot == slot && ++chunk.stale < 3) {
+                slot.inFlight.remove(chunk);
+                running.remove(chunk);
+                chunk.slot = null;
+                chunk.future = null;
+                chunk.attempts--;
+                pending.addFirst(chunk);
+                changed.signalAll();
+                again = true;
+            }
+        } finally {
+            lock.unlock();
+        }
+        if (again || !settle(chunk, nonce)) {
+            return;
+        }
+        long index = chunk.batch.firstIndex();
+        chunk.batch.fail(0, new TaskFailedException("task " + index + " was refused 3 times by member " + slot.address
+                + " as outside its replay window (" + reason + "); check that the clocks of this machine and the member's "
+                + "agree within a minute", null, index, new WorkerRef("member " + slot.address, slot.pid)));
     }
 
     /** Marks recoveries done once no re-queued chunk is left pending or running. */

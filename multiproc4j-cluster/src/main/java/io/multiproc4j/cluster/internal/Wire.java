@@ -17,16 +17,21 @@ import java.util.concurrent.Callable;
  *
  * <pre>
  * Task   = payload ‖ mac,  mac = HMAC(key, "task" ‖ 0 ‖ payload)
- *   payload: long nonce │ long firstIndex │ long timeoutNanos (0 = none) │ UTF allowed packages (';'-separated)
+ *   payload: long nonce │ long issuedAt (epoch ms, the member's clock as the client estimates it) │ long firstIndex
+ *            │ long timeoutNanos (0 = none) │ UTF allowed packages (';'-separated)
  *            │ int n, n bytes function (codec) │ int n, n bytes inputs (codec, a List)
  * Reply  = payload ‖ mac,  mac = HMAC(key, "result" ‖ 0 ‖ payload)
  *   payload: long nonce (the task's) │ byte status │ UTF member name │ long pid │ body
  *   body:  OK      int n, n bytes results (codec, a List)
  *          FAILED  int offset │ int n, n bytes results before it │ int n, n bytes failure (codec, a Throwable)
- *          REFUSED UTF reason (the MAC did not check out, or the payload could not be decoded)
+ *          REFUSED UTF reason (the MAC did not check out, the payload could not be decoded, or the
+ *                  task is a replay of one the member accepted)
+ *          STALE   long the member's time (epoch ms) │ UTF reason: issuedAt is outside the member's
+ *                  replay window; the client re-signs the chunk with the member's time and sends it again
  * </pre>
  *
  * The nonce ties a reply to the task it answers: a reply replayed for another task fails its check.
+ * A task replayed to a member is refused ({@link ReplayGuard}).
  */
 public final class Wire {
     /** Hazelcast factory id of our envelopes. */
@@ -36,7 +41,7 @@ public final class Wire {
     static final int COUNTER = 3;
 
     /** Reply status. */
-    static final byte OK = 0, FAILED = 1, REFUSED = 2;
+    static final byte OK = 0, FAILED = 1, REFUSED = 2, STALE = 3;
 
     private Wire() {}
 

@@ -25,6 +25,7 @@ import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 
 /**
  * The member side of a chunk: checks the task's MAC, decodes it under the allowlist, runs it on
@@ -34,6 +35,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * <pre>
  *  ChunkTask ─► MAC ok? ──no──► REFUSED (signed with our key; nothing decoded, nothing run)
  *                 │yes
+ *                 ▼
+ *   header well-formed? ──no──► REFUSED;  {@link ReplayGuard}: a replay ─► REFUSED, too old ─► STALE
+ *                 │fresh
  *                 ▼
  *   decode function (cached by bytes) and inputs, under {@link SerialAllowlist}
  *                 ▼
@@ -67,6 +71,9 @@ public final class WorkerRuntime implements AutoCloseable {
     };
     private final AtomicLong chunksRun = new AtomicLong();
     private final AtomicLong chunksRefused = new AtomicLong();
+    private final AtomicLong chunksStale = new AtomicLong();
+    private final ReplayGuard replays = new ReplayGuard();
+    private volatile LongSupplier clock = System::currentTimeMillis;
     private volatile ClassLoader applicationClasses;
 
     /**
@@ -110,9 +117,22 @@ public final class WorkerRuntime implements AutoCloseable {
         return chunksRun.get();
     }
 
-    /** @return chunks refused because their MAC did not check out */
+    /** @return chunks refused: their MAC did not check out, or they were replays */
     public long chunksRefused() {
         return chunksRefused.get();
+    }
+
+    /** @return attempts answered STALE: issued outside this member's replay window, sent again by the client */
+    public long chunksStale() {
+        return chunksStale.get();
+    }
+
+    /**
+     * @param millis the clock (epoch ms) the replay window is judged by; the system clock unless a
+     *               test shifts it, to show how clients treat a member whose clock differs from theirs
+     */
+    public void clock(LongSupplier millis) {
+        this.clock = java.util.Objects.requireNonNull(millis, "millis");
     }
 
     ChunkReply run(ChunkTask task) {
@@ -138,6 +158,7 @@ public final class WorkerRuntime implements AutoCloseable {
                     + "differs from this member's); nothing of it was decoded or run");
             return refused(nonce, "the task's MAC did not check out on " + self + ": the client's key differs from the member's");
         }
+        long issuedAt;
         long firstIndex;
         long timeoutNanos;
         String[] packages;
@@ -145,6 +166,7 @@ public final class WorkerRuntime implements AutoCloseable {
         byte[] inputBytes;
         try (var in = new DataInputStream(new ByteArrayInputStream(task.payload))) {
             in.readLong();
+            issuedAt = in.readLong();
             firstIndex = in.readLong();
             timeoutNanos = in.readLong();
             String list = in.readUTF();
@@ -153,6 +175,22 @@ public final class WorkerRuntime implements AutoCloseable {
             inputBytes = Wire.readBytes(in);
         } catch (IOException e) {
             return refused(nonce, "malformed task payload: " + e.getMessage());
+        }
+        long now = clock.getAsLong();
+        switch (replays.check(nonce, issuedAt, now)) {
+            case REPLAY -> {
+                chunksRefused.incrementAndGet();
+                System.err.println("multiproc worker: refused a signed task already accepted once (nonce " + nonce
+                        + "): a replay of recorded traffic; nothing of it was decoded or run");
+                return refused(nonce, "the task was already accepted by " + self + " (nonce " + nonce
+                        + "): a replayed task is not run again");
+            }
+            case STALE -> {
+                chunksStale.incrementAndGet();
+                return stale(nonce, now, "the task was issued at " + issuedAt + " ms, outside " + self
+                        + "'s replay window around its time " + now + " ms (clocks apart, or it waited too long)");
+            }
+            case FRESH -> { }
         }
         SerializableFunction<Object, Object> fn;
         List<Object> inputs;
@@ -308,6 +346,17 @@ public final class WorkerRuntime implements AutoCloseable {
             return codec.encode(failure);
         } catch (IOException | RuntimeException e) {
             return codec.encode(new RemoteTaskException(failure.getClass().getName(), failure.getMessage(), failure.getStackTrace()));
+        }
+    }
+
+    private ChunkReply stale(long nonce, long now, String reason) {
+        try {
+            var out = header(nonce, Wire.STALE);
+            out.writeLong(now);
+            out.writeUTF(reason);
+            return sign(out);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
         }
     }
 

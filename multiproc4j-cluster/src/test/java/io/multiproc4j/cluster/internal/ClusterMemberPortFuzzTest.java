@@ -149,14 +149,23 @@ class ClusterMemberPortFuzzTest {
         return x -> x;
     }
 
-    /** A well-formed task payload: nonce, first index 0, no timeout, the packages, the function, the inputs. */
+    /**
+     * A well-formed task payload: a fresh nonce, issued now, first index 0, no timeout, the packages,
+     * the function, the inputs.
+     */
     private static byte[] payload(List<?> inputs, String packages) throws IOException {
-        return payload(new SecureRandom().nextLong(), packages, CODEC.encode(identity()), CODEC.encode(new ArrayList<>(inputs)));
+        return payload(packages, CODEC.encode(identity()), CODEC.encode(new ArrayList<>(inputs)));
     }
 
-    private static byte[] payload(long nonce, String packages, byte[] function, byte[] inputs) throws IOException {
+    private static byte[] payload(String packages, byte[] function, byte[] inputs) throws IOException {
+        return payload(new SecureRandom().nextLong(), System.currentTimeMillis(), packages, function, inputs);
+    }
+
+    private static byte[] payload(long nonce, long issuedAt, String packages, byte[] function, byte[] inputs)
+            throws IOException {
         var out = new Wire.Out();
         out.writeLong(nonce);
+        out.writeLong(issuedAt);
         out.writeLong(0);
         out.writeLong(0);
         out.writeUTF(packages);
@@ -311,7 +320,8 @@ class ClusterMemberPortFuzzTest {
         Arbitrary<byte[]> fieldsWithHostileLengths = Combinators3.lengths().map(lengths -> {
             try {
                 var out = new Wire.Out();
-                out.writeLong(1);
+                out.writeLong(new SecureRandom().nextLong());
+                out.writeLong(System.currentTimeMillis());
                 out.writeLong(0);
                 out.writeLong(0);
                 out.writeUTF("");
@@ -328,14 +338,14 @@ class ClusterMemberPortFuzzTest {
         Arbitrary<byte[]> noiseAsCodec = FrameFuzz.noise().filter(noise -> noise.length == 0
                 || !TRUSTED_LENGTH_TAGS.contains((int) noise[0])).map(noise -> {
             try {
-                return payload(2, "", noise, CODEC.encode(new ArrayList<>(List.of(1))));
+                return payload("", noise, CODEC.encode(new ArrayList<>(List.of(1))));
             } catch (IOException e) {
                 throw new java.io.UncheckedIOException(e);
             }
         });
         Arbitrary<byte[]> notAList = Arbitraries.of("a string", 42, Map.of("k", "v")).map(value -> {
             try {
-                return payload(3, "", CODEC.encode(identity()), CODEC.encode(value));
+                return payload("", CODEC.encode(identity()), CODEC.encode(value));
             } catch (IOException e) {
                 throw new java.io.UncheckedIOException(e);
             }
@@ -355,7 +365,7 @@ class ClusterMemberPortFuzzTest {
     @Example
     void signedTaskWithAHugeCodecLength_failsWithoutExhaustingTheHeap() throws Exception {
         byte[] hugeInts = java.nio.ByteBuffer.allocate(5).put((byte) 10).putInt(Integer.MAX_VALUE - 16).array();
-        Reply reply = submit(signed(payload(4, "", hugeInts, CODEC.encode(new ArrayList<>(List.of(1))))));
+        Reply reply = submit(signed(payload("", hugeInts, CODEC.encode(new ArrayList<>(List.of(1))))));
         assertThat(reply.status()).isEqualTo(Wire.FAILED);
         assertThat(failure(reply)).hasMessageContaining("could not decode the task");
     }
@@ -369,13 +379,19 @@ class ClusterMemberPortFuzzTest {
         }
     }
 
-    /** A correctly signed payload that is malformed is answered (REFUSED or FAILED), never run, never crashes the member. */
+    /**
+     * A correctly signed payload that is malformed is answered (REFUSED, FAILED, or STALE when noise
+     * parses as a header with a random issue time), never run, never crashes the member.
+     */
     @Property
     void signedMalformedPayload_isAnsweredWithItsCause(@ForAll("signedGarbage") byte[] payload) throws Exception {
         Reply reply = submit(signed(payload));
-        assertThat(reply.status()).isIn(Wire.REFUSED, Wire.FAILED);
+        assertThat(reply.status()).isIn(Wire.REFUSED, Wire.FAILED, Wire.STALE);
         if (reply.status() == Wire.REFUSED) {
             assertThat(reply.body().readUTF()).contains("malformed task payload");
+        } else if (reply.status() == Wire.STALE) {
+            reply.body().readLong();
+            assertThat(reply.body().readUTF()).contains("replay window");
         } else {
             assertThat(failure(reply)).hasMessageContaining("could not decode the task");
         }
@@ -408,8 +424,7 @@ class ClusterMemberPortFuzzTest {
         };
         byte[] payload = asFunctionArgument
                 ? payload(List.of(value), "")
-                : payload(new SecureRandom().nextLong(), "", CODEC.encode(new HoldingFunction(value)),
-                        CODEC.encode(new ArrayList<>(List.of(1))));
+                : payload("", CODEC.encode(new HoldingFunction(value)), CODEC.encode(new ArrayList<>(List.of(1))));
         Reply reply = submit(signed(payload));
         assertThat(reply.status()).isEqualTo(Wire.FAILED);
         assertThat(failure(reply)).hasMessageContaining("allowlist").hasMessageContaining("allowPackages");
@@ -435,19 +450,38 @@ class ClusterMemberPortFuzzTest {
     }
 
     /**
-     * A signed task recorded on the wire and sent again is run again: the member keeps no record of
-     * the nonces it has run, so whoever can read the traffic between a client and a member (the
-     * Hazelcast connection is not encrypted) can make a member repeat a client's chunk, side effects
-     * included. It cannot change the chunk or read its result (the reply is for the client's nonce).
+     * A signed task recorded on the wire and sent again is refused, and not run again: the member
+     * keeps the nonces it accepted ({@link ReplayGuard}); the replay's reply says why.
      */
     @Example
-    @net.jqwik.api.Disabled("known limitation (README, Cluster, Security: what it is not): a replayed signed task is run again; "
-            + "members keep no bounded record of nonces run")
-    void replayedSignedTask_isRefused() throws Exception {
-        Wire.ChunkTask recorded = signed(payload(List.of(1, 2, 3), ""));
+    void replayedSignedTask_isRefused_andNotRunAgain() throws Exception {
+        Path mark = newMark();
+        Wire.ChunkTask recorded = signed(payload(List.of(new AllowedMarker(mark)), ""));
         assertThat(submit(recorded).status()).isEqualTo(Wire.OK);
+        assertThat(mark).as("the original ran").exists();
+        Files.delete(mark);
         Reply replay = submit(new Wire.ChunkTask(recorded.payload.clone(), recorded.mac.clone()));
         assertThat(replay.status()).as("a task already run, sent again").isEqualTo(Wire.REFUSED);
+        assertThat(replay.body().readUTF()).contains("already accepted").contains("not run again");
+        assertThat(mark).as("the replay was decoded or run").doesNotExist();
+    }
+
+    /**
+     * A signed task issued outside the member's replay window (an old recording, replayed after its
+     * nonces could have been forgotten) is answered STALE with the member's time, and not decoded.
+     */
+    @Property(tries = 10)
+    void signedTaskIssuedOutsideTheReplayWindow_isStale_andNotDecoded(@ForAll boolean past) throws Exception {
+        Path mark = newMark();
+        long now = System.currentTimeMillis();
+        long issuedAt = past ? now - ReplayGuard.WINDOW_MILLIS - 60_000 : now + ReplayGuard.SKEW_MILLIS + 60_000;
+        Reply reply = submit(signed(payload(new SecureRandom().nextLong(), issuedAt, "",
+                CODEC.encode(identity()), CODEC.encode(new ArrayList<>(List.of(new AllowedMarker(mark)))))));
+        assertThat(reply.status()).isEqualTo(Wire.STALE);
+        long memberNow = reply.body().readLong();
+        assertThat(memberNow).as("the member's time").isBetween(now - 60_000, now + 60_000 + 120_000);
+        assertThat(reply.body().readUTF()).contains("replay window");
+        assertThat(mark).as("deserialized although stale").doesNotExist();
     }
 
     private static byte[] concat(byte[] a, byte[] b) {
