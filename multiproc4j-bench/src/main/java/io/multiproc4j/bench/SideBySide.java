@@ -368,17 +368,16 @@ public final class SideBySide {
 
     /**
      * The same chunks of x + 1 on {@code Pool.threads(2)} and on a bare {@code ForkJoinPool(2)}: what the
-     * pool's scheduling, ordering and bookkeeping cost over the JDK's own executor.
+     * pool's scheduling, ordering and bookkeeping cost over the JDK's own executor. The two run
+     * alternately, after both are warmed up, so that each sees the same JIT state and the same heap
+     * (measured one after the other, the first one paid for the compilation both use).
      */
     static double threadPoolOverhead(Mode mode, List<Integer> vector) throws Exception {
         int chunk = 10_000;
-        double poolMs;
-        try (Pool threads = Pool.threads(2)) {
-            poolMs = medianMillis(mode, () -> threads.map(Workloads.LIGHT, vector, chunk));
-        }
         ForkJoinPool fj = new ForkJoinPool(2);
-        try {
-            double fjMs = medianMillis(mode, () -> {
+        try (Pool threads = Pool.threads(2)) {
+            Body pool = () -> threads.map(Workloads.LIGHT, vector, chunk);
+            Body bare = () -> {
                 List<ForkJoinTask<List<Integer>>> tasks = new ArrayList<>();
                 for (int from = 0; from < vector.size(); from += chunk) {
                     List<Integer> part = vector.subList(from, Math.min(vector.size(), from + chunk));
@@ -391,11 +390,28 @@ public final class SideBySide {
                 if (out.size() != vector.size()) {
                     throw new IllegalStateException("lost results");
                 }
-            });
-            return poolMs / fjMs;
+            };
+            for (int i = 0; i < 5; i++) {
+                pool.run();
+                bare.run();
+            }
+            int n = 3 * mode.repetitions();
+            double[] poolMs = new double[n];
+            double[] bareMs = new double[n];
+            for (int i = 0; i < n; i++) {
+                poolMs[i] = millis(pool);
+                bareMs[i] = millis(bare);
+            }
+            return Workloads.median(poolMs) / Workloads.median(bareMs);
         } finally {
             fj.shutdownNow();
         }
+    }
+
+    private static double millis(Body body) throws Exception {
+        long t0 = System.nanoTime();
+        body.run();
+        return (System.nanoTime() - t0) / 1e6;
     }
 
     /** Finds every worker's pid by asking workers (tiny tasks only), then reads their mean VmRSS. */
