@@ -8,16 +8,24 @@ import io.multiproc4j.PoolStats;
 import io.multiproc4j.SerializableFunction;
 import io.multiproc4j.TaskTimeoutException;
 import io.multiproc4j.WorkerOutput;
+import io.multiproc4j.internal.engine.ProcessEngine;
+import io.multiproc4j.spi.Batch;
+import io.multiproc4j.spi.Codec;
 import java.io.IOException;
 import java.io.ObjectInputStream;
 import java.io.Serial;
 import java.io.Serializable;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -32,7 +40,9 @@ import org.junit.jupiter.api.io.TempDir;
  *   <li>results of a send whose worker's exit already retried the batch are dropped: the retry's own
  *       results are the batch's, and the worker running it is not harmed;</li>
  *   <li>a worker killed for the timeout of a batch that finished before the exit was seen does not
- *       get the next batch blamed: that one runs again.</li>
+ *       get the next batch blamed: that one runs again;</li>
+ *   <li>a retry decided while the dead worker's reader is still delivering part of the batch waits
+ *       until that delivery is done, so the batch sees its results in order, one delivery at a time.</li>
  * </ul>
  */
 @Deadline(seconds = 240)
@@ -187,6 +197,121 @@ class EngineLateResultsTest {
             PoolStats stats = pool.stats();
             assertThat(stats.workersExited()).as("one kill, for the timeout")
                     .containsExactlyEntriesOf(java.util.Map.of("TASK_TIMEOUT", 1L));
+        }
+    }
+
+    private static final AtomicLong FUNCTION_IDS = new AtomicLong(1L << 42);
+
+    /**
+     * A batch straight to the engine that records its deliveries, in order, and whether one began
+     * while another was under way; its first delivery can be held until the test releases it.
+     */
+    private static final class RecordingBatch implements Batch {
+        final List<String> deliveries = new CopyOnWriteArrayList<>();
+        final CompletableFuture<List<String>> outcome = new CompletableFuture<>();
+        final CountDownLatch firstReached = new CountDownLatch(1);
+        final CountDownLatch releaseFirst = new CountDownLatch(1);
+        final AtomicBoolean overlapped = new AtomicBoolean();
+        private final AtomicBoolean delivering = new AtomicBoolean();
+        private final SerializableFunction<Object, Object> function;
+        private final long functionId = FUNCTION_IDS.incrementAndGet();
+        private final List<Object> inputs;
+        private final boolean holdFirst;
+        private int delivered;
+
+        RecordingBatch(SerializableFunction<Object, Object> function, List<Object> inputs, boolean holdFirst) {
+            this.function = function;
+            this.inputs = inputs;
+            this.holdFirst = holdFirst;
+        }
+
+        @Override
+        public SerializableFunction<Object, Object> function() {
+            return function;
+        }
+
+        @Override
+        public long functionId() {
+            return functionId;
+        }
+
+        @Override
+        public List<Object> inputs() {
+            return new ArrayList<>(inputs);
+        }
+
+        @Override
+        public long firstIndex() {
+            return 0;
+        }
+
+        @Override
+        public boolean isCancelled() {
+            return false;
+        }
+
+        @Override
+        public void deliver(int offset, List<?> results) {
+            if (!delivering.compareAndSet(false, true)) {
+                overlapped.set(true);
+            }
+            deliveries.add(offset + ":" + results);
+            if (holdFirst && firstReached.getCount() > 0) {
+                firstReached.countDown();
+                try {
+                    releaseFirst.await(WAIT.toSeconds(), TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            delivering.set(false);
+            delivered += results.size();
+            if (delivered >= inputs.size()) {
+                outcome.complete(List.copyOf(deliveries));
+            }
+        }
+
+        @Override
+        public void fail(int offset, RuntimeException failure) {
+            outcome.completeExceptionally(failure);
+        }
+    }
+
+    @Test
+    void aRetryWaitsForTheDeadWorkersDeliveryUnderWay_soItsBatchSeesResultsInOrder(@TempDir Path dir) throws Exception {
+        Gate gate = Gate.in(dir);
+        // Input 1 kills the first worker after input 0's result has been sent (a task timeout makes
+        // results stream one by one); on the replacement it returns.
+        SerializableFunction<Object, Object> dieAtOne = x -> {
+            if ((Integer) x == 1 && !gate.marked("died")) {
+                gate.mark("died");
+                Runtime.getRuntime().halt(3);
+            }
+            return x;
+        };
+        ProcessEngine engine = ProcessEngine.start(new ProcessEngine.Options(1, 0, 0, Duration.ofMinutes(10), 1, null,
+                List.of(), WorkerOutput.DISCARD, Duration.ofSeconds(60), Codec.standard(), false, 2, null, false));
+        try {
+            var held = new RecordingBatch(dieAtOne, List.of(0, 1), true);
+            engine.execute(held);
+            assertThat(held.firstReached.await(WAIT.toSeconds(), TimeUnit.SECONDS)).as("input 0 delivered").isTrue();
+            // Delivering input 0's result outlasts supervision's wait: the exit retries input 1.
+            Conditions.await("the first worker's exit handled", WAIT,
+                    () -> engine.stats().workersExited().containsKey("CRASHED"));
+            // The replacement runs other work meanwhile; the retry, first in the queue, waits.
+            var other = new RecordingBatch(x -> "other", List.of(7), false);
+            engine.execute(other);
+            assertThat(other.outcome.get(WAIT.toSeconds(), TimeUnit.SECONDS)).containsExactly("0:[other]");
+            assertThat(held.deliveries).as("the retry is not delivered while input 0's delivery is under way")
+                    .containsExactly("0:[0]");
+            held.releaseFirst.countDown();
+            assertThat(held.outcome.get(WAIT.toSeconds(), TimeUnit.SECONDS)).containsExactly("0:[0]", "1:[1]");
+            assertThat(held.overlapped).as("no delivery began while another was under way").isFalse();
+            assertThat(engine.stats().workersExited()).containsExactlyEntriesOf(java.util.Map.of("CRASHED", 1L));
+            engine.shutdown();
+            assertThat(engine.awaitTermination(WAIT)).isTrue();
+        } finally {
+            engine.shutdownNow();
         }
     }
 }
