@@ -174,4 +174,49 @@ class EngineReviewFixesTest {
             engine.shutdownNow();
         }
     }
+
+    /**
+     * Whether another thread can take the engine's lock now (it reads the run state): a callback
+     * that runs under the lock would hold it, and a callback that waited for the engine would deadlock.
+     */
+    private static boolean lockIsFree(ProcessEngine engine) {
+        try {
+            CompletableFuture.supplyAsync(engine::runState).get(30, TimeUnit.SECONDS);
+            return true;
+        } catch (java.util.concurrent.TimeoutException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        } catch (ExecutionException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Test
+    void failureCallbacks_ofAWorkerThatCannotBeSpawned_andOfABrokenEngine_runWithoutTheEngineLock() throws Exception {
+        // A NUL in a JVM option: the OS cannot start the JVM, so spawning throws, and the engine breaks.
+        ProcessEngine engine = ProcessEngine.start(new ProcessEngine.Options(1, 0, 0, null, 0, null,
+                List.of("-Dmultiproc4j.test=a\0b"), WorkerOutput.DISCARD, Duration.ofSeconds(60), Codec.standard(),
+                true, 1, null, false));
+        try {
+            var first = new OneBatch(x -> x, 1); // on demand: it spawns the worker, which fails
+            CompletableFuture<Boolean> freeInFirst = first.outcome.handle((r, e) -> lockIsFree(engine));
+            engine.execute(first);
+            assertThatThrownBy(() -> first.outcome.get(60, TimeUnit.SECONDS))
+                    .cause().isInstanceOf(io.multiproc4j.BrokenPoolException.class)
+                    .hasMessageContaining("cannot start worker JVMs");
+            assertThat(freeInFirst.get(60, TimeUnit.SECONDS)).as("the spawn failure's callback ran without the lock").isTrue();
+
+            var late = new OneBatch(x -> x, 2); // the engine is broken: it fails at once
+            CompletableFuture<Boolean> freeInLate = late.outcome.handle((r, e) -> lockIsFree(engine));
+            engine.execute(late);
+            assertThatThrownBy(() -> late.outcome.get(60, TimeUnit.SECONDS))
+                    .cause().isInstanceOf(io.multiproc4j.BrokenPoolException.class);
+            assertThat(freeInLate.get(60, TimeUnit.SECONDS)).as("a broken engine's callback ran without the lock").isTrue();
+            assertThat(engine.awaitTermination(Duration.ofSeconds(60))).isTrue();
+        } finally {
+            engine.shutdownNow();
+        }
+    }
 }

@@ -3,11 +3,13 @@ package io.multiproc4j.internal.engine;
 import io.multiproc4j.spi.Batch;
 import io.multiproc4j.spi.Codec;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
 
-/** A batch on its way through this engine; retries run what its first worker did not finish. */
+/**
+ * A batch on its way through this engine; retries run what its first worker did not finish.
+ * Fields are guarded by the engine's lock.
+ */
 final class Dispatch {
     final long id;
     final Batch batch;
@@ -17,11 +19,22 @@ final class Dispatch {
     byte[] inputBytes;
     /** Results received, counted from {@code inputs.get(0)}. */
     int done;
+    /** Retries so far (a worker died running it). */
     int attempts;
+    /**
+     * The id its latest send carried: every send (first, retry, requeue after a recall or a death)
+     * takes a new one, so results and failures of an earlier send (a dead worker's reader that
+     * delivers late) name an id no held dispatch has, and are dropped.
+     */
+    long wireId;
     /** The function in this engine's codec, encoded before the batch was queued (never under the lock). */
     byte[] functionBytes;
     /** Its last send carried the function's bytes (the worker did not hold it). */
     boolean carriedFunction;
+    /** A reader is delivering results of it outside the lock: its batch sees those before anything else. */
+    boolean delivering;
+    /** What its worker's exit decided while a reader was delivering: run (under the lock) once it is done. */
+    Runnable afterDelivery;
 
     Dispatch(long id, Batch batch, List<Object> inputs, int base) {
         this.id = id;
@@ -34,18 +47,26 @@ final class Dispatch {
         return inputs.size() - done;
     }
 
-    /** Before a retry: keeps only the inputs without results. */
-    void dropDone(Codec codec) {
+    /**
+     * Before a retry: keeps only the inputs without results.
+     *
+     * @return null, or why the rest could not be encoded again (then the batch must fail there)
+     */
+    Exception dropDone(Codec codec) {
         if (done == 0) {
-            return;
+            return null;
         }
-        inputs = new ArrayList<>(inputs.subList(done, inputs.size()));
+        List<Object> rest = new ArrayList<>(inputs.subList(done, inputs.size()));
+        byte[] bytes;
+        try {
+            bytes = codec.encode(rest); // they encoded before, but a codec (or a value's writeObject) may change its mind
+        } catch (IOException | RuntimeException e) {
+            return e;
+        }
+        inputs = rest;
         base += done;
         done = 0;
-        try {
-            inputBytes = codec.encode(inputs);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e); // they encoded before; a subset encodes too
-        }
+        inputBytes = bytes;
+        return null;
     }
 }

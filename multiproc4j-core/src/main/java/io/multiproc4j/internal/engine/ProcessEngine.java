@@ -6,6 +6,7 @@ import io.multiproc4j.TaskFailedException;
 import io.multiproc4j.TaskTimeoutException;
 import io.multiproc4j.WorkerCrashedException;
 import io.multiproc4j.WorkerOutput;
+import io.multiproc4j.WorkerRef;
 import io.multiproc4j.internal.codec.RemoteFailure;
 import io.multiproc4j.internal.supervise.Crew;
 import io.multiproc4j.internal.supervise.ExitCause;
@@ -24,6 +25,7 @@ import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.RejectedExecutionException;
@@ -33,6 +35,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongFunction;
 
 /**
  * Runs batches on worker JVMs of this machine: the engine's lifecycle, the pending work and the
@@ -71,16 +74,23 @@ import java.util.concurrent.locks.ReentrantLock;
  * One {@code lock} guards the pending queue, the slots and their bookkeeping; messages are queued
  * to a worker's link under it (never blocking), so a worker receives batches in assignment order
  * and its function table (decided here, at assignment) agrees with the worker's. User threads never
- * touch a socket: an interrupted caller cannot close a worker's channel. Results are delivered
- * outside the lock, by the worker's reader thread alone, so a batch's deliveries are ordered.
+ * touch a socket: an interrupted caller cannot close a worker's channel. No callback runs under the
+ * lock: results are delivered outside it, by the worker's reader thread alone, so a batch's
+ * deliveries are ordered, and failures decided under it run once it is released ({@link #unlock()}).
+ * A reader decodes outside the lock too, so it re-checks, under the lock, that the send it reads
+ * (each send of a batch has its own wire id) is still held before delivering.
  *
  * <h2>Crash handling</h2>
- * A worker's death is one event from supervision, after its reader has read every frame it sent.
- * Its {@link ExitCause} decides: TASK_TIMEOUT fails the running batch with
- * {@link TaskTimeoutException}, CANCELLED with CancellationException, CRASHED retries it or fails it
- * with {@link WorkerCrashedException}; batches it held but never started go back to the front of
- * the queue. Workers that die before they are ready count as start failures: as many in a row as
- * the pool has workers, or an initializer that throws, break the engine.
+ * A worker's death is one event from supervision, normally after its reader has read every frame it
+ * sent. Its {@link ExitCause} decides: TASK_TIMEOUT fails the batch it was killed for with
+ * {@link TaskTimeoutException}, CANCELLED with CancellationException (if that batch finished before
+ * the exit was seen, the batch it was running instead is re-run, not blamed), CRASHED retries the
+ * running batch from its first input without a result or fails it with
+ * {@link WorkerCrashedException}; batches it held but never started go back to the front of the
+ * queue. A reader slower than supervision's bounded wait delivers late: a send its exit has already
+ * settled is stale and its results are dropped; a delivery already under way finishes before the
+ * retry is sent or the failure reported. Workers that die before they are ready count as start
+ * failures: as many in a row as the pool has workers, or an initializer that throws, break the engine.
  */
 public final class ProcessEngine implements Engine {
 
@@ -138,6 +148,8 @@ public final class ProcessEngine implements Engine {
     // guarded by lock:
     private final ArrayDeque<Dispatch> pending = new ArrayDeque<>();
     private final List<Slot> slots = new ArrayList<>();
+    /** What the lock's holder must run once it has released the lock: see {@link #unlock()}. */
+    private final List<Runnable> deferred = new ArrayList<>();
     private RunState runState = RunState.RUNNING;
     private BrokenPoolException broken;
 
@@ -182,7 +194,7 @@ public final class ProcessEngine implements Engine {
                 engine.spawnLocked();
             }
         } finally {
-            engine.lock.unlock();
+            engine.unlock();
         }
         return engine;
     }
@@ -203,7 +215,7 @@ public final class ProcessEngine implements Engine {
         try {
             return broken;
         } finally {
-            lock.unlock();
+            unlock();
         }
     }
 
@@ -213,7 +225,7 @@ public final class ProcessEngine implements Engine {
         try {
             return runState;
         } finally {
-            lock.unlock();
+            unlock();
         }
     }
 
@@ -255,7 +267,8 @@ public final class ProcessEngine implements Engine {
         lock.lock();
         try {
             if (broken != null) {
-                batch.fail(0, broken);
+                BrokenPoolException why = broken;
+                deferred.add(() -> batch.fail(0, why));
                 return;
             }
             if (runState != RunState.RUNNING) {
@@ -264,7 +277,7 @@ public final class ProcessEngine implements Engine {
             pending.addLast(d);
             assignLocked();
         } finally {
-            lock.unlock();
+            unlock();
         }
     }
 
@@ -325,15 +338,21 @@ public final class ProcessEngine implements Engine {
     private boolean canTake(Slot slot, int depth) {
         State state = slot.process.state();
         if ((state != State.READY && state != State.BUSY) || slot.link == null || slot.recalling != null
-                || slot.inflight.size() >= depth || !slot.hasAllowance(options.maxTasksPerChild())) {
+                || beingKilled(slot) || slot.inflight.size() >= depth || !slot.hasAllowance(options.maxTasksPerChild())) {
             return false;
         }
         return depth <= options.prefetch() || options.prefetch() > 1 && depth <= MAX_BATCHES_PER_WORKER
                 && slot.inflightTasks < SMALL_BATCH_TASKS;
     }
 
+    /** Killed for a timeout or a cancel, its exit not seen yet: it gets nothing new. */
+    private static boolean beingKilled(Slot slot) {
+        return slot.timedOut != null || slot.cancelled != null;
+    }
+
     /** Queues the batch to the worker, deciding here what the worker's function table holds. */
     private void sendLocked(Slot slot, Dispatch d) {
+        d.wireId = dispatchIds.incrementAndGet(); // a new id per send: what an earlier send's worker says is stale
         if (slot.inflight.isEmpty()) {
             slot.headSince = System.nanoTime();
         }
@@ -356,7 +375,7 @@ public final class ProcessEngine implements Engine {
                 eldest.remove();
             }
         }
-        slot.link.send(new WorkerMessage.BatchMessage(d.id, fnId, fnBytes, forget, d.inputBytes));
+        slot.link.send(new WorkerMessage.BatchMessage(d.wireId, fnId, fnBytes, forget, d.inputBytes));
         counters.batchSent(slot.process, d.remaining());
     }
 
@@ -379,7 +398,7 @@ public final class ProcessEngine implements Engine {
                 recalling++;
             }
             if (slot.inflight.isEmpty() && slot.process.state() == State.READY && slot.link != null
-                    && slot.hasAllowance(options.maxTasksPerChild())) {
+                    && !beingKilled(slot) && slot.hasAllowance(options.maxTasksPerChild())) {
                 idle++;
             }
         }
@@ -395,7 +414,7 @@ public final class ProcessEngine implements Engine {
                 return;
             }
             donor.recalling = donor.inflight.peekLast();
-            donor.link.send(new WorkerMessage.Recall(donor.recalling.id));
+            donor.link.send(new WorkerMessage.Recall(donor.recalling.wireId));
             recalling++;
         }
     }
@@ -430,10 +449,17 @@ public final class ProcessEngine implements Engine {
         }
     }
 
+    /**
+     * The first queued batch to send: cancelled ones are dropped (their cancel failed them), and a
+     * retry whose dead worker's results are still being delivered waits where it is.
+     */
     private Dispatch pollLivePending() {
-        Dispatch d;
-        while ((d = pending.pollFirst()) != null) {
-            if (!d.batch.isCancelled()) {
+        for (Iterator<Dispatch> it = pending.iterator(); it.hasNext(); ) {
+            Dispatch d = it.next();
+            if (d.batch.isCancelled()) {
+                it.remove();
+            } else if (!d.delivering) {
+                it.remove();
                 return d;
             }
         }
@@ -453,6 +479,7 @@ public final class ProcessEngine implements Engine {
             }
             if (queued != null) {
                 pending.remove(queued);
+                failLocked(queued, queued.base + queued.done, new CancellationException("cancelled before it started"));
             } else {
                 for (Slot slot : slots) {
                     Dispatch running = slot.inflight.peekFirst();
@@ -466,10 +493,7 @@ public final class ProcessEngine implements Engine {
                 }
             }
         } finally {
-            lock.unlock();
-        }
-        if (queued != null) {
-            queued.batch.fail(0, new CancellationException("cancelled before it started"));
+            unlock();
         }
     }
 
@@ -480,7 +504,7 @@ public final class ProcessEngine implements Engine {
         try {
             process = crew.spawn();
         } catch (UncheckedIOException | IllegalStateException e) {
-            breakLocked("cannot start worker JVMs: " + e.getMessage(), e).forEach(Runnable::run);
+            breakLocked("cannot start worker JVMs: " + e.getMessage(), e); // its failures run after the unlock
             return;
         }
         slots.add(new Slot(process));
@@ -514,7 +538,7 @@ public final class ProcessEngine implements Engine {
                         options.taskTimeout() != null, options.maxMemoryPerChild(), initializerBytes));
                 slot.link = link;
             } finally {
-                lock.unlock();
+                unlock();
             }
             link.readLoop(message -> onMessage(slot, message));
             // EOF: its exit, reported by supervision, settles what it held
@@ -554,41 +578,50 @@ public final class ProcessEngine implements Engine {
             }
             assignLocked();
         } finally {
-            lock.unlock();
+            unlock();
         }
     }
 
     private void onInitFailed(Slot slot, byte[] failure) throws IOException {
         Throwable cause = RemoteFailure.decode(failure, codec);
         slot.process.expectExit(ExitCause.INIT_FAILED);
-        List<Runnable> failures;
         lock.lock();
         try {
-            failures = breakLocked("the initializer failed in " + slot.process + ": " + cause, cause);
+            breakLocked("the initializer failed in " + slot.process + ": " + cause, cause);
         } finally {
-            lock.unlock();
+            unlock();
         }
-        failures.forEach(Runnable::run);
     }
 
     private void onResults(Slot slot, WorkerMessage.Results message) {
-        Dispatch d = find(slot, message.batchId());
-        if (d == null) {
-            return; // failed already by terminate()
-        }
+        long wireId = message.batchId();
         int offset = message.offset();
+        Dispatch d = find(slot, wireId);
+        if (d == null) {
+            return; // stale: an earlier send's (its worker's exit settled it), or failed by terminate()
+        }
         List<?> results;
         try {
             results = io.multiproc4j.internal.codec.StandardCodec.decodeResults(codec, message.results()); // packed results stay packed
         } catch (IOException | ClassNotFoundException | RuntimeException e) {
-            long index = d.batch.firstIndex() + d.base + offset;
-            var cause = new IllegalStateException("the result of task " + index + " could not be decoded in the pool: " + e, e);
-            finishFailed(slot, d, offset, new TaskFailedException(cause.getMessage(), cause, index, slot.process.ref()));
+            WorkerRef ref = slot.process.ref();
+            finishFailed(slot, wireId, offset, index -> {
+                var cause = new IllegalStateException("the result of task " + index + " could not be decoded in the pool: " + e, e);
+                return new TaskFailedException(cause.getMessage(), cause, index, ref);
+            });
             return;
         }
+        int at;
         boolean complete;
         lock.lock();
         try {
+            // Decoded outside the lock: meanwhile the worker's exit may have settled the batch (retried
+            // from where it stood, on another worker, or failed). Its results are then stale: dropped,
+            // or the retry's own would arrive at an offset its batch has passed.
+            if (slot.find(wireId) != d || offset != d.done) {
+                return;
+            }
+            at = d.base + offset; // read here: a retry moves base
             d.done = offset + results.size();
             slot.headSince = System.nanoTime();
             slot.tasksDone += results.size();
@@ -598,50 +631,72 @@ public final class ProcessEngine implements Engine {
             if (complete) {
                 slot.inflight.remove(d);
                 counters.batchDone(slot.process, d, false);
+            } else {
+                d.delivering = true; // its batch sees these results before anything its worker's exit decides
             }
         } finally {
-            lock.unlock();
+            unlock();
         }
-        d.batch.deliver(d.base + offset, results);
-        if (complete) {
-            afterBatch(slot);
+        try {
+            d.batch.deliver(at, results);
+        } finally {
+            if (complete) {
+                afterBatch(slot);
+            } else {
+                deliveryDone(d);
+            }
+        }
+    }
+
+    /** A delivery of part of a batch is done: what the worker's exit decided meanwhile happens now. */
+    private void deliveryDone(Dispatch d) {
+        lock.lock();
+        try {
+            d.delivering = false;
+            Runnable then = d.afterDelivery;
+            d.afterDelivery = null;
+            if (then != null) {
+                then.run();
+            }
+        } finally {
+            unlock();
         }
     }
 
     private void onFailed(Slot slot, WorkerMessage.Failed message) throws IOException {
         Throwable cause = RemoteFailure.decode(message.failure(), codec);
-        Dispatch d = find(slot, message.batchId());
-        if (d == null) {
-            return;
-        }
-        int offset = message.offset();
-        long index = d.batch.firstIndex() + d.base + offset;
-        finishFailed(slot, d, offset, new TaskFailedException("task " + index + " failed on " + slot.process.ref()
-                + ": " + cause, cause, index, slot.process.ref()));
+        WorkerRef ref = slot.process.ref();
+        finishFailed(slot, message.batchId(), message.offset(), index -> new TaskFailedException(
+                "task " + index + " failed on " + ref + ": " + cause, cause, index, ref));
     }
 
-    private Dispatch find(Slot slot, long id) {
+    private Dispatch find(Slot slot, long wireId) {
         lock.lock();
         try {
-            return slot.find(id);
+            return slot.find(wireId);
         } finally {
-            lock.unlock();
+            unlock();
         }
     }
 
-    private void finishFailed(Slot slot, Dispatch d, int offset, TaskFailedException failure) {
+    /** The task at {@code offset} of the send {@code wireId} failed; nothing if that send is stale. */
+    private void finishFailed(Slot slot, long wireId, int offset, LongFunction<TaskFailedException> failureAt) {
         lock.lock();
         try {
+            Dispatch d = slot.find(wireId);
+            if (d == null) {
+                return; // its worker's exit settled it already, or terminate() did
+            }
             slot.inflight.remove(d);
             slot.tasksDone += offset + 1 - d.done;
             slot.inflightTasks -= d.inputs.size() - d.done;
             slot.headSince = System.nanoTime();
             counters.batchDone(slot.process, d, true);
+            failLocked(d, d.base + offset, failureAt.apply(d.batch.firstIndex() + d.base + offset));
+            afterBatchLocked(slot);
         } finally {
-            lock.unlock();
+            unlock();
         }
-        d.batch.fail(d.base + offset, failure);
-        afterBatch(slot);
     }
 
     /** The worker answered RECALL: a batch it had not started comes back to the queue. */
@@ -650,7 +705,7 @@ public final class ProcessEngine implements Engine {
         try {
             Dispatch d = slot.recalling;
             slot.recalling = null;
-            if (message.recalled() && d != null && d.id == message.batchId() && slot.inflight.remove(d)) {
+            if (message.recalled() && d != null && d.wireId == message.batchId() && slot.inflight.remove(d)) {
                 slot.inflightTasks -= d.remaining();
                 if (d.carriedFunction) {
                     slot.knownFunctions.remove(d.batch.functionId()); // the worker never decoded it
@@ -670,7 +725,7 @@ public final class ProcessEngine implements Engine {
             }
             assignLocked();
         } finally {
-            lock.unlock();
+            unlock();
         }
     }
 
@@ -683,7 +738,7 @@ public final class ProcessEngine implements Engine {
             retireLocked(slot, ExitCause.MEMORY_LIMIT);
             slot.shutdownSent = true; // it exits by itself
         } finally {
-            lock.unlock();
+            unlock();
         }
     }
 
@@ -706,23 +761,27 @@ public final class ProcessEngine implements Engine {
     private void afterBatch(Slot slot) {
         lock.lock();
         try {
-            if (slot.process.state() == State.BUSY && slot.inflight.isEmpty()) {
-                slot.process.moveTo(State.READY);
-                slot.idleSince = System.nanoTime();
-            }
-            if (options.maxTasksPerChild() > 0 && slot.tasksDone >= options.maxTasksPerChild()) {
-                retireLocked(slot, ExitCause.RECYCLED);
-            }
-            if (slot.process.state() == State.RETIRING && slot.inflight.isEmpty()) {
-                sendShutdownLocked(slot);
-            }
-            if (runState == RunState.SHUTDOWN) {
-                shutdownIfQuiescentLocked();
-            }
-            assignLocked();
+            afterBatchLocked(slot);
         } finally {
-            lock.unlock();
+            unlock();
         }
+    }
+
+    private void afterBatchLocked(Slot slot) {
+        if (slot.process.state() == State.BUSY && slot.inflight.isEmpty()) {
+            slot.process.moveTo(State.READY);
+            slot.idleSince = System.nanoTime();
+        }
+        if (options.maxTasksPerChild() > 0 && slot.tasksDone >= options.maxTasksPerChild()) {
+            retireLocked(slot, ExitCause.RECYCLED);
+        }
+        if (slot.process.state() == State.RETIRING && slot.inflight.isEmpty()) {
+            sendShutdownLocked(slot);
+        }
+        if (runState == RunState.SHUTDOWN) {
+            shutdownIfQuiescentLocked();
+        }
+        assignLocked();
     }
 
     /** Asks a worker holding nothing to exit; a worker stuck in user code is killed after a grace period. */
@@ -748,7 +807,7 @@ public final class ProcessEngine implements Engine {
                 }
             }
         } finally {
-            lock.unlock();
+            unlock();
         }
     }
 
@@ -766,13 +825,12 @@ public final class ProcessEngine implements Engine {
                 }
             }
         } finally {
-            lock.unlock();
+            unlock();
         }
     }
 
     /** A worker's process exited: the one place where deaths are handled. */
     private void onExit(WorkerProcess process, Supervisor.Exit exit) {
-        List<Runnable> failures = new ArrayList<>();
         lock.lock();
         try {
             Slot slot = slotOf(process);
@@ -782,13 +840,13 @@ public final class ProcessEngine implements Engine {
             slots.remove(slot);
             counters.workerExited(process, exit);
             if (!slot.everReady) {
-                onStartFailureLocked(slot, exit, failures);
+                onStartFailureLocked(slot, exit);
             } else if (runState != RunState.STOP && runState != RunState.TERMINATED) {
                 boolean abrupt = exit.cause() == ExitCause.CRASHED && !slot.inflight.isEmpty();
-                failOrRetryHeldLocked(slot, exit, failures);
+                failOrRetryHeldLocked(slot, exit);
                 if (abrupt && options.breakOnCrash()) {
-                    failures.addAll(breakLocked("a worker died abruptly (" + process + ", exit code " + exit.exitCode()
-                            + ") and this executor's crash policy breaks it; create a new one", null));
+                    breakLocked("a worker died abruptly (" + process + ", exit code " + exit.exitCode()
+                            + ") and this executor's crash policy breaks it; create a new one", null);
                 }
                 boolean needed = runState == RunState.RUNNING || !pending.isEmpty() || anyInflightLocked();
                 if (!slot.replaced && needed && exit.cause() != ExitCause.IDLE) {
@@ -801,12 +859,11 @@ public final class ProcessEngine implements Engine {
             assignLocked();
             terminateIfDoneLocked();
         } finally {
-            lock.unlock();
+            unlock();
         }
-        failures.forEach(Runnable::run);
     }
 
-    private void onStartFailureLocked(Slot slot, Supervisor.Exit exit, List<Runnable> failures) {
+    private void onStartFailureLocked(Slot slot, Supervisor.Exit exit) {
         if (runState != RunState.RUNNING && runState != RunState.SHUTDOWN) {
             return;
         }
@@ -822,35 +879,58 @@ public final class ProcessEngine implements Engine {
         String reason = slot.process + " " + why
                 + (exit.stderrTail().isEmpty() ? "" : "; its stderr:\n  " + String.join("\n  ", exit.stderrTail()));
         if (cannotStart) {
-            failures.addAll(breakLocked("worker JVMs cannot start: " + reason, null));
+            breakLocked("worker JVMs cannot start: " + reason, null);
         } else {
             spawnLocked();
         }
     }
 
-    private void failOrRetryHeldLocked(Slot slot, Supervisor.Exit exit, List<Runnable> failures) {
+    /**
+     * Settles what a dead worker held. The batch it was running (the head) fails for what it was
+     * killed for, or is retried, or fails as crashed; the ones behind it go back to the queue. A
+     * worker killed for a timeout or a cancel whose batch finished before the exit was seen (its
+     * results were on their way when the kill came) was running the next batch, which is not to
+     * blame: it runs again, no attempt counted.
+     */
+    private void failOrRetryHeldLocked(Slot slot, Supervisor.Exit exit) {
         Dispatch head = slot.selfRetired ? null : slot.inflight.pollFirst();
-        if (head != null) {
-            long index = head.batch.firstIndex() + head.base + head.done;
-            int offset = head.base + head.done;
-            if (exit.cause() == ExitCause.TASK_TIMEOUT && slot.timedOut == head) {
-                var failure = new TaskTimeoutException(index, slot.process.ref(), options.taskTimeout());
-                failures.add(() -> head.batch.fail(offset, failure));
-            } else if (exit.cause() == ExitCause.CANCELLED && slot.cancelled == head) {
-                var failure = new CancellationException("cancelled while running; its worker was killed and replaced");
-                failures.add(() -> head.batch.fail(offset, failure));
-            } else if (head.attempts < options.retries() && !head.batch.isCancelled()) {
-                head.attempts++;
-                head.dropDone(codec);
-                pending.addFirst(head);
-                counters.retried();
-            } else {
-                var failure = new WorkerCrashedException(index, slot.process.ref(), exit.exitCode(), exit.stderrTail());
-                counters.crashed(slot.process, head);
-                failures.add(() -> head.batch.fail(offset, failure));
-            }
-        }
         requeueHeldLocked(slot);
+        if (head == null) {
+            return;
+        }
+        int offset = head.base + head.done;
+        long index = head.batch.firstIndex() + offset;
+        boolean killedByUs = exit.cause() == ExitCause.TASK_TIMEOUT || exit.cause() == ExitCause.CANCELLED;
+        if (killedByUs && head == slot.timedOut) {
+            failLocked(head, offset, new TaskTimeoutException(index, slot.process.ref(), options.taskTimeout()));
+        } else if (killedByUs && head == slot.cancelled) {
+            failLocked(head, offset, new CancellationException("cancelled while running; its worker was killed and replaced"));
+        } else if (killedByUs) {
+            requeueStartedLocked(head);
+        } else if (head.attempts < options.retries() && !head.batch.isCancelled()) {
+            head.attempts++;
+            counters.retried();
+            requeueStartedLocked(head);
+        } else {
+            counters.crashed(slot.process, head);
+            failLocked(head, offset, new WorkerCrashedException(index, slot.process.ref(), exit.exitCode(), exit.stderrTail()));
+        }
+    }
+
+    /** A batch its dead worker had started goes back to the front, without the inputs that have results. */
+    private void requeueStartedLocked(Dispatch d) {
+        Exception notEncodable = d.dropDone(codec);
+        if (notEncodable != null) {
+            long index = d.batch.firstIndex() + d.base + d.done;
+            var cause = new IllegalStateException("task " + index + " could not be encoded again to run it on another worker: "
+                    + notEncodable, notEncodable);
+            failLocked(d, d.base + d.done, new TaskFailedException(cause.getMessage(), cause, index, null));
+            return;
+        }
+        pending.addFirst(d);
+        if (d.delivering) {
+            d.afterDelivery = this::assignLocked; // it waits in the queue until the dead worker's results are delivered
+        }
     }
 
     /** Batches it had been sent but never started go back to the front, in their order. */
@@ -873,23 +953,34 @@ public final class ProcessEngine implements Engine {
         return false;
     }
 
-    /** Breaks the engine: everything waiting fails with the reason, every worker is killed. */
-    private List<Runnable> breakLocked(String reason, Throwable cause) {
-        List<Runnable> failures = new ArrayList<>();
+    /**
+     * Fails a batch once the lock is released (see {@link #unlock()}); if a reader is delivering
+     * results of it, after that delivery, so its batch sees them first.
+     */
+    private void failLocked(Dispatch d, int offset, RuntimeException failure) {
+        Runnable fail = () -> deferred.add(() -> d.batch.fail(offset, failure));
+        if (d.delivering) {
+            d.afterDelivery = fail;
+        } else {
+            fail.run();
+        }
+    }
+
+    /** Breaks the engine: everything waiting fails with the reason (after the unlock), every worker is killed. */
+    private void breakLocked(String reason, Throwable cause) {
         if (broken != null || runState == RunState.TERMINATED) {
-            return failures;
+            return;
         }
         broken = new BrokenPoolException(reason, cause);
         BrokenPoolException why = broken;
         runState = RunState.STOP;
         for (Dispatch d : drainAllLocked()) {
-            failures.add(() -> d.batch.fail(d.base + d.done, why));
+            failLocked(d, d.base + d.done, why);
         }
         for (Slot slot : slots) {
             slot.process.kill(ExitCause.KILLED);
         }
         terminateIfDoneLocked();
-        return failures;
     }
 
     private List<Dispatch> drainAllLocked() {
@@ -916,7 +1007,7 @@ public final class ProcessEngine implements Engine {
                 terminateIfDoneLocked();
             }
         } finally {
-            lock.unlock();
+            unlock();
         }
     }
 
@@ -945,7 +1036,6 @@ public final class ProcessEngine implements Engine {
 
     @Override
     public List<Batch> shutdownNow() {
-        List<Dispatch> unfinished;
         List<Batch> neverStarted = new ArrayList<>();
         lock.lock();
         try {
@@ -959,17 +1049,16 @@ public final class ProcessEngine implements Engine {
                 }
             }
             pending.clear();
-            unfinished = drainAllLocked();
+            var cancelled = new CancellationException("the pool was terminated before this task finished");
+            for (Dispatch d : drainAllLocked()) {
+                failLocked(d, d.base + d.done, cancelled);
+            }
             for (Slot slot : slots) {
                 slot.process.kill(ExitCause.KILLED);
             }
             terminateIfDoneLocked();
         } finally {
-            lock.unlock();
-        }
-        var cancelled = new CancellationException("the pool was terminated before this task finished");
-        for (Dispatch d : unfinished) {
-            d.batch.fail(d.base + d.done, cancelled);
+            unlock();
         }
         return neverStarted;
     }
@@ -996,7 +1085,7 @@ public final class ProcessEngine implements Engine {
             }
             return true;
         } finally {
-            lock.unlock();
+            unlock();
         }
     }
 
@@ -1006,7 +1095,40 @@ public final class ProcessEngine implements Engine {
         try {
             return runState == RunState.TERMINATED;
         } finally {
-            lock.unlock();
+            unlock();
+        }
+    }
+
+    /**
+     * Releases the lock, then runs what its holder deferred: batch failures, whose callbacks (a
+     * user's future completions, a job's bookkeeping) must never run under the engine's lock, where
+     * a callback that waits for the engine deadlocks. Each runs even when one before it threw; the
+     * first exception is rethrown after the last ran.
+     */
+    private void unlock() {
+        List<Runnable> run = null;
+        if (!deferred.isEmpty() && lock.getHoldCount() == 1) {
+            run = new ArrayList<>(deferred);
+            deferred.clear();
+        }
+        lock.unlock();
+        if (run == null) {
+            return;
+        }
+        RuntimeException first = null;
+        for (Runnable r : run) {
+            try {
+                r.run();
+            } catch (RuntimeException e) {
+                if (first == null) {
+                    first = e;
+                } else {
+                    first.addSuppressed(e);
+                }
+            }
+        }
+        if (first != null) {
+            throw first;
         }
     }
 }

@@ -17,9 +17,12 @@ final class Slot {
     long tasksDone;
     long inflightTasks;
     long headSince;
-    /** The batch it was killed for running past the timeout. */
+    /**
+     * The batch it was killed for running past the timeout. That batch may still finish before the
+     * exit is seen (its results were on their way): the batch behind it is then not to blame.
+     */
     Dispatch timedOut;
-    /** The running batch it was killed to cancel. */
+    /** The running batch it was killed to cancel (the same may hold for it). */
     Dispatch cancelled;
     /** The batch asked back with RECALL; it gets nothing new until the answer. */
     Dispatch recalling;
@@ -40,9 +43,10 @@ final class Slot {
         return maxTasks <= 0 || tasksDone < maxTasks && (inflight.isEmpty() || tasksDone + inflightTasks < maxTasks);
     }
 
-    Dispatch find(long id) {
+    /** @return the dispatch it holds whose latest send carried {@code wireId}, or null (stale or settled) */
+    Dispatch find(long wireId) {
         for (Dispatch d : inflight) {
-            if (d.id == id) {
+            if (d.wireId == wireId) {
                 return d;
             }
         }

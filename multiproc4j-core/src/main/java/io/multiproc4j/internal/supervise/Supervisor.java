@@ -99,6 +99,8 @@ public final class Supervisor implements Closeable {
     private static final int MAX_HELLO_BYTES = 4 << 10;
     /** How long an accepted connection may take to send its HELLO (a child sends it at once). */
     private static final Duration HANDSHAKE_TIMEOUT = Duration.ofSeconds(20);
+    /** How long an exit waits for the child's connection thread to read what the child sent. */
+    private static final Duration READER_GRACE = Duration.ofSeconds(2);
 
     static {
         var timer = new ScheduledThreadPoolExecutor(1, r -> Thread.ofPlatform().daemon()
@@ -242,7 +244,9 @@ public final class Supervisor implements Closeable {
         Thread reader = child.connectionThread();
         if (reader != null && reader != Thread.currentThread()) {
             try {
-                reader.join(Duration.ofSeconds(2)); // read what it sent before dying
+                // Read what it sent before dying. Bounded, so a reader stuck in a user's callback
+                // does not hold back the exit (the owner drops what it reads late, see ProcessEngine).
+                reader.join(READER_GRACE);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
