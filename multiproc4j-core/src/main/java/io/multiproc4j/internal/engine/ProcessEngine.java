@@ -524,7 +524,7 @@ public final class ProcessEngine implements Engine {
     private final class Events implements Supervisor.Listener {
         @Override
         public void connected(WorkerProcess child, FrameChannel channel) {
-            var link = new WorkerLink(channel, child.name());
+            var link = new WorkerLink(channel, child.name(), () -> child.kill(ExitCause.CRASHED)); // its exit settles what it held
             Slot slot;
             lock.lock();
             try {

@@ -2,8 +2,6 @@ package io.multiproc4j.internal.transport;
 
 import java.io.Closeable;
 import java.io.IOException;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
@@ -13,7 +11,8 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <pre>
  *  user thread ─► send(message) ─► outbox ─► wakes the sender thread ─► channel
- *  reader thread ─► send(message) ─► outbox ─► written by that reader itself once its handler returns
+ *  this link's reader ─► send(message) ─► outbox ─► written by that reader itself once its handler returns
+ *  another link's reader ─► send(message) ─► outbox ─► wakes this link's sender thread ─► channel
  *  channel ─► reader (the connection's own thread, {@link #readLoop}) ─► handler
  * </pre>
  *
@@ -24,11 +23,19 @@ import java.util.concurrent.locks.ReentrantLock;
  * Transport threads (senders and readers) write; whoever holds {@code writeLock} drains the outbox,
  * so messages leave in the order they were queued (the worker's function table relies on it), and a
  * reader that queues the next batch in reply to a result writes it itself, without a thread hop.
- * One thread reads.
+ *
+ * <p>A reader writes inline only to its <em>own</em> link. A write blocks while the peer does not
+ * read; a worker's lifeline always reads (it never writes, see {@code WorkerMain}), so a reader
+ * writing to its own worker always finishes. Were a reader to write to another worker's link, two
+ * readers could each block writing to the other's worker while neither reads its own worker's
+ * results: a cycle with no deadline. Messages for other links wake those links' senders instead.
  *
  * <h2>Crash handling</h2>
- * A write that fails means the worker is dying: the link stops writing and drops the rest; the
- * reader sees EOF and returns, and the worker's exit, reported by supervision, settles what it held.
+ * A write that fails (the worker died; a frame over {@link FrameChannel#MAX_FRAME}; a message that
+ * cannot be written at all) breaks the link: it stops writing, drops the rest, and calls
+ * {@code onWriteFailure}, which kills the worker unless the link was being closed. The worker's
+ * exit, reported by supervision, then settles what it held; a live worker behind a broken link
+ * would hold its batches for ever. The reader sees EOF and returns.
  */
 public final class WorkerLink implements Closeable {
     /** Handles what a worker sends, on the reader thread. */
@@ -41,22 +48,27 @@ public final class WorkerLink implements Closeable {
         void onMessage(WorkerMessage message) throws IOException;
     }
 
-    /** The links a reader thread queued messages to while handling one message; it writes them after. */
-    private static final ThreadLocal<List<WorkerLink>> DEFERRED = new ThreadLocal<>();
+    /** The link whose reader the current thread is, if any. */
+    private static final ThreadLocal<WorkerLink> READING = new ThreadLocal<>();
 
     private final FrameChannel channel;
+    private final Runnable onWriteFailure;
     private final ConcurrentLinkedQueue<WorkerMessage> outbox = new ConcurrentLinkedQueue<>();
     private final ReentrantLock writeLock = new ReentrantLock();
     private final Thread sender;
+    /** Set by this link's reader when its handler queued a message here; read by that thread only. */
+    private boolean queuedByReader;
     private volatile boolean closed;
     private volatile boolean broken;
 
     /**
-     * @param channel the worker's connected channel
-     * @param name    the worker's name, for the sender thread's name
+     * @param channel        the worker's connected channel
+     * @param name           the worker's name, for the sender thread's name
+     * @param onWriteFailure called once when a write fails while the link is open: kills the worker
      */
-    public WorkerLink(FrameChannel channel, String name) {
+    public WorkerLink(FrameChannel channel, String name, Runnable onWriteFailure) {
         this.channel = channel;
+        this.onWriteFailure = onWriteFailure;
         this.sender = Thread.ofPlatform().daemon().name("multiproc4j-sender-" + name).start(this::sendLoop);
     }
 
@@ -68,14 +80,16 @@ public final class WorkerLink implements Closeable {
      */
     public void send(WorkerMessage message) {
         outbox.offer(message);
-        List<WorkerLink> deferred = DEFERRED.get();
-        if (deferred != null) {
-            if (!deferred.contains(this)) {
-                deferred.add(this); // a reader: written when its handler returns
-            }
+        if (READING.get() == this) {
+            queuedByReader = true; // written by this reader when its handler returns
         } else {
             LockSupport.unpark(sender);
         }
+    }
+
+    /** @return whether a write failed (the worker is being killed) */
+    public boolean isBroken() {
+        return broken;
     }
 
     private void sendLoop() {
@@ -106,47 +120,47 @@ public final class WorkerLink implements Closeable {
                     message.write(channel);
                 }
                 channel.flush(); // one system call for the run
-            } catch (IOException e) {
-                broken = true; // the worker is dying: its exit settles what it held
-                outbox.clear();
+            } catch (Throwable e) { // whatever failed, the worker must not live on behind a dead link
+                fail();
             } finally {
                 writeLock.unlock();
             }
         }
     }
 
+    private void fail() {
+        broken = true;
+        outbox.clear();
+        if (!closed) {
+            onWriteFailure.run(); // its exit settles what it held
+        }
+    }
+
     /**
      * Reads messages until the worker closes the connection; runs on the connection's thread, which
-     * also writes what its handler queued.
+     * also writes what its handler queued for this link.
      *
      * @param handler what to do with each
      */
     public void readLoop(Handler handler) {
-        List<WorkerLink> deferred = new ArrayList<>(2);
-        DEFERRED.set(deferred);
+        READING.set(this);
         try {
             while (true) {
                 handler.onMessage(WorkerMessage.decode(channel.receive()));
-                for (int i = 0; i < deferred.size(); i++) {
-                    deferred.get(i).drainOrWake();
+                if (queuedByReader) {
+                    queuedByReader = false;
+                    drain(false);
+                    if (!outbox.isEmpty()) {
+                        LockSupport.unpark(sender); // another thread held the lock; nothing is stranded
+                    }
                 }
-                deferred.clear();
             }
         } catch (IOException | RuntimeException e) {
             // EOF: the worker exited (its exit is reported by supervision) or broke the protocol
         } finally {
-            DEFERRED.remove();
-            for (WorkerLink link : deferred) {
-                LockSupport.unpark(link.sender);
-            }
+            READING.remove();
+            LockSupport.unpark(sender);
             close();
-        }
-    }
-
-    private void drainOrWake() {
-        drain(false);
-        if (!outbox.isEmpty()) {
-            LockSupport.unpark(sender); // another thread held the lock; make sure nothing is stranded
         }
     }
 

@@ -32,9 +32,16 @@ import java.util.concurrent.LinkedBlockingQueue;
  * <h2>Threads</h2>
  * The lifeline thread reads every frame and queues batches, so the socket never backs up and the
  * parent's death (EOF, whatever killed it, SIGKILL included) is seen at once, even while a task
- * runs: the worker then halts. It also answers RECALL: a batch still queued is taken out and given
+ * runs: the worker then halts. It also handles RECALL: a batch still queued is taken out and given
  * back, so an idle worker elsewhere can run it. The main thread runs batches in the order they
- * arrived.
+ * arrived and writes their results.
+ *
+ * <p>The lifeline never writes: a write blocks while the parent does not read, and the parent's
+ * reader may itself be blocked writing to this worker, which only a reading lifeline unblocks.
+ * (The main thread may hold the channel for a long time writing a large RESULTS frame, which the
+ * parent's reader, blocked so, does not read: a lifeline that waited for the channel to answer
+ * RECALL would close the cycle.) Its answer, RECALLED, goes to the answer thread, which writes it
+ * when the channel is free.
  *
  * <h2>Functions</h2>
  * Decoded functions are kept by id. The parent decides what this table holds: it sends a
@@ -58,6 +65,8 @@ public final class WorkerMain {
     /** {@link BatchMessage}, {@link Forget} or {@link WorkerMessage.Shutdown}, in arrival order. */
     private final LinkedBlockingQueue<Object> inbox = new LinkedBlockingQueue<>();
     private final Map<Long, SerializableFunction<Object, Object>> functions = new HashMap<>();
+    /** Messages from the lifeline (RECALLED), written by the answer thread: the lifeline never writes. */
+    private final LinkedBlockingQueue<WorkerMessage> answers = new LinkedBlockingQueue<>();
 
     private WorkerMain(FrameChannel channel) {
         this.channel = channel;
@@ -80,6 +89,7 @@ public final class WorkerMain {
         Thread.currentThread().setName(setup.workerName());
         codec = (Codec) Class.forName(setup.codecClass(), true, Thread.currentThread().getContextClassLoader())
                 .getConstructor().newInstance();
+        Thread.ofPlatform().daemon().name("multiproc4j-answers").start(this::answerLoop);
         SupervisedChild.startLifeline(channel, this::onFrame);
         if (setup.initializer() != null) {
             try {
@@ -132,9 +142,22 @@ public final class WorkerMain {
                 if (recalled && taken[0].forget() >= 0) {
                     inbox.put(new Forget(taken[0].forget()));
                 }
-                send(new WorkerMessage.Recalled(id, recalled), true);
+                answers.put(new WorkerMessage.Recalled(id, recalled)); // never written here: see Threads
             }
             case WorkerMessage other -> throw new IOException("unexpected " + other.type() + " from the pool");
+        }
+    }
+
+    /** On the answer thread: writes what the lifeline queued, waiting for the channel as long as it takes. */
+    private void answerLoop() {
+        try {
+            while (true) {
+                WorkerMessage answer = answers.take();
+                answer.write(channel);
+                channel.flush();
+            }
+        } catch (IOException | InterruptedException e) {
+            Runtime.getRuntime().halt(1); // the parent is gone: the lifeline halts at EOF anyway
         }
     }
 
