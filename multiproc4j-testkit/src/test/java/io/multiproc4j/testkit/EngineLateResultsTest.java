@@ -171,8 +171,12 @@ class EngineLateResultsTest {
             return "next";
         };
         // retries(0): a batch blamed for the kill would fail with WorkerCrashedException
-        try (Pool pool = Pool.builder().processes(1).retries(0).taskTimeout(Duration.ofSeconds(8))
+        try (Pool pool = Pool.builder().processes(1).retries(0).taskTimeout(Duration.ofSeconds(10))
                 .workerOutput(WorkerOutput.DISCARD).build()) {
+            // warm: the worker is up and has loaded the result's class, so the first task below
+            // finishes well within the timeout however loaded the machine is
+            assertThat(pool.applyAsync((Integer x) -> new HeldInDecode(x).toString(), 0).get(WAIT.toSeconds(), TimeUnit.SECONDS))
+                    .isEqualTo("HeldInDecode[0]");
             // The first finishes at once in the worker, but the pool's reader holds its result: to
             // the engine it runs past the timeout, and its worker (now running the next) is killed.
             CompletableFuture<Object> timedOut = pool.applyAsync(quick, 0);

@@ -204,4 +204,29 @@ class SupervisorTest {
             return ref.get() == null;
         });
     }
+
+    @Test
+    void aChildStoppedWithAGracePeriod_thatExitsInTime_isNotKeptReachableByItsGraceKill() throws Exception {
+        var crew = new io.multiproc4j.internal.supervise.Crew(supervisor, "echo", name -> echo(Map.of(), List.of()),
+                Duration.ofHours(1), 1);
+        WorkerProcess spawned = crew.spawn();
+        assertThat(connected.poll(60, TimeUnit.SECONDS)).as("the child proved its key").isNotNull();
+        assertThat(crew.ready(spawned)).isTrue();
+        assertThat(crew.retire(spawned, ExitCause.RECYCLED)).isTrue();
+        released.complete(null); // the connection's thread lets go of it
+        Process process = spawned.process();
+        crew.stop(spawned, process::destroy, Duration.ofHours(1)); // asked to stop, it exits at once
+        Supervisor.Exit exit = exits.poll(60, TimeUnit.SECONDS);
+        assertThat(exit).as("the child exited").isNotNull();
+        assertThat(exit.cause()).isEqualTo(ExitCause.RECYCLED);
+        var ref = new java.lang.ref.WeakReference<>(spawned);
+        spawned = null;
+        process = null;
+        // an hour-long kill still queued would keep it (and its Process and pumps) until it fired:
+        // with maxTasksPerChild(1), one per task
+        Conditions.await("the stopped child is collected", Duration.ofSeconds(60), () -> {
+            System.gc();
+            return ref.get() == null;
+        });
+    }
 }

@@ -11,7 +11,6 @@ import java.util.List;
  * Fields are guarded by the engine's lock.
  */
 final class Dispatch {
-    final long id;
     final Batch batch;
     List<Object> inputs;
     /** Index within the batch of {@code inputs.get(0)}. */
@@ -36,8 +35,7 @@ final class Dispatch {
     /** What its worker's exit decided while a reader was delivering: run (under the lock) once it is done. */
     Runnable afterDelivery;
 
-    Dispatch(long id, Batch batch, List<Object> inputs, int base) {
-        this.id = id;
+    Dispatch(Batch batch, List<Object> inputs, int base) {
         this.batch = batch;
         this.inputs = inputs;
         this.base = base;

@@ -137,7 +137,8 @@ public final class ProcessEngine implements Engine {
     private final Codec codec;
     private final byte[] initializerBytes;
     private final ScheduledExecutorService timer;
-    private final AtomicLong dispatchIds = new AtomicLong();
+    /** Wire ids: one per send of a batch. */
+    private final AtomicLong wireIds = new AtomicLong();
     private final EngineCounters counters = new EngineCounters();
     private Supervisor supervisor;
     /** The workers' lives: spawn, start failures, retire, stop. Guarded by lock. */
@@ -238,7 +239,7 @@ public final class ProcessEngine implements Engine {
 
     @Override
     public void execute(Batch batch) {
-        Dispatch d = new Dispatch(dispatchIds.incrementAndGet(), batch, batch.inputs(), 0);
+        Dispatch d = new Dispatch(batch, batch.inputs(), 0);
         d.inputBytes = batch.encodedInputs();
         if (d.inputBytes == null) {
             try {
@@ -352,7 +353,7 @@ public final class ProcessEngine implements Engine {
 
     /** Queues the batch to the worker, deciding here what the worker's function table holds. */
     private void sendLocked(Slot slot, Dispatch d) {
-        d.wireId = dispatchIds.incrementAndGet(); // a new id per send: what an earlier send's worker says is stale
+        d.wireId = wireIds.incrementAndGet(); // a new id per send: what an earlier send's worker says is stale
         if (slot.inflight.isEmpty()) {
             slot.headSince = System.nanoTime();
         }
