@@ -22,7 +22,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * a thread blocked on it is interrupted, so a user's thread that wrote to it could kill a worker.
  * Transport threads (senders and readers) write; whoever holds {@code writeLock} drains the outbox,
  * so messages leave in the order they were queued (the worker's function table relies on it), and a
- * reader that queues the next batch in reply to a result writes it itself, without a thread hop.
+ * reader that queues the next batch in reply to a result writes it itself, without a thread hop,
+ * once no other whole frame is waiting in its read buffer (a run of results gets one write).
  *
  * <p>A reader writes inline only to its <em>own</em> link. A write blocks while the peer does not
  * read; a worker's lifeline always reads (it never writes, see {@code WorkerMain}), so a reader
@@ -147,7 +148,8 @@ public final class WorkerLink implements Closeable {
         try {
             while (true) {
                 handler.onMessage(WorkerMessage.decode(channel.receive()));
-                if (queuedByReader) {
+                // perf: while whole frames are buffered, their answers wait and leave in one write
+                if (queuedByReader && !channel.hasBufferedFrame()) {
                     queuedByReader = false;
                     drain(false);
                     if (!outbox.isEmpty()) {

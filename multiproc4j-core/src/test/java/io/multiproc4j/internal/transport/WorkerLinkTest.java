@@ -34,9 +34,11 @@ class WorkerLinkTest {
         var linkB = new WorkerLink(new FrameChannel(b[0]), "b", failures::incrementAndGet);
         byte[] big = new byte[16 << 20]; // far more than a socket buffer: a write of it blocks while b[1] reads nothing
         var handled = new LinkedBlockingQueue<WorkerMessage>();
+        var count = new AtomicInteger(); // the reader's own count: the test thread takes from handled meanwhile
         Thread reader = Thread.ofPlatform().name("test-reader-a").start(() -> linkA.readLoop(message -> {
-            linkB.send(new WorkerMessage.BatchMessage(handled.size(), 1, null, -1, big));
-            linkA.send(new WorkerMessage.Recall(handled.size())); // its own link: written by this reader
+            int n = count.getAndIncrement();
+            linkB.send(new WorkerMessage.BatchMessage(n, 1, null, -1, big));
+            linkA.send(new WorkerMessage.Recall(n)); // its own link: written by this reader
             handled.add(message);
         }));
         try {
