@@ -268,8 +268,10 @@ class SupervisorPortFuzzTest {
     /**
      * The descriptor socket answers one peer at a time on one thread: a peer of this user that
      * connects and stays silent is dropped after its 2 s deadline, so workers started after it (a
-     * reload here) still get their listener. (It once blocked that thread, and the reload and close,
-     * for as long as the peer stayed.) Its own supervisor, so that the shared ones are not blocked.
+     * reload here) still get their listener, and the graceful stop afterwards ends. Its own
+     * supervisor, so that the shared ones are not blocked. (It once blocked that thread for as long
+     * as the peer stayed; then the reload, run here on the common pool, waited for ever for the old
+     * worker's exit, whose report supervision queued on that same pool.)
      */
     @Example
     void silentPeerOnTheDescriptorSocket_doesNotBlockAReload() throws Exception {
