@@ -120,6 +120,8 @@ public final class Supervisor implements AutoCloseable {
     /** How long an ACCEPTOR client may stay silent (between requests or within one): the workers' keep-alive timeout. */
     private static final int CLIENT_IDLE_MILLIS = 5_000;
     private static final long STOP_TIMEOUT_MILLIS = 35_000;
+    /** How long after its kill was due a stopped worker may take to be reported gone before it is killed again. */
+    private static final long BACKSTOP_MILLIS = 10_000;
     private static final int BACKLOG = 4096;
     private static final SecureRandom RANDOM = new SecureRandom();
 
@@ -1313,8 +1315,14 @@ public final class Supervisor implements AutoCloseable {
         }
     }
 
+    /**
+     * Waits until every worker in {@code list} has gone (its exit handled). The kill of a worker that
+     * ignores its stop is the crew's ({@link #stopLocked}: {@value #STOP_TIMEOUT_MILLIS} ms, or at
+     * once for one that never connected) and shutdownNow's; this wait kills again only as a
+     * backstop, {@value #BACKSTOP_MILLIS} ms after {@code millis}, and then every 5 s.
+     */
     private void awaitGone(List<Worker> list, long millis) {
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis + BACKSTOP_MILLIS);
         lock.lock();
         try {
             while (list.stream().anyMatch(w -> !w.gone)) {
@@ -1322,13 +1330,16 @@ public final class Supervisor implements AutoCloseable {
                 if (left <= 0) {
                     for (Worker w : list) {
                         if (!w.gone) {
-                            w.killReason = "killed: still running " + millis + " ms after it was told to stop";
+                            log.accept(w + " is not reported gone " + (millis + BACKSTOP_MILLIS)
+                                    + " ms after it was told to stop: killing it");
+                            if (w.killReason == null) {
+                                w.killReason = "killed: still running " + millis + " ms after it was told to stop";
+                            }
                             w.process.kill(ExitCause.KILLED);
                         }
                     }
                     left = TimeUnit.SECONDS.toNanos(5);
                     deadline = System.nanoTime() + left;
-                    millis = 5000;
                 }
                 changed.awaitNanos(Math.min(left, TimeUnit.MILLISECONDS.toNanos(100)));
             }

@@ -114,6 +114,45 @@ final class TestApps {
         }
     }
 
+    /**
+     * {@code /?dir=D&name=N}: marks its start with a file {@code D/entered-N-PID}, waits until the test
+     * creates {@code D/release-N} (at most 120 s), then answers 200 with this worker's pid. The test
+     * holds a worker's request slot with it for as long as it needs, and sees which worker took it.
+     */
+    public static final class Hold implements HttpHandler {
+        @Override
+        public void handle(HttpExchange exchange) throws IOException {
+            String dir = null;
+            String name = null;
+            for (String param : exchange.getRequestURI().getQuery().split("&")) {
+                String value = param.substring(param.indexOf('=') + 1);
+                if (param.startsWith("dir=")) {
+                    dir = value;
+                } else if (param.startsWith("name=")) {
+                    name = value;
+                }
+            }
+            java.nio.file.Path d = java.nio.file.Path.of(dir);
+            java.nio.file.Files.createFile(d.resolve("entered-" + name + "-" + PID));
+            java.nio.file.Path release = d.resolve("release-" + name);
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(120);
+            while (!java.nio.file.Files.exists(release) && System.nanoTime() < deadline) {
+                try {
+                    Thread.sleep(5); // the app's own poll of a file: the test waits on conditions
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+            byte[] body = ("released in " + PID + "\n").getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().add("X-Worker-Pid", PID);
+            exchange.sendResponseHeaders(200, body.length);
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write(body);
+            }
+        }
+    }
+
     /** Throws in its constructor. */
     public static final class Exploding implements HttpHandler {
         public Exploding() {

@@ -104,6 +104,58 @@ class SupervisorTest {
         assertThat(exit.exitCode()).isEqualTo(7);
     }
 
+    /**
+     * An owner may wait for an exit on a common-pool thread (a server's reload run by
+     * {@code CompletableFuture.runAsync}); with every common-pool thread blocked so, the exit must
+     * still be reported. (It was not: {@code Process.onExit()} completes on that pool.)
+     */
+    @Test
+    void anExit_isReported_whileEveryCommonPoolThreadIsBlocked() throws Exception {
+        var lock = new java.util.concurrent.locks.ReentrantLock();
+        var freed = lock.newCondition();
+        var free = new java.util.concurrent.atomic.AtomicBoolean();
+        int threads = java.util.concurrent.ForkJoinPool.getCommonPoolParallelism();
+        var blocked = new java.util.concurrent.CountDownLatch(threads);
+        List<CompletableFuture<Void>> blockers = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < threads; i++) {
+                blockers.add(CompletableFuture.runAsync(() -> { // as an owner's blocking call does: no compensation
+                    lock.lock();
+                    try {
+                        blocked.countDown();
+                        while (!free.get()) {
+                            freed.awaitNanos(TimeUnit.SECONDS.toNanos(1));
+                        }
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    } finally {
+                        lock.unlock();
+                    }
+                }));
+            }
+            assertThat(blocked.await(60, TimeUnit.SECONDS)).as("every common-pool thread blocked").isTrue();
+            child = supervisor.spawn(echo(Map.of(), List.of()), Duration.ofSeconds(60));
+            FrameChannel channel = connected.poll(60, TimeUnit.SECONDS);
+            assertThat(channel).isNotNull();
+            child.moveTo(WorkerProcess.State.READY);
+            channel.sendCode(EchoChildMain.EXIT, ByteBuffer.allocate(4).putInt(3).array());
+            Supervisor.Exit exit = exits.poll(60, TimeUnit.SECONDS);
+            assertThat(exit).as("the exit, reported while the common pool is blocked").isNotNull();
+            assertThat(exit.exitCode()).isEqualTo(3);
+        } finally {
+            free.set(true);
+            lock.lock();
+            try {
+                freed.signalAll();
+            } finally {
+                lock.unlock();
+            }
+            for (CompletableFuture<Void> blocker : blockers) {
+                blocker.get(60, TimeUnit.SECONDS);
+            }
+        }
+    }
+
     @Test
     void theOwnerClosingTheConnection_endsTheChild_throughItsLifeline() throws Exception {
         child = supervisor.spawn(echo(Map.of(), List.of()), Duration.ofSeconds(60));

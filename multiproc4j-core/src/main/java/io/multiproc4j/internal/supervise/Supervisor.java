@@ -40,8 +40,9 @@ import java.util.concurrent.TimeUnit;
  *
  * <h2>Concurrency</h2>
  * One acceptor thread per supervisor; one platform thread per connected child (a blocked read
- * wakes faster than a virtual thread's); exits are reported on virtual threads. The listener is
- * called without any lock of ours held.
+ * wakes faster than a virtual thread's); exits are awaited and reported on virtual threads
+ * ({@code Process.waitFor}, never the common pool). The listener is called without any lock of
+ * ours held.
  *
  * <h2>Crash handling</h2>
  * A child's exit is one event, reported once, after its connection thread has read every frame the
@@ -171,7 +172,11 @@ public final class Supervisor implements Closeable {
         WorkerProcess child = WorkerProcess.spawn(spec, socketPath);
         unconnected.put(child.key(), child);
         alive.add(child);
-        child.process().onExit().thenRunAsync(() -> onExit(child), VIRTUAL);
+        // Awaited on a virtual thread of ours, not through Process.onExit(): that future's stages run on
+        // the common ForkJoinPool, whose only thread on a 2-core machine may be the one blocked in an
+        // owner's call that waits for this very exit (a server's reload run by
+        // CompletableFuture.runAsync): the exit was then never reported.
+        VIRTUAL.execute(() -> awaitExit(child));
         child.startTimer(TIMER.schedule(() -> {
             if (child.abandonStart()) { // a CAS: a READY that won the race keeps its child
                 child.kill(ExitCause.START_TIMEOUT);
@@ -237,6 +242,22 @@ public final class Supervisor implements Closeable {
             child.kill(ExitCause.KILLED);
         } finally {
             closeQuietly(channel);
+        }
+    }
+
+    private void awaitExit(WorkerProcess child) {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                child.process().waitFor(); // an Object.wait: the virtual thread unmounts meanwhile
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        onExit(child);
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
     }
 

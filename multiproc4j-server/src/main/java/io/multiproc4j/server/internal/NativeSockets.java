@@ -62,31 +62,63 @@ public final class NativeSockets {
     private static final ValueLayout.OfLong L = ValueLayout.JAVA_LONG;
     private static final java.lang.foreign.AddressLayout A = ValueLayout.ADDRESS;
 
-    private static final MethodHandle SOCKET = errnoCall("socket", FunctionDescriptor.of(I, I, I, I));
-    private static final MethodHandle SETSOCKOPT = errnoCall("setsockopt", FunctionDescriptor.of(I, I, I, I, A, I));
-    private static final MethodHandle BIND = errnoCall("bind", FunctionDescriptor.of(I, I, A, I));
-    private static final MethodHandle LISTEN = errnoCall("listen", FunctionDescriptor.of(I, I, I));
-    private static final MethodHandle GETSOCKOPT = errnoCall("getsockopt", FunctionDescriptor.of(I, I, I, I, A, A));
-    private static final MethodHandle GETSOCKNAME = errnoCall("getsockname", FunctionDescriptor.of(I, I, A, A));
-    private static final MethodHandle ACCEPT4 = errnoCall("accept4", FunctionDescriptor.of(I, I, A, A, I));
-    private static final MethodHandle CONNECT = errnoCall("connect", FunctionDescriptor.of(I, I, A, I));
-    private static final MethodHandle SENDMSG = errnoCall("sendmsg", FunctionDescriptor.of(L, I, A, I));
-    private static final MethodHandle RECVMSG = errnoCall("recvmsg", FunctionDescriptor.of(L, I, A, I));
-    private static final MethodHandle READ = errnoCall("read", FunctionDescriptor.of(L, I, A, L));
-    private static final MethodHandle WRITE = errnoCall("write", FunctionDescriptor.of(L, I, A, L));
-    private static final MethodHandle CLOSE = errnoCall("close", FunctionDescriptor.of(I, I));
-    private static final MethodHandle DUP = errnoCall("dup", FunctionDescriptor.of(I, I));
-    private static final MethodHandle DUP2 = errnoCall("dup2", FunctionDescriptor.of(I, I, I));
-    private static final MethodHandle SHUTDOWN = errnoCall("shutdown", FunctionDescriptor.of(I, I, I));
-    private static final MethodHandle POLL = errnoCall("poll", FunctionDescriptor.of(I, A, L, I));
-    private static final MethodHandle STRERROR = LINKER.downcallHandle(
-            LINKER.defaultLookup().find("strerror").orElseThrow(), FunctionDescriptor.of(A, I));
+    private static final Downcall SOCKET = new Downcall("socket", FunctionDescriptor.of(I, I, I, I));
+    private static final Downcall SETSOCKOPT = new Downcall("setsockopt", FunctionDescriptor.of(I, I, I, I, A, I));
+    private static final Downcall BIND = new Downcall("bind", FunctionDescriptor.of(I, I, A, I));
+    private static final Downcall LISTEN = new Downcall("listen", FunctionDescriptor.of(I, I, I));
+    private static final Downcall GETSOCKOPT = new Downcall("getsockopt", FunctionDescriptor.of(I, I, I, I, A, A));
+    private static final Downcall GETSOCKNAME = new Downcall("getsockname", FunctionDescriptor.of(I, I, A, A));
+    private static final Downcall ACCEPT4 = new Downcall("accept4", FunctionDescriptor.of(I, I, A, A, I));
+    private static final Downcall CONNECT = new Downcall("connect", FunctionDescriptor.of(I, I, A, I));
+    private static final Downcall SENDMSG = new Downcall("sendmsg", FunctionDescriptor.of(L, I, A, I));
+    private static final Downcall RECVMSG = new Downcall("recvmsg", FunctionDescriptor.of(L, I, A, I));
+    private static final Downcall READ = new Downcall("read", FunctionDescriptor.of(L, I, A, L));
+    private static final Downcall WRITE = new Downcall("write", FunctionDescriptor.of(L, I, A, L));
+    private static final Downcall CLOSE = new Downcall("close", FunctionDescriptor.of(I, I));
+    private static final Downcall DUP = new Downcall("dup", FunctionDescriptor.of(I, I));
+    private static final Downcall DUP2 = new Downcall("dup2", FunctionDescriptor.of(I, I, I));
+    private static final Downcall SHUTDOWN = new Downcall("shutdown", FunctionDescriptor.of(I, I, I));
+    private static final Downcall POLL = new Downcall("poll", FunctionDescriptor.of(I, A, L, I));
+    private static final Downcall STRERROR = new Downcall("strerror", FunctionDescriptor.of(A, I), false);
 
     private NativeSockets() {}
 
-    private static MethodHandle errnoCall(String name, FunctionDescriptor descriptor) {
-        return LINKER.downcallHandle(LINKER.defaultLookup().find(name).orElseThrow(), descriptor,
-                Linker.Option.captureCallState("errno"));
+    /**
+     * A C function's downcall handle, linked on its first call. Linking is what costs (each handle
+     * generates code: all of them took a third of a worker's start, 250-700 ms), and a worker calls
+     * only the few functions that fetch and adopt its listener, the supervisor the others.
+     */
+    private static final class Downcall {
+        private final String name;
+        private final FunctionDescriptor descriptor;
+        private final boolean errno;
+        private volatile MethodHandle handle;
+
+        Downcall(String name, FunctionDescriptor descriptor) {
+            this(name, descriptor, true);
+        }
+
+        Downcall(String name, FunctionDescriptor descriptor, boolean errno) {
+            this.name = name;
+            this.descriptor = descriptor;
+            this.errno = errno;
+        }
+
+        MethodHandle get() {
+            MethodHandle h = handle;
+            if (h == null) {
+                synchronized (this) {
+                    h = handle;
+                    if (h == null) {
+                        MemorySegment address = LINKER.defaultLookup().find(name).orElseThrow();
+                        h = errno ? LINKER.downcallHandle(address, descriptor, Linker.Option.captureCallState("errno"))
+                                : LINKER.downcallHandle(address, descriptor);
+                        handle = h;
+                    }
+                }
+            }
+            return h;
+        }
     }
 
     /** @throws UnsupportedOperationException where the native layer cannot work (not Linux x86-64) */
@@ -116,7 +148,7 @@ public final class NativeSockets {
 
     private static String strerror(int errno) {
         try {
-            MemorySegment s = (MemorySegment) STRERROR.invokeExact(errno);
+            MemorySegment s = (MemorySegment) STRERROR.get().invokeExact(errno);
             return s.reinterpret(256).getString(0, StandardCharsets.UTF_8);
         } catch (Throwable t) {
             return "error";
@@ -149,21 +181,21 @@ public final class NativeSockets {
         boolean v6 = ip instanceof Inet6Address;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(CAPTURE);
-            int fd = check("socket", (int) SOCKET.invokeExact(state, v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), state);
+            int fd = check("socket", (int) SOCKET.get().invokeExact(state, v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), state);
             try {
                 MemorySegment one = arena.allocateFrom(I, 1);
-                check("setsockopt(SO_REUSEADDR)", (int) SETSOCKOPT.invokeExact(state, fd, SOL_SOCKET, SO_REUSEADDR, one, 4), state);
+                check("setsockopt(SO_REUSEADDR)", (int) SETSOCKOPT.get().invokeExact(state, fd, SOL_SOCKET, SO_REUSEADDR, one, 4), state);
                 if (reusePort) {
-                    check("setsockopt(SO_REUSEPORT)", (int) SETSOCKOPT.invokeExact(state, fd, SOL_SOCKET, SO_REUSEPORT, one, 4), state);
+                    check("setsockopt(SO_REUSEPORT)", (int) SETSOCKOPT.get().invokeExact(state, fd, SOL_SOCKET, SO_REUSEPORT, one, 4), state);
                 }
                 if (v6) {
-                    check("setsockopt(IPV6_V6ONLY)", (int) SETSOCKOPT.invokeExact(state, fd, IPPROTO_IPV6, IPV6_V6ONLY, one, 4), state);
+                    check("setsockopt(IPV6_V6ONLY)", (int) SETSOCKOPT.get().invokeExact(state, fd, IPPROTO_IPV6, IPV6_V6ONLY, one, 4), state);
                 }
                 MemorySegment sa = sockaddr(arena, ip, address.getPort());
                 check("bind(" + ip.getHostAddress() + ":" + address.getPort() + ")",
-                        (int) BIND.invokeExact(state, fd, sa, (int) sa.byteSize()), state);
+                        (int) BIND.get().invokeExact(state, fd, sa, (int) sa.byteSize()), state);
                 if (backlog >= 0) {
-                    check("listen", (int) LISTEN.invokeExact(state, fd, backlog), state);
+                    check("listen", (int) LISTEN.get().invokeExact(state, fd, backlog), state);
                 }
                 return fd;
             } catch (NativeException e) {
@@ -197,7 +229,7 @@ public final class NativeSockets {
             MemorySegment state = arena.allocate(CAPTURE);
             MemorySegment sa = arena.allocate(128);
             MemorySegment len = arena.allocateFrom(I, 128);
-            check("getsockname", (int) GETSOCKNAME.invokeExact(state, fd, sa, len), state);
+            check("getsockname", (int) GETSOCKNAME.get().invokeExact(state, fd, sa, len), state);
             return ((sa.get(ValueLayout.JAVA_BYTE, 2) & 0xff) << 8) | (sa.get(ValueLayout.JAVA_BYTE, 3) & 0xff);
         } catch (NativeException e) {
             throw e;
@@ -217,7 +249,7 @@ public final class NativeSockets {
             MemorySegment state = arena.allocate(CAPTURE);
             MemorySegment ucred = arena.allocate(12, 4); // struct ucred { pid_t pid; uid_t uid; gid_t gid; }
             MemorySegment len = arena.allocateFrom(I, 12);
-            check("getsockopt(SO_PEERCRED)", (int) GETSOCKOPT.invokeExact(state, fd, SOL_SOCKET, SO_PEERCRED, ucred, len), state);
+            check("getsockopt(SO_PEERCRED)", (int) GETSOCKOPT.get().invokeExact(state, fd, SOL_SOCKET, SO_PEERCRED, ucred, len), state);
             return ucred.get(I, 0);
         } catch (NativeException e) {
             throw e;
@@ -245,11 +277,11 @@ public final class NativeSockets {
     public static int listenUnix(Path path) throws NativeException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(CAPTURE);
-            int fd = check("socket(AF_UNIX)", (int) SOCKET.invokeExact(state, AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), state);
+            int fd = check("socket(AF_UNIX)", (int) SOCKET.get().invokeExact(state, AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), state);
             try {
                 MemorySegment sa = sockaddrUnix(arena, path);
-                check("bind(" + path + ")", (int) BIND.invokeExact(state, fd, sa, 110), state);
-                check("listen", (int) LISTEN.invokeExact(state, fd, 64), state);
+                check("bind(" + path + ")", (int) BIND.get().invokeExact(state, fd, sa, 110), state);
+                check("listen", (int) LISTEN.get().invokeExact(state, fd, 64), state);
                 return fd;
             } catch (NativeException e) {
                 close(fd);
@@ -270,10 +302,10 @@ public final class NativeSockets {
     public static int connectUnix(Path path) throws NativeException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(CAPTURE);
-            int fd = check("socket(AF_UNIX)", (int) SOCKET.invokeExact(state, AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), state);
+            int fd = check("socket(AF_UNIX)", (int) SOCKET.get().invokeExact(state, AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), state);
             try {
                 MemorySegment sa = sockaddrUnix(arena, path);
-                check("connect(" + path + ")", (int) CONNECT.invokeExact(state, fd, sa, 110), state);
+                check("connect(" + path + ")", (int) CONNECT.get().invokeExact(state, fd, sa, 110), state);
                 return fd;
             } catch (NativeException e) {
                 close(fd);
@@ -297,7 +329,7 @@ public final class NativeSockets {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(CAPTURE);
             while (true) {
-                int rc = (int) ACCEPT4.invokeExact(state, fd, MemorySegment.NULL, MemorySegment.NULL, SOCK_CLOEXEC);
+                int rc = (int) ACCEPT4.get().invokeExact(state, fd, MemorySegment.NULL, MemorySegment.NULL, SOCK_CLOEXEC);
                 if (rc >= 0) {
                     return rc;
                 }
@@ -340,7 +372,7 @@ public final class NativeSockets {
                 msg.set(A, 32, control);
                 msg.set(L, 40, 24L);
             }
-            long rc = (long) SENDMSG.invokeExact(state, channel, msg, 0x4000 /* MSG_NOSIGNAL */);
+            long rc = (long) SENDMSG.get().invokeExact(state, channel, msg, 0x4000 /* MSG_NOSIGNAL */);
             if (rc < 0) {
                 throw new NativeException("sendmsg", errno(state));
             }
@@ -371,7 +403,7 @@ public final class NativeSockets {
             msg.set(L, 24, 1L);
             msg.set(A, 32, control);
             msg.set(L, 40, 24L);
-            long rc = (long) RECVMSG.invokeExact(state, channel, msg, 0x40000000 /* MSG_CMSG_CLOEXEC */);
+            long rc = (long) RECVMSG.get().invokeExact(state, channel, msg, 0x40000000 /* MSG_CMSG_CLOEXEC */);
             if (rc < 0) {
                 throw new NativeException("recvmsg", errno(state));
             }
@@ -410,7 +442,7 @@ public final class NativeSockets {
             MemorySegment buf = arena.allocateFrom(ValueLayout.JAVA_BYTE, bytes);
             long off = 0;
             while (off < bytes.length) {
-                long rc = (long) WRITE.invokeExact(state, fd, buf.asSlice(off), bytes.length - off);
+                long rc = (long) WRITE.get().invokeExact(state, fd, buf.asSlice(off), bytes.length - off);
                 if (rc < 0) {
                     if (errno(state) == EINTR) {
                         continue;
@@ -463,7 +495,7 @@ public final class NativeSockets {
                         continue; // interrupted poll: try again until the deadline
                     }
                 }
-                long rc = (long) READ.invokeExact(state, fd, one, 1L);
+                long rc = (long) READ.get().invokeExact(state, fd, one, 1L);
                 if (rc < 0) {
                     if (errno(state) == EINTR) {
                         continue;
@@ -499,7 +531,7 @@ public final class NativeSockets {
             MemorySegment pfd = arena.allocate(8, 4);
             pfd.set(I, 0, fd);
             pfd.set(ValueLayout.JAVA_SHORT, 4, (short) POLLIN);
-            int rc = (int) POLL.invokeExact(state, pfd, 1L, timeoutMs);
+            int rc = (int) POLL.get().invokeExact(state, pfd, 1L, timeoutMs);
             if (rc < 0) {
                 if (errno(state) == EINTR) {
                     return false;
@@ -521,7 +553,7 @@ public final class NativeSockets {
         }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(CAPTURE);
-            int ignored = (int) CLOSE.invokeExact(state, fd);
+            int ignored = (int) CLOSE.get().invokeExact(state, fd);
         } catch (Throwable t) {
             // nothing to do
         }
@@ -533,7 +565,7 @@ public final class NativeSockets {
     public static void shutdown(int fd) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(CAPTURE);
-            int ignored = (int) SHUTDOWN.invokeExact(state, fd, SHUT_RDWR);
+            int ignored = (int) SHUTDOWN.get().invokeExact(state, fd, SHUT_RDWR);
         } catch (Throwable t) {
             // nothing to do
         }
@@ -547,7 +579,7 @@ public final class NativeSockets {
     public static int dup(int fd) throws NativeException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(CAPTURE);
-            return check("dup", (int) DUP.invokeExact(state, fd), state);
+            return check("dup", (int) DUP.get().invokeExact(state, fd), state);
         } catch (NativeException e) {
             throw e;
         } catch (Throwable t) {
@@ -563,7 +595,7 @@ public final class NativeSockets {
     public static void dup2(int from, int to) throws NativeException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(CAPTURE);
-            check("dup2", (int) DUP2.invokeExact(state, from, to), state);
+            check("dup2", (int) DUP2.get().invokeExact(state, from, to), state);
         } catch (NativeException e) {
             throw e;
         } catch (Throwable t) {

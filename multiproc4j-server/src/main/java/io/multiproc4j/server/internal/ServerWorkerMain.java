@@ -70,6 +70,13 @@ public final class ServerWorkerMain implements WorkerContext {
     static final long FINISH_MILLIS = 30_000;
     /** How long a draining accept loop goes on at most. */
     static final long DRAIN_MILLIS = 1_000;
+    /**
+     * How long the accept loop of a worker with a request limit waits for the first request of the
+     * connection it just accepted to take (or queue for) a request slot, before its next accept. It
+     * only shapes the balance: a silent connection costs this worker's next accept this much at
+     * most, and the other workers keep accepting meanwhile.
+     */
+    static final long FIRST_REQUEST_MILLIS = 1_000;
     /** The descriptor the listener is moved to ({@link System#inheritedChannel()} adopts descriptor 0). */
     static final int LISTENER_FD = 0;
 
@@ -284,7 +291,7 @@ public final class ServerWorkerMain implements WorkerContext {
     private void serveForwarded(long id, Http.Request request) {
         try {
             var out = new ByteArrayOutputStream(512);
-            boolean keep = handleGated((HttpHandler) app, request, request.keepAlive(), null, null, out);
+            boolean keep = handleGated((HttpHandler) app, request, request.keepAlive(), null, null, out, null);
             var w = new PayloadWriter();
             w.writeByte(Protocol.REQUEST);
             w.writeLong(id);
@@ -302,6 +309,9 @@ public final class ServerWorkerMain implements WorkerContext {
         if (stopping.compareAndSet(false, true)) {
             synchronized (stopping) {
                 stopping.notifyAll();
+            }
+            synchronized (busyLock) {
+                busyLock.notifyAll(); // an accept loop waiting for a first request looks at the flag again
             }
             if (!(app instanceof HttpHandler) || !drain) {
                 closeListener(); // wakes the accept loop; our HTTP loop also polls the flag
@@ -329,6 +339,7 @@ public final class ServerWorkerMain implements WorkerContext {
     private void httpAcceptLoop(HttpHandler handler) throws IOException {
         ServerSocketChannel l = listener;
         long drainDeadline = 0;
+        Connection last = null;
         while (true) {
             if (stopping.get()) {
                 if (!drain) {
@@ -348,9 +359,13 @@ public final class ServerWorkerMain implements WorkerContext {
                 continue; // look at the stopping flag again: a drain does not close the listener to wake us
             }
             if (gate != null && !stopping.get()) {
-                // a worker with every request slot busy leaves new connections to the others (gunicorn's
-                // sync workers accept only when free): the shared queue then feeds whoever is free
-                gate.acquireUninterruptibly();
+                // A worker with every request slot busy leaves new connections to the others (gunicorn's
+                // sync workers accept only when free): the shared queue then feeds whoever is free.
+                // First the connection accepted last must have claimed its slot: else a worker that
+                // finds a burst queued accepts all of it before the first request is read (its slot
+                // still looks free), and the others, blocked in accept a moment longer, get none.
+                awaitFirstRequest(last);
+                gate.acquireUninterruptibly(); // fair: our turn comes after the requests already waiting
                 gate.release();
             }
             SocketChannel c;
@@ -364,7 +379,43 @@ public final class ServerWorkerMain implements WorkerContext {
             }
             var conn = new Connection(c);
             connections.add(conn);
+            last = conn;
             Thread.ofVirtual().start(() -> serveConnection(conn, handler));
+        }
+    }
+
+    /**
+     * Waits until {@code conn}'s first request holds or waits for a request slot, or the connection
+     * ended, or {@value #FIRST_REQUEST_MILLIS} ms after it was accepted.
+     */
+    private void awaitFirstRequest(Connection conn) {
+        if (conn == null) {
+            return;
+        }
+        long deadline = conn.acceptedNanos + TimeUnit.MILLISECONDS.toNanos(FIRST_REQUEST_MILLIS);
+        synchronized (busyLock) {
+            while (!conn.firstRequestSeen && !stopping.get()) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return;
+                }
+                try {
+                    busyLock.wait(TimeUnit.NANOSECONDS.toMillis(left) + 1);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
+    }
+
+    /** The connection's first request has claimed a slot, or it will make none: the accept loop may go on. */
+    private void firstRequestSeen(Connection conn) {
+        synchronized (busyLock) {
+            if (!conn.firstRequestSeen) {
+                conn.firstRequestSeen = true;
+                busyLock.notifyAll();
+            }
         }
     }
 
@@ -375,8 +426,10 @@ public final class ServerWorkerMain implements WorkerContext {
      */
     private static final class Connection {
         final SocketChannel channel;
+        final long acceptedNanos = System.nanoTime();
         boolean idle;
         boolean closed;
+        boolean firstRequestSeen; // guarded by busyLock
 
         Connection(SocketChannel channel) {
             this.channel = channel;
@@ -440,7 +493,7 @@ public final class ServerWorkerMain implements WorkerContext {
                 requestStarted();
                 boolean keep;
                 try {
-                    keep = handleGated(handler, request, request.keepAlive() && !stopping.get(), local, remote, out);
+                    keep = handleGated(handler, request, request.keepAlive() && !stopping.get(), local, remote, out, conn);
                     out.flush();
                 } finally {
                     requestEnded();
@@ -454,16 +507,25 @@ public final class ServerWorkerMain implements WorkerContext {
             // the client went away
         } finally {
             connections.remove(conn);
+            firstRequestSeen(conn); // it ended before it made one
         }
     }
 
     /** Runs the handler, at most {@code threads} at once when the setup limits it (gunicorn's --threads). */
     private boolean handleGated(HttpHandler handler, Http.Request request, boolean keepAlive, InetSocketAddress local,
-                                InetSocketAddress remote, OutputStream out) throws IOException {
+                                InetSocketAddress remote, OutputStream out, Connection conn) throws IOException {
         if (gate == null) {
             return Http.handle(handler, request, keepAlive, local, remote, out);
         }
-        gate.acquireUninterruptibly();
+        if (!gate.tryAcquire()) {
+            if (conn != null) {
+                firstRequestSeen(conn); // about to queue for a slot
+            }
+            gate.acquireUninterruptibly();
+        }
+        if (conn != null) {
+            firstRequestSeen(conn); // holds a slot: the accept loop's turn comes after it
+        }
         try {
             return Http.handle(handler, request, keepAlive, local, remote, out);
         } finally {
