@@ -66,7 +66,9 @@ public final class HtmlReport {
                         .append(Base64.getEncoder().encodeToString(s.chart().png())).append("\">\n");
             }
             if (s.command() != null) {
-                h.append("<p class=\"again\">Measure again: <code>").append(esc(s.command())).append("</code></p>\n");
+                h.append("<p class=\"again\">Measure again: <code>").append(esc(s.command())).append("</code>")
+                        .append(Double.isNaN(s.seconds()) ? "" : String.format(java.util.Locale.ROOT,
+                                " (this section took %.1f s)", s.seconds())).append("</p>\n");
             }
             h.append("</section>\n");
         }
@@ -97,6 +99,9 @@ public final class HtmlReport {
             m.put("interpretation", s.interpretation());
             if (s.command() != null) {
                 m.put("command", s.command());
+            }
+            if (!Double.isNaN(s.seconds())) {
+                m.put("seconds", Math.round(s.seconds() * 10) / 10.0);
             }
             list.add(m);
         }

@@ -9,8 +9,10 @@ package io.multiproc4j.cli.report;
  * @param interpretation the sentences reading the table, computed from its figures
  * @param chart          a chart of the table, or null
  * @param command        the command that reproduces this section, or null
+ * @param seconds        how long the tour took to measure it (wall time), or NaN when not timed
  */
-public record Section(String id, String title, Table table, String interpretation, Chart chart, String command) {
+public record Section(String id, String title, Table table, String interpretation, Chart chart, String command,
+                      double seconds) {
     /**
      * A section without a reproducing command (yet; see {@link #withCommand}).
      * @param id             a stable key for results.json
@@ -20,7 +22,7 @@ public record Section(String id, String title, Table table, String interpretatio
      * @param chart          a chart of the table, or null
      */
     public Section(String id, String title, Table table, String interpretation, Chart chart) {
-        this(id, title, table, interpretation, chart, null);
+        this(id, title, table, interpretation, chart, null, Double.NaN);
     }
 
     /**
@@ -28,7 +30,15 @@ public record Section(String id, String title, Table table, String interpretatio
      * @return this section with that command
      */
     public Section withCommand(String reproduce) {
-        return new Section(id, title, table, interpretation, chart, reproduce);
+        return new Section(id, title, table, interpretation, chart, reproduce, seconds);
+    }
+
+    /**
+     * @param took how long measuring this section took, in seconds of wall time
+     * @return this section with that time
+     */
+    public Section withSeconds(double took) {
+        return new Section(id, title, table, interpretation, chart, command, took);
     }
 
     /** @return the section as people read it in a terminal */

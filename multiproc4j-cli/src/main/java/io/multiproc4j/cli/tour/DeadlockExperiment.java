@@ -32,6 +32,12 @@ public final class DeadlockExperiment implements Experiment {
         return "two processes take two ProcessLocks in opposite order; the cross-process wait-for graph finds it";
     }
 
+    /** Its figures are a wait-for graph, not speeds: the tour may start later sections' JVMs meanwhile. */
+    @Override
+    public boolean toleratesBackgroundStarts() {
+        return true;
+    }
+
     @Override
     public int steps(TourContext ctx) {
         return 1;

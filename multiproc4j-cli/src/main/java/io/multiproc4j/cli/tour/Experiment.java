@@ -40,6 +40,29 @@ public interface Experiment {
     }
 
     /**
+     * Whether what this experiment shows stays true while other JVMs start beside it: it measures
+     * sizes, a wait-for graph or how work stops, not how fast the cores compute. While such an
+     * experiment runs, the tour starts the slow set-up of later experiments in the background
+     * ({@link #startEarly}); before any other experiment it waits until that set-up is done, so no
+     * start ever competes with a measurement of speed.
+     *
+     * @return true when background starts may overlap this experiment
+     */
+    default boolean toleratesBackgroundStarts() {
+        return false;
+    }
+
+    /**
+     * Starts the slow set-up that {@link #run} would otherwise begin with (member JVMs, say) through
+     * {@link TourContext#startEarly}, for {@code run} to take with {@link TourContext#takeEarly}. The
+     * tour calls this, at most once, while an experiment that {@linkplain #toleratesBackgroundStarts
+     * tolerates it} runs; {@code run} must still work without it (with {@code --only}).
+     *
+     * @param ctx the sizes and pools of this run
+     */
+    default void startEarly(TourContext ctx) {}
+
+    /**
      * Measures, reporting each step to {@code ctx.progress()}.
      * @param ctx the sizes and pools of this run
      * @return the table, its reading and a chart

@@ -2,14 +2,14 @@ package io.multiproc4j.cli.tour;
 
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.net.HttpURLConnection;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.ExecutorService;
@@ -21,8 +21,6 @@ import java.util.concurrent.Executors;
  * waits on its own virtual thread, so any number can wait at once, as they would on a real network.
  */
 final class LocalHttpServer implements AutoCloseable {
-    private static final HttpClient CLIENT = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(10)).build();
     private final HttpServer server;
     private final ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
 
@@ -65,29 +63,39 @@ final class LocalHttpServer implements AutoCloseable {
                 + "&bytes=" + bytes);
     }
 
-    /** @return a client shared by the tour (one per JVM: a worker process gets its own) */
+    /** The asynchronous client, built on first use: a worker JVM that only calls {@link #fetch} never builds one. */
+    private static final class AsyncClient {
+        static final HttpClient CLIENT = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(Duration.ofSeconds(10)).build();
+    }
+
+    /** @return the {@code HttpClient} shared by the tour's asynchronous requests (one per JVM) */
     static HttpClient client() {
-        return CLIENT;
+        return AsyncClient.CLIENT;
     }
 
     /**
-     * A blocking GET, as a task on any thread or worker process does it.
+     * A blocking GET, as a task on any thread or worker process does it, with the JDK's classic
+     * blocking client ({@code HttpURLConnection}): building an {@code HttpClient} costs a fresh worker
+     * JVM about a second more of CPU (its selector thread, its classes compiled), which on 2 cores
+     * is a second of the tour.
      * @param uri what to fetch
      * @return the body
      */
     static String fetch(String uri) {
         try {
-            HttpResponse<String> r = CLIENT.send(HttpRequest.newBuilder(URI.create(uri)).timeout(Duration.ofSeconds(30))
-                    .build(), HttpResponse.BodyHandlers.ofString());
-            if (r.statusCode() != 200) {
-                throw new IllegalStateException("GET " + uri + " answered " + r.statusCode());
+            HttpURLConnection c = (HttpURLConnection) URI.create(uri).toURL().openConnection();
+            c.setConnectTimeout(10_000);
+            c.setReadTimeout(30_000);
+            int code = c.getResponseCode();
+            if (code != 200) {
+                throw new IllegalStateException("GET " + uri + " answered " + code);
             }
-            return r.body();
+            try (InputStream in = c.getInputStream()) {
+                return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            }
         } catch (IOException e) {
             throw new UncheckedIOException("GET " + uri + " failed", e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted during GET " + uri, e);
         }
     }
 

@@ -1,5 +1,6 @@
 package io.multiproc4j.cli.tour;
 
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -55,5 +56,14 @@ final class Readings {
         return ratio >= 100 ? String.format(Locale.ROOT, "%,.0fx", ratio)
                 : ratio >= 10 ? String.format(Locale.ROOT, "%.0fx", ratio)
                 : String.format(Locale.ROOT, "%.2fx", ratio);
+    }
+
+    /**
+     * @param names section ids or other names, at least one
+     * @return them as a sentence lists them: "a", "a and b", "a, b and c"
+     */
+    static String and(List<String> names) {
+        return names.size() <= 1 ? String.join("", names)
+                : String.join(", ", names.subList(0, names.size() - 1)) + " and " + names.getLast();
     }
 }

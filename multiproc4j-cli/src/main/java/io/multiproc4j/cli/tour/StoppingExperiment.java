@@ -36,6 +36,12 @@ public final class StoppingExperiment implements Experiment {
         return "Thread.stop throws; a task past taskTimeout is killed with its worker; cooperative stop with a ProcessEvent";
     }
 
+    /** Its figures are whether and how work stops, not speeds: the tour may start later sections' JVMs meanwhile. */
+    @Override
+    public boolean toleratesBackgroundStarts() {
+        return true;
+    }
+
     @Override
     public int steps(TourContext ctx) {
         return 3;

@@ -5,8 +5,13 @@ import io.multiproc4j.cli.report.Section;
 import io.multiproc4j.cli.report.Table;
 import io.multiproc4j.diagnostics.Topology;
 import java.io.PrintStream;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
+import java.util.Set;
 import java.util.function.Consumer;
 
 /**
@@ -33,9 +38,11 @@ public final class Tour {
                 new PipeTrapExperiment(),
                 new DeadlockExperiment(),
                 new StoppingExperiment(),
-                new AsyncParallelExperiment(),
+                // right after the two sections that tolerate background starts (deadlock, stopping), during
+                // which their JVMs start, so they never wait idle through a timed section
                 new ClusterExperiment(),
                 new ServerExperiment(),
+                new AsyncParallelExperiment(),
                 new RecommendationExperiment());
     }
 
@@ -76,11 +83,40 @@ public final class Tour {
             int steps = experiments.stream().mapToInt(e -> e.steps(ctx)).sum();
             progress.reset(steps);
             int planned = 0;
-            for (Experiment e : experiments) {
+            Set<String> earlyStarted = new HashSet<>();
+            double waitedMs = 0;
+            StringBuilder times = new StringBuilder();
+            double sum = 0;
+            double cpuSum = 0;
+            for (int i = 0; i < experiments.size(); i++) {
+                Experiment e = experiments.get(i);
                 planned += e.steps(ctx);
+                List<String> starting = List.of();
+                if (e.toleratesBackgroundStarts()) {
+                    // start the later sections' member JVMs now, while this section needs no idle core
+                    for (Experiment later : experiments.subList(i + 1, experiments.size())) {
+                        if (earlyStarted.add(later.id())) {
+                            later.startEarly(ctx);
+                        }
+                    }
+                    starting = ctx.beginOverlap(e.id());
+                } else {
+                    double waited = ctx.awaitStarts();
+                    waitedMs += waited;
+                    if (waited >= 100) {
+                        progress.note(String.format(Locale.ROOT, "tour: waited %.1f s for the JVMs started early"
+                                + " before %s", waited / 1e3, e.id()));
+                    }
+                }
+                long t0 = System.nanoTime();
+                double cpu0 = CpuClock.treeSeconds();
                 Section s;
                 try {
                     s = e.run(ctx);
+                    if (!starting.isEmpty()) {
+                        s = new Section(s.id(), s.title(), s.table(), s.interpretation() + "\n"
+                                + backgroundNote(starting), s.chart());
+                    }
                 } catch (Exception | Error x) {
                     failed++;
                     Table t = new Table("experiment", "failure");
@@ -92,12 +128,25 @@ public final class Tour {
                         x.printStackTrace(err);
                     }
                 }
+                double took = (System.nanoTime() - t0) / 1e9;
+                double cpu = CpuClock.treeSeconds() - cpu0;
+                sum += took;
+                cpuSum += Double.isNaN(cpu) ? 0 : cpu;
+                times.append(times.isEmpty() ? "" : ", ").append(String.format(Locale.ROOT, "%s %.1f", e.id(), took));
                 progress.catchUp(planned, e.id() + " done");
-                s = s.withCommand(reproduce(e.id(), mode, comparePython));
+                progress.note(String.format(Locale.ROOT, "tour: %s took %.1f s%s", e.id(), took, Double.isNaN(cpu) ? ""
+                        : String.format(Locale.ROOT, ", %.1f s of CPU in the tour's processes", cpu)));
+                s = s.withCommand(reproduce(e.id(), mode, comparePython)).withSeconds(took);
                 sections.add(s);
                 progress.finish();
                 onSection.accept(s);
             }
+            double cpuAll = CpuClock.treeSeconds();
+            progress.note(String.format(Locale.ROOT, "tour: %d section(s) took %.1f s (%s s)%s%s; %s",
+                    experiments.size(), sum, times, waitedMs >= 100 ? String.format(Locale.ROOT, ", plus %.1f s waiting"
+                    + " for JVMs started early", waitedMs / 1e3) : "", Double.isNaN(cpuAll) ? ""
+                    : String.format(Locale.ROOT, "; CPU: %.1f s in the sections, %.1f s in all so far (this JVM and"
+                    + " its worker JVMs)", cpuSum, cpuAll), jvmAge()));
         } finally {
             progress.finish();
         }
@@ -113,6 +162,23 @@ public final class Tour {
     static String reproduce(String id, TourContext.Mode mode, boolean comparePython) {
         return "bin/multiproc tour --only " + id + (mode.name().equals("quick") ? " --quick"
                 : mode.name().equals("tiny") ? " --tiny" : "") + (comparePython ? " --compare-python" : "");
+    }
+
+    /**
+     * @param starting the ids of the later sections whose JVMs were starting while a section ran
+     * @return the sentence that says so under that section
+     */
+    static String backgroundNote(List<String> starting) {
+        return "While this section ran, the JVMs of the later " + Readings.and(starting) + " section"
+                + (starting.size() == 1 ? " were" : "s were") + " starting in the background: what it shows does not"
+                + " depend on idle cores, but any time it reports includes sharing the cores with those starts.";
+    }
+
+    /** @return this JVM's age, as words */
+    private static String jvmAge() {
+        return ProcessHandle.current().info().startInstant().map(t -> String.format(Locale.ROOT,
+                "%.1f s since the tour's JVM started", Duration.between(t, Instant.now()).toMillis() / 1e3))
+                .orElse("");
     }
 
     private static String firstLine(String s) {

@@ -6,16 +6,29 @@ import io.multiproc4j.TaskExecutor;
 import io.multiproc4j.bench.Workloads;
 import io.multiproc4j.cli.report.Progress;
 import io.multiproc4j.diagnostics.Topology;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 
 /**
  * What the experiments of one tour share: the sizes for the chosen mode, the machine's topology, the
  * progress bar, and the pools, which are created once and reused by every experiment (starting
  * worker JVMs is the slowest thing here).
  *
- * <p>Not thread-safe: the tour runs its experiments one after another on one thread.
+ * <p>Early starts: an experiment may start its slow set-up (member JVMs) ahead of its turn with
+ * {@link #startEarly}, on a thread of its own, while experiments that
+ * {@linkplain Experiment#toleratesBackgroundStarts() tolerate it} run; the tour calls
+ * {@link #awaitStarts()} before every other experiment, so a start never overlaps a measurement of
+ * speed, and the experiment takes what was started with {@link #takeEarly}, with how long the start
+ * took and which sections ran meanwhile. A start that failed fails the experiment that takes it;
+ * one nobody took is closed with the context.
+ *
+ * <p>Not thread-safe: the tour runs its experiments one after another on one thread (an early start
+ * runs on its own thread and hands its result over through a future).
  */
 public final class TourContext implements AutoCloseable {
 
@@ -31,7 +44,7 @@ public final class TourContext implements AutoCloseable {
         /** The full tour: the talk's sizes, 5 runs per figure. */
         public static final Mode FULL = new Mode("full", 1_000_000, 1_000_000, 100_000, 5);
         /** Meant for under 40 s on 2 idle cores: smaller problems, two timed runs per figure. */
-        public static final Mode QUICK = new Mode("quick", 300_000, 150_000, 10_000, 2);
+        public static final Mode QUICK = new Mode("quick", 200_000, 150_000, 5_000, 2);
         /** For tests of the command itself: seconds, figures meaningless. */
         public static final Mode TINY = new Mode("tiny", 20_000, 5_000, 2_000, 1);
     }
@@ -43,6 +56,7 @@ public final class TourContext implements AutoCloseable {
     private final Map<String, List<Integer>> inputs = new LinkedHashMap<>();
     private final Map<String, Double> facts = new LinkedHashMap<>();
     private final Map<Integer, TaskExecutor> executors = new LinkedHashMap<>();
+    private final Map<String, EarlyStart> early = new LinkedHashMap<>();
     private PythonFigures python = PythonFigures.notRequested();
     private double[] lastSamples = new double[0];
 
@@ -191,9 +205,124 @@ public final class TourContext implements AutoCloseable {
         return lastSamples.clone();
     }
 
-    /** Closes every pool and executor the tour created. */
+    /**
+     * What an early start made, handed to the experiment that takes it.
+     * @param value      the started thing (a pool of member JVMs, say); the taker closes it
+     * @param millis     wall time from the start's beginning until it was ready
+     * @param overlapped the sections that ran while it started, in order
+     * @param <T>        its type
+     */
+    public record Early<T>(T value, double millis, List<String> overlapped) {}
+
+    /** One set-up started ahead of its experiment: written by its thread once, read after its future completes. */
+    private static final class EarlyStart {
+        final String section;
+        final long startNanos = System.nanoTime();
+        final CompletableFuture<AutoCloseable> result = new CompletableFuture<>();
+        final List<String> overlapped = new ArrayList<>();
+        volatile long readyNanos;
+        boolean taken;
+
+        EarlyStart(String section) {
+            this.section = section;
+        }
+    }
+
+    /**
+     * Starts a set-up in the background, on a daemon thread of its own.
+     * @param section the id of the experiment it is for
+     * @param key     what it is, for {@link #takeEarly} (the section's id when it starts one thing)
+     * @param start   makes the thing (it may take seconds)
+     * @throws IllegalStateException when {@code key} was started already
+     */
+    public void startEarly(String section, String key, Callable<? extends AutoCloseable> start) {
+        if (early.containsKey(key)) {
+            throw new IllegalStateException("an early start for '" + key + "' is already under way");
+        }
+        EarlyStart job = new EarlyStart(section);
+        early.put(key, job);
+        Thread.ofPlatform().daemon().name("multiproc-tour-early-" + key).start(() -> {
+            try {
+                AutoCloseable made = start.call();
+                job.readyNanos = System.nanoTime();
+                job.result.complete(made);
+            } catch (Throwable t) {
+                job.readyNanos = System.nanoTime();
+                job.result.completeExceptionally(t);
+            }
+        });
+    }
+
+    /**
+     * Notes that a section begins while early starts are under way.
+     * @param section the section's id
+     * @return the sections whose starts are under way now, each once (empty when none): the section overlaps them
+     */
+    List<String> beginOverlap(String section) {
+        List<String> running = new ArrayList<>();
+        for (EarlyStart job : early.values()) {
+            if (!job.result.isDone()) {
+                job.overlapped.add(section);
+                if (!running.contains(job.section)) {
+                    running.add(job.section);
+                }
+            }
+        }
+        return running;
+    }
+
+    /**
+     * Waits until every early start has finished (made its thing or failed).
+     * @return how long it waited, in milliseconds
+     */
+    double awaitStarts() {
+        long t0 = System.nanoTime();
+        for (EarlyStart job : early.values()) {
+            try {
+                job.result.join();
+            } catch (RuntimeException failed) {
+                // takeEarly reports it to the experiment that needs it
+            }
+        }
+        return (System.nanoTime() - t0) / 1e6;
+    }
+
+    /**
+     * Takes what an early start made, waiting for it if need be.
+     * @param key  what {@link #startEarly} was given
+     * @param type what it made
+     * @param <T>  its type
+     * @return it, with how long it took and which sections it overlapped; null when it was never started
+     *     (the experiment then starts its set-up itself)
+     * @throws Exception what the start threw
+     */
+    public <T extends AutoCloseable> Early<T> takeEarly(String key, Class<T> type) throws Exception {
+        EarlyStart job = early.get(key);
+        if (job == null || job.taken) {
+            return null;
+        }
+        job.taken = true;
+        try {
+            T made = type.cast(job.result.get());
+            return new Early<>(made, (job.readyNanos - job.startNanos) / 1e6, List.copyOf(job.overlapped));
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof Exception x ? x : new IllegalStateException(e.getCause());
+        }
+    }
+
+    /** Closes every pool and executor the tour created, and whatever an early start made that nobody took. */
     @Override
     public void close() {
+        for (EarlyStart job : early.values()) {
+            if (!job.taken) {
+                try {
+                    job.result.join().close();
+                } catch (Exception e) {
+                    // it failed to start, or to stop: nothing of it is left to close
+                }
+            }
+        }
+        early.clear();
         for (Pool p : pools.values()) {
             p.close();
         }

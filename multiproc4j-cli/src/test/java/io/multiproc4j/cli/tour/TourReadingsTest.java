@@ -2,6 +2,7 @@ package io.multiproc4j.cli.tour;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -20,6 +21,9 @@ class TourReadingsTest {
         assertThat(Readings.times(1.234)).isEqualTo("1.23x");
         assertThat(Readings.times(12.3)).isEqualTo("12x");
         assertThat(Readings.times(1234)).isEqualTo("1,234x");
+        assertThat(Readings.and(List.of("a"))).isEqualTo("a");
+        assertThat(Readings.and(List.of("a", "b"))).isEqualTo("a and b");
+        assertThat(Readings.and(List.of("a", "b", "c"))).isEqualTo("a, b and c");
     }
 
     @Test
@@ -168,44 +172,72 @@ class TourReadingsTest {
 
     @Test
     void cluster_fasterThanTheLoop_andLikeProcesses() {
-        String r = ClusterExperiment.interpret(1.8, 1.85, 2500, 900);
+        String r = ClusterExperiment.interpret(1.8, 1.85, 2500, 900, List.of());
         assertThat(r).contains("ran 1.80x faster than the plain loop").contains("about what Pool.processes(2) gave")
                 .contains("2,500 ms").contains("adds no cores").doesNotContain("slower");
     }
 
     @Test
     void cluster_slowerThanTheLoop_saysSo_andNeverCallsItFaster() {
-        String r = ClusterExperiment.interpret(0.20, 0.48, 19_167, 47);
+        String r = ClusterExperiment.interpret(0.20, 0.48, 19_167, 47, List.of());
         assertThat(r).contains("was 5.00x slower than the plain loop (0.20x)").contains("47 ms of work")
                 .contains("Pool.processes(2) did 2.40x better").doesNotContain("faster than the plain loop");
     }
 
     @Test
     void cluster_likeTheLoop_orBetterThanProcesses() {
-        assertThat(ClusterExperiment.interpret(1.05, 1.0, 3000, 500)).contains("about as fast as the plain loop")
+        assertThat(ClusterExperiment.interpret(1.05, 1.0, 3000, 500, List.of())).contains("about as fast as the plain loop")
                 .contains("about what Pool.processes(2) gave");
-        String better = ClusterExperiment.interpret(1.9, 1.3, 3000, 500);
+        String better = ClusterExperiment.interpret(1.9, 1.3, 3000, 500, List.of());
         assertThat(better).contains("1.46x better than Pool.processes(2)").contains("noise")
                 .doesNotContain("adds no cores");
         assertThat(ClusterExperiment.skippedNote()).startsWith("Skipped").contains("multiproc4j-cluster");
     }
 
     @Test
+    void cluster_startedInTheBackground_saysDuringWhichSections_andThatTheCoresWereShared() {
+        String r = ClusterExperiment.interpret(1.8, 1.85, 4200, 900, List.of("deadlock", "stopping"));
+        assertThat(r).contains("started in the background while the deadlock and stopping sections ran")
+                .contains("4,200 ms, on cores shared with whatever else ran then").contains("waited for them before any timing")
+                .doesNotContain("with nothing else");
+        String one = ClusterExperiment.interpret(1.8, 1.85, 3100, 900, List.of("stopping"));
+        assertThat(one).contains("while the stopping section ran (the tour");
+        assertThat(ClusterExperiment.interpret(1.8, 1.85, 3100, 900, List.of()))
+                .contains("Starting the two members and waiting for them to join took 3,100 ms")
+                .doesNotContain("background");
+    }
+
+    @Test
+    void backgroundNote_namesTheStartingSections_andWhatItMeansForTimes() {
+        assertThat(Tour.backgroundNote(List.of("cluster"))).contains("the later cluster section were starting")
+                .contains("does not depend on idle cores").contains("sharing the cores");
+        assertThat(Tour.backgroundNote(List.of("cluster", "server"))).contains("cluster and server sections were");
+    }
+
+    @Test
     void server_moreWorkers_faster_same_orSlower() {
-        assertThat(ServerExperiment.interpret(500, 950, 2, 2, 0.52)).contains("1.90x").contains("compute on several")
+        assertThat(ServerExperiment.interpret(500, 950, 2, 2, 0.52, List.of())).contains("1.90x").contains("compute on several")
                 .contains("close to an even share");
-        assertThat(ServerExperiment.interpret(500, 520, 2, 2, 0.5)).contains("about as many").contains("1.04x");
-        assertThat(ServerExperiment.interpret(500, 300, 2, 2, 0.5)).contains("fewer requests/s than one");
+        assertThat(ServerExperiment.interpret(500, 520, 2, 2, 0.5, List.of())).contains("about as many").contains("1.04x");
+        assertThat(ServerExperiment.interpret(500, 300, 2, 2, 0.5, List.of())).contains("fewer requests/s than one");
         assertThat(ServerExperiment.skippedNote()).startsWith("Skipped").contains("multiproc4j-server");
     }
 
     @Test
+    void server_startedInTheBackground_saysSo_andThatOnlyRequestsWereTimed() {
+        String r = ServerExperiment.interpret(500, 950, 2, 2, 0.52, List.of("deadlock", "stopping"));
+        assertThat(r).contains("1.90x").contains("started in the background while the deadlock and stopping sections")
+                .contains("the 2-worker one waited idle").contains("only the requests were timed");
+        assertThat(ServerExperiment.interpret(500, 950, 2, 2, 0.52, List.of())).doesNotContain("background");
+    }
+
+    @Test
     void server_unevenLoad_isNamed_andUnknownBalance_isLeftOut() {
-        assertThat(ServerExperiment.interpret(400, 480, 2, 2, 0.82)).contains("uneven").contains("82 %");
-        assertThat(ServerExperiment.interpret(267, 352, 2, 2, 0.738)).contains("uneven").contains("74 %")
+        assertThat(ServerExperiment.interpret(400, 480, 2, 2, 0.82, List.of())).contains("uneven").contains("82 %");
+        assertThat(ServerExperiment.interpret(267, 352, 2, 2, 0.738, List.of())).contains("uneven").contains("74 %")
                 .doesNotContain("even share");
-        assertThat(ServerExperiment.interpret(267, 352, 4, 4, 0.30)).contains("close to an even share");
-        assertThat(ServerExperiment.interpret(400, 480, 2, 2, Double.NaN)).doesNotContain("uneven")
+        assertThat(ServerExperiment.interpret(267, 352, 4, 4, 0.30, List.of())).contains("close to an even share");
+        assertThat(ServerExperiment.interpret(400, 480, 2, 2, Double.NaN, List.of())).doesNotContain("uneven")
                 .doesNotContain("share");
     }
 
