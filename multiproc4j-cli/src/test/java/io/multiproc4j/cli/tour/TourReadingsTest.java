@@ -146,6 +146,10 @@ class TourReadingsTest {
     void asyncParallel_faster_same_slower() {
         assertThat(AsyncParallelExperiment.interpret(16, 20, 10, 480, 100, 2)).contains("4.80x faster")
                 .contains("the 16 waits overlapped");
+        // parts measured apart that add up to more than the whole are not called its sum
+        assertThat(AsyncParallelExperiment.interpret(16, 20, 30.7, 584, 313, 2))
+                .contains("took 584 ms (the waits alone add up to 320 ms, and parsing every document, timed apart,"
+                        + " to 491 ms)").doesNotContain("plus");
         assertThat(AsyncParallelExperiment.interpret(16, 20, 10, 480, 450, 2)).contains("about the")
                 .contains("cores were busy");
         assertThat(AsyncParallelExperiment.interpret(16, 20, 10, 480, 900, 2)).contains("was slower")
