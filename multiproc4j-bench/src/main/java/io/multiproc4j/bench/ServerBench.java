@@ -139,6 +139,7 @@ public final class ServerBench {
                     try (Supervisor server = Supervisor.builder().http(type).sharing(sharing).model(WorkerModel.prefork(n))
                             .threadsPerWorker(1).workerOutput(WorkerOutput.DISCARD).log(l -> { }).start()) {
                         figures.add(measure(mode, sharing + " x" + n, handler, server.port()));
+                        perWorker(server);
                     }
                 }
             }
@@ -146,6 +147,7 @@ public final class ServerBench {
             try (Supervisor server = Supervisor.builder().http(type).sharing(PortSharing.SHARED_SOCKET)
                     .model(WorkerModel.prefork(cores)).workerOutput(WorkerOutput.DISCARD).log(l -> { }).start()) {
                 figures.add(measure(mode, "SHARED_SOCKET x" + cores + ", virtual threads", handler, server.port()));
+                perWorker(server);
             }
             figures.add(gunicorn(mode, cores, handler));
         }
@@ -184,6 +186,12 @@ public final class ServerBench {
             }
             System.out.println(line);
         }
+    }
+
+    /** Prints the requests each worker served (warm-up included): whether the load was spread over them. */
+    private static void perWorker(Supervisor server) {
+        System.out.println("           requests per worker: " + server.workers().stream()
+                .map(w -> Long.toString(w.requestsServed())).toList());
     }
 
     private static Figure find(List<Figure> figures, String config, String handler) {

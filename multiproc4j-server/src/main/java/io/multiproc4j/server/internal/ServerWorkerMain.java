@@ -517,7 +517,7 @@ public final class ServerWorkerMain implements WorkerContext {
         if (gate == null) {
             return Http.handle(handler, request, keepAlive, local, remote, out);
         }
-        if (!gate.tryAcquire()) {
+        if (!tryAcquireInTurn()) {
             if (conn != null) {
                 firstRequestSeen(conn); // about to queue for a slot
             }
@@ -530,6 +530,19 @@ public final class ServerWorkerMain implements WorkerContext {
             return Http.handle(handler, request, keepAlive, local, remote, out);
         } finally {
             gate.release();
+        }
+    }
+
+    /**
+     * @return whether a slot was free with nobody queued for one: unlike {@code tryAcquire()}, which
+     *     barges, this keeps the gate's order, so requests cannot overtake the accept loop's turn
+     */
+    private boolean tryAcquireInTurn() {
+        try {
+            return gate.tryAcquire(0, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
         }
     }
 
