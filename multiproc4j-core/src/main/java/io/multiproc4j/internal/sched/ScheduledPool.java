@@ -276,6 +276,12 @@ public final class ScheduledPool implements Pool {
     }
 
     private static <V> V await(CompletableFuture<V> future, String call) {
+        // Checked first: CompletableFuture.get() returns a result that is already there without
+        // looking at the flag, so an interrupted caller would otherwise be cancelled only sometimes.
+        if (Thread.currentThread().isInterrupted()) {
+            future.cancel(false);
+            throw new CancellationException("interrupted while waiting for " + call);
+        }
         try {
             return future.get();
         } catch (InterruptedException e) {
