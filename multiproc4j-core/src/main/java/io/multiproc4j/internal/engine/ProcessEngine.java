@@ -1044,13 +1044,20 @@ public final class ProcessEngine implements Engine {
                 return neverStarted;
             }
             runState = RunState.STOP;
+            var cancelled = new CancellationException("the pool was terminated before this task finished");
             for (Dispatch d : pending) {
-                if (!d.batch.isCancelled()) {
+                if (d.batch.isCancelled()) {
+                    continue;
+                }
+                if (d.base == 0 && d.done == 0 && d.attempts == 0 && !d.delivering) {
                     neverStarted.add(d.batch);
+                } else {
+                    // a retry (its first worker ran part of it, a reader may still be delivering that
+                    // part): not "never started"; it fails where its results end, after any delivery
+                    failLocked(d, d.base + d.done, cancelled);
                 }
             }
             pending.clear();
-            var cancelled = new CancellationException("the pool was terminated before this task finished");
             for (Dispatch d : drainAllLocked()) {
                 failLocked(d, d.base + d.done, cancelled);
             }
