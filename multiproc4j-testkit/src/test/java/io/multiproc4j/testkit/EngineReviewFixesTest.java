@@ -13,7 +13,6 @@ import io.multiproc4j.TaskExecutor;
 import io.multiproc4j.TaskFailedException;
 import io.multiproc4j.WorkerOutput;
 import io.multiproc4j.internal.engine.ProcessEngine;
-import io.multiproc4j.spi.Batch;
 import io.multiproc4j.spi.Codec;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -23,7 +22,6 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 
@@ -101,71 +99,19 @@ class EngineReviewFixesTest {
         }
     }
 
-    private static final AtomicLong FUNCTION_IDS = new AtomicLong(1L << 41);
-
-    /** A batch of one input, straight to the engine, which encodes its function itself. */
-    private static final class OneBatch implements Batch {
-        final CompletableFuture<Object> outcome = new CompletableFuture<>();
-        private final SerializableFunction<Object, Object> function;
-        private final long functionId = FUNCTION_IDS.incrementAndGet();
-        private final Object input;
-
-        OneBatch(SerializableFunction<Object, Object> function, Object input) {
-            this.function = function;
-            this.input = input;
-        }
-
-        @Override
-        public SerializableFunction<Object, Object> function() {
-            return function;
-        }
-
-        @Override
-        public long functionId() {
-            return functionId;
-        }
-
-        @Override
-        public List<Object> inputs() {
-            List<Object> inputs = new ArrayList<>(1);
-            inputs.add(input);
-            return inputs;
-        }
-
-        @Override
-        public long firstIndex() {
-            return 0;
-        }
-
-        @Override
-        public boolean isCancelled() {
-            return false;
-        }
-
-        @Override
-        public void deliver(int offset, List<?> results) {
-            outcome.complete(results.getFirst());
-        }
-
-        @Override
-        public void fail(int offset, RuntimeException failure) {
-            outcome.completeExceptionally(failure);
-        }
-    }
-
     @Test
     void aFunctionThatCannotBeEncoded_failsItsBatch_andTheEngineGoesOnAndTerminates() throws Exception {
         ProcessEngine engine = ProcessEngine.start(new ProcessEngine.Options(1, 0, 0, null, 0, null, List.of(),
                 WorkerOutput.PREFIXED, Duration.ofSeconds(60), Codec.standard(), false, 2, null, false));
         try {
             Object notSerializable = new Object();
-            var bad = new OneBatch(x -> notSerializable.hashCode(), 1);
+            var bad = new OneInputBatch(x -> notSerializable.hashCode(), 1);
             engine.execute(bad);
             assertThatThrownBy(() -> bad.outcome.get(60, TimeUnit.SECONDS))
                     .isInstanceOf(ExecutionException.class)
                     .cause().isInstanceOf(TaskFailedException.class)
                     .hasMessageContaining("the function cannot be sent to worker JVMs");
-            var good = new OneBatch(x -> (Integer) x + 1, 1);
+            var good = new OneInputBatch(x -> (Integer) x + 1, 1);
             engine.execute(good);
             assertThat(good.outcome.get(60, TimeUnit.SECONDS)).isEqualTo(2);
             engine.shutdown();
@@ -202,7 +148,7 @@ class EngineReviewFixesTest {
                 List.of("-Dmultiproc4j.test=a\0b"), WorkerOutput.DISCARD, Duration.ofSeconds(60), Codec.standard(),
                 true, 1, null, false));
         try {
-            var first = new OneBatch(x -> x, 1); // on demand: it spawns the worker, which fails
+            var first = new OneInputBatch(x -> x, 1); // on demand: it spawns the worker, which fails
             CompletableFuture<Boolean> freeInFirst = first.outcome.handle((r, e) -> lockIsFree(engine));
             engine.execute(first);
             assertThatThrownBy(() -> first.outcome.get(60, TimeUnit.SECONDS))
@@ -210,7 +156,7 @@ class EngineReviewFixesTest {
                     .hasMessageContaining("cannot start worker JVMs");
             assertThat(freeInFirst.get(60, TimeUnit.SECONDS)).as("the spawn failure's callback ran without the lock").isTrue();
 
-            var late = new OneBatch(x -> x, 2); // the engine is broken: it fails at once
+            var late = new OneInputBatch(x -> x, 2); // the engine is broken: it fails at once
             CompletableFuture<Boolean> freeInLate = late.outcome.handle((r, e) -> lockIsFree(engine));
             engine.execute(late);
             assertThatThrownBy(() -> late.outcome.get(60, TimeUnit.SECONDS))

@@ -8,17 +8,13 @@ import io.multiproc4j.SerializableFunction;
 import io.multiproc4j.WorkerOutput;
 import io.multiproc4j.internal.engine.ProcessEngine;
 import io.multiproc4j.internal.engine.ProcessEngine.RunState;
-import io.multiproc4j.spi.Batch;
 import io.multiproc4j.spi.Codec;
 import io.multiproc4j.sync.ProcessEvent;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CancellationException;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -28,66 +24,14 @@ import org.junit.jupiter.api.Test;
  */
 @Deadline(seconds = 150)
 class ProcessEngineLifecycleTest {
-    private static final AtomicLong FUNCTION_IDS = new AtomicLong(1L << 40);
-
     private static ProcessEngine start(List<String> jvmOptions) {
         return ProcessEngine.start(new ProcessEngine.Options(1, 0, 0, null, 0, null, jvmOptions, WorkerOutput.PREFIXED,
                 Duration.ofSeconds(60), Codec.standard(), false, 2, null, false));
     }
 
-    /** A batch of one input whose outcome is a future; the engine encodes its function itself. */
-    private static final class OneBatch implements Batch {
-        final CompletableFuture<Object> outcome = new CompletableFuture<>();
-        private final SerializableFunction<Object, Object> function;
-        private final long functionId = FUNCTION_IDS.incrementAndGet();
-        private final Object input;
-
-        OneBatch(SerializableFunction<Object, Object> function, Object input) {
-            this.function = function;
-            this.input = input;
-        }
-
-        @Override
-        public SerializableFunction<Object, Object> function() {
-            return function;
-        }
-
-        @Override
-        public long functionId() {
-            return functionId;
-        }
-
-        @Override
-        public List<Object> inputs() {
-            List<Object> inputs = new ArrayList<>(1);
-            inputs.add(input);
-            return inputs;
-        }
-
-        @Override
-        public long firstIndex() {
-            return 0;
-        }
-
-        @Override
-        public boolean isCancelled() {
-            return false;
-        }
-
-        @Override
-        public void deliver(int offset, List<?> results) {
-            outcome.complete(results.getFirst());
-        }
-
-        @Override
-        public void fail(int offset, RuntimeException failure) {
-            outcome.completeExceptionally(failure);
-        }
-    }
-
     /** Sets {@code started}, then runs until {@code release} is set (or a minute passes). */
-    private static OneBatch waitingFor(ProcessEvent started, ProcessEvent release) {
-        return new OneBatch(x -> {
+    private static OneInputBatch waitingFor(ProcessEvent started, ProcessEvent release) {
+        return new OneInputBatch(x -> {
             started.set();
             try {
                 return release.await(Duration.ofSeconds(60)) ? x : "the event was never set";
@@ -103,12 +47,12 @@ class ProcessEngineLifecycleTest {
             ProcessEngine engine = start(List.of());
             try {
                 assertThat(engine.runState()).isEqualTo(RunState.RUNNING);
-                OneBatch running = waitingFor(started, release);
+                OneInputBatch running = waitingFor(started, release);
                 engine.execute(running);
                 assertThat(started.await(Duration.ofSeconds(60))).isTrue();
                 engine.shutdown();
                 assertThat(engine.runState()).isEqualTo(RunState.SHUTDOWN); // the batch holds it there
-                assertThatThrownBy(() -> engine.execute(new OneBatch(x -> x, 1)))
+                assertThatThrownBy(() -> engine.execute(new OneInputBatch(x -> x, 1)))
                         .isInstanceOf(RejectedExecutionException.class);
                 release.set();
                 assertThat(running.outcome.get(60, TimeUnit.SECONDS)).isEqualTo("done");
@@ -126,7 +70,7 @@ class ProcessEngineLifecycleTest {
         try (ProcessEvent started = ProcessEvent.create(); ProcessEvent never = ProcessEvent.create()) {
             ProcessEngine engine = start(List.of());
             try {
-                OneBatch running = waitingFor(started, never);
+                OneInputBatch running = waitingFor(started, never);
                 engine.execute(running);
                 assertThat(started.await(Duration.ofSeconds(60))).isTrue(); // running, not just queued
                 assertThat(engine.shutdownNow()).isEmpty();
@@ -149,7 +93,7 @@ class ProcessEngineLifecycleTest {
         try (ProcessEvent started = ProcessEvent.create(); ProcessEvent never = ProcessEvent.create()) {
             ProcessEngine engine = start(List.of());
             try {
-                OneBatch running = waitingFor(started, never);
+                OneInputBatch running = waitingFor(started, never);
                 engine.execute(running);
                 assertThat(started.await(Duration.ofSeconds(60))).isTrue(); // running, not just queued
                 engine.shutdown();
@@ -167,14 +111,14 @@ class ProcessEngineLifecycleTest {
     void workersThatCannotStart_breakTheEngine_whichStopsAndTerminates() throws Exception {
         ProcessEngine engine = start(List.of("-XX:+ThisOptionDoesNotExist"));
         try {
-            OneBatch waiting = new OneBatch(x -> x, 1);
+            OneInputBatch waiting = new OneInputBatch(x -> x, 1);
             engine.execute(waiting);
             assertThatThrownBy(() -> waiting.outcome.get(60, TimeUnit.SECONDS))
                     .hasCauseInstanceOf(BrokenPoolException.class);
             assertThat(engine.brokenReason()).hasMessageContaining("ThisOptionDoesNotExist");
             assertThat(engine.awaitTermination(Duration.ofSeconds(60))).isTrue();
             assertThat(engine.runState()).isEqualTo(RunState.TERMINATED);
-            OneBatch late = new OneBatch(x -> x, 2);
+            OneInputBatch late = new OneInputBatch(x -> x, 2);
             engine.execute(late); // a broken engine fails new work with the reason, it does not queue it
             assertThat(late.outcome).isCompletedExceptionally();
             assertThat(engine.stats().workersExited()).containsOnlyKeys("START_FAILED");
