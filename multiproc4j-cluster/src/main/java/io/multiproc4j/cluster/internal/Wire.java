@@ -80,32 +80,21 @@ public final class Wire {
         }
     }
 
-    /** The task envelope: runs on the member through the member's {@link WorkerRuntime}. */
-    public static final class ChunkTask implements Callable<ChunkReply>, IdentifiedDataSerializable {
+    /** A payload and its MAC, as Hazelcast carries them: two byte arrays, nothing of ours decoded. */
+    abstract static class Signed implements IdentifiedDataSerializable {
         byte[] payload;
         byte[] mac;
 
-        /** For Hazelcast. */
-        public ChunkTask() {}
+        Signed() {}
 
-        ChunkTask(byte[] payload, byte[] mac) {
+        Signed(byte[] payload, byte[] mac) {
             this.payload = payload;
             this.mac = mac;
         }
 
         @Override
-        public ChunkReply call() {
-            return WorkerRuntime.require().run(this);
-        }
-
-        @Override
         public int getFactoryId() {
             return FACTORY_ID;
-        }
-
-        @Override
-        public int getClassId() {
-            return TASK;
         }
 
         @Override
@@ -121,39 +110,38 @@ public final class Wire {
         }
     }
 
-    /** The reply envelope. */
-    public static final class ChunkReply implements IdentifiedDataSerializable {
-        byte[] payload;
-        byte[] mac;
+    /** The task envelope: runs on the member through the member's {@link WorkerRuntime}. */
+    public static final class ChunkTask extends Signed implements Callable<ChunkReply> {
+        /** For Hazelcast. */
+        public ChunkTask() {}
 
+        ChunkTask(byte[] payload, byte[] mac) {
+            super(payload, mac);
+        }
+
+        @Override
+        public ChunkReply call() {
+            return WorkerRuntime.require().run(this);
+        }
+
+        @Override
+        public int getClassId() {
+            return TASK;
+        }
+    }
+
+    /** The reply envelope. */
+    public static final class ChunkReply extends Signed {
         /** For Hazelcast. */
         public ChunkReply() {}
 
         ChunkReply(byte[] payload, byte[] mac) {
-            this.payload = payload;
-            this.mac = mac;
-        }
-
-        @Override
-        public int getFactoryId() {
-            return FACTORY_ID;
+            super(payload, mac);
         }
 
         @Override
         public int getClassId() {
             return REPLY;
-        }
-
-        @Override
-        public void writeData(ObjectDataOutput out) throws IOException {
-            out.writeByteArray(payload);
-            out.writeByteArray(mac);
-        }
-
-        @Override
-        public void readData(ObjectDataInput in) throws IOException {
-            payload = in.readByteArray();
-            mac = in.readByteArray();
         }
     }
 }
