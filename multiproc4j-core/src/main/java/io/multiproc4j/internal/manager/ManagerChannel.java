@@ -1,10 +1,10 @@
 package io.multiproc4j.internal.manager;
 
+import io.multiproc4j.internal.transport.Framing;
 import java.io.Closeable;
 import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.IOException;
-import java.io.StreamCorruptedException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SelectionKey;
@@ -14,8 +14,11 @@ import java.util.ArrayDeque;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * Framed messages (layout in {@link ManagerLayout}) with a receive limit the owner raises after
- * authentication. One thread receives; any thread sends.
+ * Framed messages in the frame layout of every multiproc4j socket ({@link Framing}; the manager's
+ * codes in {@link ManagerLayout}), with a receive limit the owner raises after authentication. One
+ * thread receives; any thread sends. It differs from the pool's
+ * {@link io.multiproc4j.internal.transport.FrameChannel} in how it waits,
+ * not in what it puts on the wire.
  *
  * <h2>Why a non-blocking socket</h2>
  * A {@code SocketChannel} in blocking mode is an interruptible channel: a thread interrupted while
@@ -59,8 +62,7 @@ final class ManagerChannel implements Closeable {
      * Never blocks on the peer and is not disturbed by interrupts.
      */
     void send(byte type, byte[] payload) throws IOException {
-        ByteBuffer frame = ByteBuffer.allocate(payload.length + 5);
-        frame.putInt(payload.length + 1).put(type).put(payload).flip();
+        ByteBuffer frame = Framing.frame(type & 0xff, payload);
         synchronized (writeLock) {
             if (closed) {
                 throw new ClosedChannelException();
@@ -125,15 +127,13 @@ final class ManagerChannel implements Closeable {
      */
     Frame receive() throws IOException {
         while (true) {
-            if (in.remaining() >= 5) {
+            if (in.remaining() >= Framing.HEADER_BYTES) {
                 int length = in.getInt(in.position());
-                if (length < 1 || length - 1 > limit) {
-                    throw new StreamCorruptedException("frame of " + length + " bytes refused: the limit is " + limit);
-                }
+                int payloadLength = Framing.payloadLength(length, limit);
                 if (in.remaining() >= 4 + length) {
                     in.getInt();
                     byte type = in.get();
-                    byte[] payload = new byte[length - 1];
+                    byte[] payload = new byte[payloadLength];
                     in.get(payload);
                     return new Frame(type, payload);
                 }

@@ -1,10 +1,11 @@
 package io.multiproc4j.internal.manager;
 
 /**
- * The manager protocol on the wire. Frames have the same shape as the pool's
- * ({@link io.multiproc4j.internal.transport.FrameChannel}); the manager keeps its own channel
- * ({@link ManagerChannel}) because it listens on network ports: it needs a tiny frame limit until
- * the peer has proved the key, and its own frame types.
+ * The manager protocol on the wire. Frames are in the one layout of every multiproc4j socket
+ * ({@link io.multiproc4j.internal.transport.Framing}); the manager keeps its own channel
+ * ({@link ManagerChannel}) because any user thread sends on it and it listens on network ports: it
+ * needs a non-blocking socket, a tiny frame limit until the peer has proved the key, and its own
+ * frame codes.
  *
  * <pre>
  *  frame:   ┌──────────────┬───────────┬───────────────────────────┐

@@ -8,23 +8,14 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
-import java.io.StreamCorruptedException;
 import java.nio.channels.Channels;
 import java.nio.channels.SocketChannel;
 
 /**
  * Framed messages over a blocking stream socket (a Unix-domain socket between a pool and its
- * workers).
- *
- * <pre>
- *  ┌──────────────┬──────────┬───────────────────────────┐
- *  │ int length n │ byte code│ n - 1 bytes of payload    │
- *  └──────────────┴──────────┴───────────────────────────┘
- * </pre>
- *
- * The framing is the same for every protocol that runs over it: the pool's worker protocol
- * ({@link WorkerLayout}, codes from {@link FrameType}) and the supervision handshake of any child JVM
- * (the manager's server JVM included). The code byte means what the protocol says.
+ * workers), in the one layout of {@link Framing}: the pool's worker protocol ({@link WorkerLayout},
+ * codes from {@link FrameType}) and the supervision handshake of any child JVM (the manager's server
+ * JVM included). The code byte means what the protocol says.
  *
  * <p>One thread reads; writers are serialized, each writing a whole frame at once. Frames above
  * {@link #MAX_FRAME} are refused on both sides. A pool's channels are used by its transport threads
@@ -32,8 +23,8 @@ import java.nio.channels.SocketChannel;
  * interrupted, so a user's thread must never write to one.
  */
 public final class FrameChannel implements Closeable {
-    /** The largest frame accepted: 1 GiB. */
-    public static final int MAX_FRAME = 1 << 30;
+    /** The largest frame accepted, code byte included: 1 GiB. */
+    public static final int MAX_FRAME = Framing.MAX_PAYLOAD + 1;
 
     private final SocketChannel socket;
     private final Input input;
@@ -99,11 +90,7 @@ public final class FrameChannel implements Closeable {
     }
 
     private void writeCode(int code, byte[] payload, int offset, int length) throws IOException {
-        if (length + 1 > MAX_FRAME) {
-            throw new IOException("frame of " + length + " bytes is larger than the limit of " + MAX_FRAME);
-        }
-        out.writeInt(length + 1);
-        out.writeByte(code);
+        Framing.writeHeader(out, code, length);
         out.write(payload, offset, length);
     }
 
@@ -138,11 +125,7 @@ public final class FrameChannel implements Closeable {
      * @throws IOException when the peer is gone, or the frame is too large
      */
     public synchronized void sendBuffered(int code, long length, Body body) throws IOException {
-        if (length + 1 > MAX_FRAME) {
-            throw new IOException("frame of " + length + " bytes is larger than the limit of " + MAX_FRAME);
-        }
-        out.writeInt((int) length + 1);
-        out.writeByte(code);
+        Framing.writeHeader(out, code, length);
         body.writeTo(out);
     }
 
@@ -167,12 +150,9 @@ public final class FrameChannel implements Closeable {
      * @throws IOException  on a broken or malformed stream, or a frame over the limit
      */
     public Frame receive(int maxLength) throws IOException {
-        int length = in.readInt();
-        if (length < 1 || length > Math.min(maxLength, MAX_FRAME)) {
-            throw new StreamCorruptedException("frame length " + length + " out of range");
-        }
+        int payloadLength = Framing.payloadLength(in.readInt(), maxLength - 1);
         int code = in.readUnsignedByte();
-        byte[] payload = new byte[length - 1];
+        byte[] payload = new byte[payloadLength];
         in.readFully(payload);
         return new Frame(code, payload);
     }
@@ -205,7 +185,7 @@ public final class FrameChannel implements Closeable {
             if (b == null || buffered < 4) {
                 return false;
             }
-            int length = (b[pos] & 0xff) << 24 | (b[pos + 1] & 0xff) << 16 | (b[pos + 2] & 0xff) << 8 | (b[pos + 3] & 0xff);
+            int length = Framing.lengthAt(b, pos);
             return length >= 0 && buffered - 4 >= length;
         }
     }
