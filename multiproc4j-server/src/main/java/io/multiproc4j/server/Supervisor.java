@@ -2,6 +2,7 @@ package io.multiproc4j.server;
 
 import com.sun.net.httpserver.HttpHandler;
 import io.multiproc4j.WorkerOutput;
+import io.multiproc4j.internal.supervise.AotCache;
 import io.multiproc4j.internal.supervise.Crew;
 import io.multiproc4j.internal.supervise.ExitCause;
 import io.multiproc4j.internal.supervise.WorkerProcess;
@@ -14,6 +15,7 @@ import io.multiproc4j.server.internal.FdServer;
 import io.multiproc4j.server.internal.Http;
 import io.multiproc4j.server.internal.NativeSockets;
 import io.multiproc4j.server.internal.Protocol;
+import io.multiproc4j.server.internal.ServerAotTrainer;
 import io.multiproc4j.server.internal.ServerWorkerMain;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
@@ -124,6 +126,11 @@ public final class Supervisor implements AutoCloseable {
     private static final long BACKSTOP_MILLIS = 10_000;
     private static final int BACKLOG = 4096;
     private static final SecureRandom RANDOM = new SecureRandom();
+
+    static {
+        // perf: server workers get an AOT cache of their own (class path from jars only), trained by a detached JVM
+        AotCache.registerTrainer(ServerWorkerMain.class.getName(), ServerAotTrainer.class);
+    }
 
     private enum Phase { RUNNING, CLOSING, CLOSED }
 
