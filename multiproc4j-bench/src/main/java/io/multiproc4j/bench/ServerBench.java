@@ -318,8 +318,9 @@ public final class ServerBench {
                     + " comparing nothing");
             return;
         }
-        System.out.println("| round | sharing | AOT cache | reloads ms | median | new worker start-to-READY ms (median) | failed | load avg |");
-        System.out.println("| ---: | --- | --- | --- | ---: | ---: | ---: | --- |");
+        System.out.println("| round | sharing | AOT cache | reloads ms | median | new worker start-to-READY ms (median)"
+                + " | last READY to reload's return ms (median) | failed | load avg |");
+        System.out.println("| ---: | --- | --- | --- | ---: | ---: | ---: | ---: | --- |");
         java.util.Map<String, List<Double>> all = new java.util.TreeMap<>();
         for (int round = 1; round <= rounds; round++) {
             for (int k = 0; k < 2; k++) {
@@ -334,12 +335,15 @@ public final class ServerBench {
                     List<Double> starts = java.util.Collections.synchronizedList(new ArrayList<>());
                     var startedIn = java.util.regex.Pattern.compile(" started in (\\d+) ms");
                     double[] ms = new double[3];
+                    double[] retire = new double[3];
+                    java.util.concurrent.atomic.AtomicLong lastReady = new java.util.concurrent.atomic.AtomicLong();
                     long failed;
                     try (Supervisor server = Supervisor.builder().http(Trivial.class).sharing(sharing)
                             .model(WorkerModel.prefork(cores)).workerOutput(WorkerOutput.DISCARD).log(line -> {
                                 var m = startedIn.matcher(line);
                                 if (line.contains("replacing: reload") && m.find()) {
                                     starts.add(Double.parseDouble(m.group(1)));
+                                    lastReady.set(System.nanoTime());
                                 }
                             }).start()) {
                         HttpLoad.Run run = HttpLoad.start(server.port(), "/", 16, Long.MAX_VALUE, true);
@@ -347,7 +351,9 @@ public final class ServerBench {
                         for (int i = 0; i < ms.length; i++) {
                             long t0 = System.nanoTime();
                             server.reload();
-                            ms[i] = (System.nanoTime() - t0) / 1e6;
+                            long t1 = System.nanoTime();
+                            ms[i] = (t1 - t0) / 1e6;
+                            retire[i] = (t1 - lastReady.get()) / 1e6;
                         }
                         failed = run.finish().failed();
                     } finally {
@@ -358,9 +364,9 @@ public final class ServerBench {
                     for (double d : ms) {
                         all.computeIfAbsent(config, c -> new ArrayList<>()).add(d);
                     }
-                    System.out.printf(Locale.ROOT, "| %d | %s | %s | %s | %.0f | %.0f | %d | %s |%n", round, sharing, aot ? "on" : "off",
-                            Arrays.stream(ms).mapToObj(d -> String.format(Locale.ROOT, "%.0f", d)).toList(), median(ms),
-                            st.length == 0 ? Double.NaN : median(st), failed, load);
+                    System.out.printf(Locale.ROOT, "| %d | %s | %s | %s | %.0f | %.0f | %.0f | %d | %s |%n", round, sharing,
+                            aot ? "on" : "off", Arrays.stream(ms).mapToObj(d -> String.format(Locale.ROOT, "%.0f", d)).toList(),
+                            median(ms), st.length == 0 ? Double.NaN : median(st), median(retire), failed, load);
                 }
             }
         }

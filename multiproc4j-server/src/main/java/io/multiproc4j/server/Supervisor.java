@@ -118,7 +118,11 @@ import java.util.stream.Stream;
  * and removes its directory. {@link #shutdownNow()} kills the workers instead of waiting.
  */
 public final class Supervisor implements AutoCloseable {
-    private static final long START_TIMEOUT_MILLIS = 60_000;
+    /**
+     * How long a worker may take to be READY. The AOT trainer ({@code ServerAotTrainer}: at nice 10,
+     * recording, on a machine that may be busy) lengthens it through this internal property.
+     */
+    private static final long START_TIMEOUT_MILLIS = Long.getLong("multiproc4j.server.startTimeoutMillis", 60_000);
     /** How long an ACCEPTOR client may stay silent (between requests or within one): the workers' keep-alive timeout. */
     private static final int CLIENT_IDLE_MILLIS = 5_000;
     private static final long STOP_TIMEOUT_MILLIS = 35_000;

@@ -45,6 +45,8 @@ public final class ServerAotTrainer {
      * @param args core's trainer arguments (the cache directory, the key, the user's worker options)
      */
     public static void main(String[] args) {
+        // At nice 10 on a busy machine the recording worker may take minutes to be ready: not a failure here.
+        System.setProperty("multiproc4j.server.startTimeoutMillis", "600000");
         AotCache.train(args, ServerAotTrainer::serveAFew);
     }
 
