@@ -135,6 +135,8 @@ public final class ServerBench {
         int cores = Runtime.getRuntime().availableProcessors();
         System.out.printf("ServerBench %s: nproc %d, %s, %d clients, %d ms warm-up + %d ms x %d%n", mode.name(), cores,
                 Runtime.version(), mode.clients(), mode.warmupMillis(), mode.measureMillis(), mode.repetitions());
+        // The first server of a new build trains the workers' AOT cache in the background: not during a measurement.
+        System.out.println(awaitServerAotCache(cores) ? "" : "server workers without an AOT cache (class path directory, or turned off)");
         List<Figure> figures = new ArrayList<>();
         for (String handler : List.of("trivial", "cpu")) {
             Class<? extends HttpHandler> type = handler.equals("trivial") ? Trivial.class : Cpu.class;
