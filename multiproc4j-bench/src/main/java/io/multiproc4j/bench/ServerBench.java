@@ -44,7 +44,9 @@ import java.util.concurrent.TimeUnit;
  * on the same host.
  *
  * <p>Run: {@code java --enable-native-access=ALL-UNNAMED -cp 'multiproc4j-bench/target/multiproc4j-bench-0.1.0-SNAPSHOT.jar:multiproc4j-bench/target/lib/*'
- * io.multiproc4j.bench.ServerBench [full|quick]}.
+ * io.multiproc4j.bench.ServerBench [full|quick|reload [rounds]]}. {@code reload} runs only the
+ * reloads, each sharing model with the server workers' AOT cache off and on in alternation (see
+ * {@link #reloadProbe}).
  */
 public final class ServerBench {
     /** Spins about 2 ms of CPU: the CPU-bound request. */
@@ -125,10 +127,16 @@ public final class ServerBench {
             oneJvmMain(Integer.parseInt(args[1]), args[2]);
             return;
         }
+        if (args.length > 0 && args[0].equals("reload")) {
+            reloadProbe(args.length > 1 ? Integer.parseInt(args[1]) : 2);
+            return;
+        }
         Mode mode = args.length > 0 && args[0].equals("quick") ? QUICK : FULL;
         int cores = Runtime.getRuntime().availableProcessors();
         System.out.printf("ServerBench %s: nproc %d, %s, %d clients, %d ms warm-up + %d ms x %d%n", mode.name(), cores,
                 Runtime.version(), mode.clients(), mode.warmupMillis(), mode.measureMillis(), mode.repetitions());
+        // The first server of a new build trains the workers' AOT cache in the background: not during a measurement.
+        System.out.println(awaitServerAotCache(cores) ? "" : "server workers without an AOT cache (class path directory, or turned off)");
         List<Figure> figures = new ArrayList<>();
         for (String handler : List.of("trivial", "cpu")) {
             Class<? extends HttpHandler> type = handler.equals("trivial") ? Trivial.class : Cpu.class;
@@ -293,6 +301,125 @@ public final class ServerBench {
                 HttpLoad.Result r = run.finish();
                 System.out.printf(Locale.ROOT, "| %s | %.0f | %d | %d |%n", sharing, median(ms), r.failed(), r.ok() + r.failed());
             }
+        }
+    }
+
+    /**
+     * The reloads alone, for A/B comparisons on a noisy machine: trains the server workers' AOT cache
+     * first (waiting for it), then for each round and each sharing model, with the cache off and on
+     * (the order alternating by round), a server of nproc workers under the reload load (16 clients,
+     * a new connection per request) reloaded 3 times; prints each reload's duration, each new
+     * worker's start-to-READY time (the supervisor's log), the failed requests and the load average.
+     */
+    private static void reloadProbe(int rounds) throws Exception {
+        int cores = Runtime.getRuntime().availableProcessors();
+        System.out.printf("ServerBench reload: nproc %d, %s, 16 clients (new connection per request), %d round(s), AOT dir %s%n",
+                cores, Runtime.version(), rounds, io.multiproc4j.internal.supervise.AotCache.directory());
+        if (!awaitServerAotCache(cores)) {
+            System.out.println("the server workers get no AOT cache (a directory on the class path, or -Dmultiproc4j.aot=off):"
+                    + " comparing nothing");
+            return;
+        }
+        System.out.println("| round | sharing | AOT cache | reloads ms | median | new worker start-to-READY ms (median)"
+                + " | last READY to reload's return ms (median) | failed | load avg |");
+        System.out.println("| ---: | --- | --- | --- | ---: | ---: | ---: | ---: | --- |");
+        java.util.Map<String, List<Double>> all = new java.util.TreeMap<>();
+        for (int round = 1; round <= rounds; round++) {
+            for (int k = 0; k < 2; k++) {
+                boolean aot = (round + k) % 2 == 0;
+                for (PortSharing sharing : PortSharing.values()) {
+                    String load = loadAverage();
+                    if (aot) {
+                        System.clearProperty(io.multiproc4j.internal.supervise.AotCache.PROPERTY);
+                    } else {
+                        System.setProperty(io.multiproc4j.internal.supervise.AotCache.PROPERTY, "off");
+                    }
+                    List<Double> starts = java.util.Collections.synchronizedList(new ArrayList<>());
+                    var startedIn = java.util.regex.Pattern.compile(" started in (\\d+) ms");
+                    double[] ms = new double[3];
+                    double[] retire = new double[3];
+                    java.util.concurrent.atomic.AtomicLong lastReady = new java.util.concurrent.atomic.AtomicLong();
+                    long failed;
+                    try (Supervisor server = Supervisor.builder().http(Trivial.class).sharing(sharing)
+                            .model(WorkerModel.prefork(cores)).workerOutput(WorkerOutput.DISCARD).log(line -> {
+                                var m = startedIn.matcher(line);
+                                if (line.contains("replacing: reload") && m.find()) {
+                                    starts.add(Double.parseDouble(m.group(1)));
+                                    lastReady.set(System.nanoTime());
+                                }
+                            }).start()) {
+                        HttpLoad.Run run = HttpLoad.start(server.port(), "/", 16, Long.MAX_VALUE, true);
+                        Thread.sleep(1000); // the load under way before the first reload, as in the full bench
+                        for (int i = 0; i < ms.length; i++) {
+                            long t0 = System.nanoTime();
+                            server.reload();
+                            long t1 = System.nanoTime();
+                            ms[i] = (t1 - t0) / 1e6;
+                            retire[i] = (t1 - lastReady.get()) / 1e6;
+                        }
+                        failed = run.finish().failed();
+                    } finally {
+                        System.clearProperty(io.multiproc4j.internal.supervise.AotCache.PROPERTY);
+                    }
+                    double[] st = starts.stream().mapToDouble(Double::doubleValue).toArray();
+                    String config = sharing + (aot ? " AOT on" : " AOT off");
+                    for (double d : ms) {
+                        all.computeIfAbsent(config, c -> new ArrayList<>()).add(d);
+                    }
+                    System.out.printf(Locale.ROOT, "| %d | %s | %s | %s | %.0f | %.0f | %.0f | %d | %s |%n", round, sharing,
+                            aot ? "on" : "off", Arrays.stream(ms).mapToObj(d -> String.format(Locale.ROOT, "%.0f", d)).toList(),
+                            median(ms), st.length == 0 ? Double.NaN : median(st), median(retire), failed, load);
+                }
+            }
+        }
+        System.out.println();
+        System.out.println("| sharing, AOT cache | reloads | median ms |");
+        System.out.println("| --- | ---: | ---: |");
+        all.forEach((config, list) -> System.out.printf(Locale.ROOT, "| %s | %d | %.0f |%n", config, list.size(),
+                median(list.stream().mapToDouble(Double::doubleValue).toArray())));
+    }
+
+    /**
+     * Starts a server, which starts the server workers' cache training when it is missing, and
+     * reloads it until its workers run with {@code -XX:AOTCache=} (at most 5 minutes).
+     *
+     * @return whether they do
+     */
+    private static boolean awaitServerAotCache(int cores) throws Exception {
+        try (Supervisor server = Supervisor.builder().http(Trivial.class).sharing(PortSharing.SHARED_SOCKET)
+                .model(WorkerModel.prefork(cores)).workerOutput(WorkerOutput.DISCARD).log(l -> { }).start()) {
+            long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
+            long t0 = System.nanoTime();
+            while (true) {
+                if (server.workers().stream().allMatch(w -> usesAotCache(w.pid()))) {
+                    System.out.printf(Locale.ROOT, "server workers use an AOT cache (waited %.0f s)%n", (System.nanoTime() - t0) / 1e9);
+                    return true;
+                }
+                if (System.nanoTime() > deadline || !io.multiproc4j.internal.supervise.AotCache.enabled()) {
+                    return false;
+                }
+                Thread.sleep(3000); // polling the trainer, a detached JVM at nice 10: not a synchronisation
+                server.reload();
+            }
+        }
+    }
+
+    /** @return whether the process runs with {@code -XX:AOTCache=} on its command line */
+    static boolean usesAotCache(long pid) {
+        try {
+            String cmdline = new String(Files.readAllBytes(Path.of("/proc", Long.toString(pid), "cmdline")), StandardCharsets.UTF_8);
+            return Arrays.asList(cmdline.split("\0")).stream().anyMatch(a -> a.startsWith("-XX:AOTCache="));
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private static String loadAverage() {
+        try {
+            String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split(" ");
+            return f[0] + " " + f[1] + " " + f[2];
+        } catch (IOException e) {
+            return "?";
         }
     }
 

@@ -2,6 +2,7 @@ package io.multiproc4j.server;
 
 import com.sun.net.httpserver.HttpHandler;
 import io.multiproc4j.WorkerOutput;
+import io.multiproc4j.internal.supervise.AotCache;
 import io.multiproc4j.internal.supervise.Crew;
 import io.multiproc4j.internal.supervise.ExitCause;
 import io.multiproc4j.internal.supervise.WorkerProcess;
@@ -14,6 +15,7 @@ import io.multiproc4j.server.internal.FdServer;
 import io.multiproc4j.server.internal.Http;
 import io.multiproc4j.server.internal.NativeSockets;
 import io.multiproc4j.server.internal.Protocol;
+import io.multiproc4j.server.internal.ServerAotTrainer;
 import io.multiproc4j.server.internal.ServerWorkerMain;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
@@ -116,7 +118,11 @@ import java.util.stream.Stream;
  * and removes its directory. {@link #shutdownNow()} kills the workers instead of waiting.
  */
 public final class Supervisor implements AutoCloseable {
-    private static final long START_TIMEOUT_MILLIS = 60_000;
+    /**
+     * How long a worker may take to be READY. The AOT trainer ({@code ServerAotTrainer}: at nice 10,
+     * recording, on a machine that may be busy) lengthens it through this internal property.
+     */
+    private static final long START_TIMEOUT_MILLIS = Long.getLong("multiproc4j.server.startTimeoutMillis", 60_000);
     /** How long an ACCEPTOR client may stay silent (between requests or within one): the workers' keep-alive timeout. */
     private static final int CLIENT_IDLE_MILLIS = 5_000;
     private static final long STOP_TIMEOUT_MILLIS = 35_000;
@@ -124,6 +130,11 @@ public final class Supervisor implements AutoCloseable {
     private static final long BACKSTOP_MILLIS = 10_000;
     private static final int BACKLOG = 4096;
     private static final SecureRandom RANDOM = new SecureRandom();
+
+    static {
+        // perf: server workers get an AOT cache of their own (class path from jars only), trained by a detached JVM
+        AotCache.registerTrainer(ServerWorkerMain.class.getName(), ServerAotTrainer.class);
+    }
 
     private enum Phase { RUNNING, CLOSING, CLOSED }
 

@@ -60,6 +60,12 @@ import java.util.stream.Stream;
  * gives workers (theirs win). The directory is {@code -Dmultiproc4j.aot.dir}, else
  * {@code $XDG_CACHE_HOME/multiproc4j/aot}, else {@code ~/.cache/multiproc4j/aot}. After each training,
  * only the {@value #KEEP} newest caches are kept.
+ *
+ * <h2>Other worker mains</h2>
+ * The pool's {@code WorkerMain} is trained here. Another module's worker main (the server's) gets a
+ * cache of its own through {@link #registerTrainer}: its trainer JVM runs the registered class, whose
+ * {@code main} hands {@link #train(String[], Workload)} a workload that starts one such worker with
+ * the options it is given; locking, the atomic rename and the clean-up stay here.
  */
 public final class AotCache {
     /** System property: {@code off} turns the cache off. */
@@ -73,6 +79,32 @@ public final class AotCache {
 
     private static final Set<String> TRAINING_STARTED = ConcurrentHashMap.newKeySet();
     private static final Map<Path, FileDigest> DIGESTS = new ConcurrentHashMap<>();
+    /** Worker main class name → the trainer main class registered for it (besides the pool's own). */
+    private static final Map<String, Class<?>> TRAINERS = new ConcurrentHashMap<>();
+
+    /**
+     * A training run's work: start one worker JVM with {@code workerOptions} (they record the cache as
+     * it exits), make it do what it does in production, and return once it has exited.
+     */
+    @FunctionalInterface
+    public interface Workload {
+        /**
+         * @param workerOptions the user's options for the worker plus {@code -XX:AOTCacheOutput=...}
+         * @throws Exception when the training fails: no cache this time
+         */
+        void run(List<String> workerOptions) throws Exception;
+    }
+
+    /**
+     * Gives workers that run {@code workerMainClass} an AOT cache trained by {@code trainerMain}, whose
+     * {@code main(String[])} calls {@link #train(String[], Workload)} with its arguments. Idempotent.
+     *
+     * @param workerMainClass the worker JVMs' main class
+     * @param trainerMain     the trainer JVM's main class, on the same class path
+     */
+    public static void registerTrainer(String workerMainClass, Class<?> trainerMain) {
+        TRAINERS.putIfAbsent(workerMainClass, trainerMain);
+    }
 
     private AotCache() {}
 
@@ -92,7 +124,8 @@ public final class AotCache {
             command.removeIf(o -> o.startsWith("-Xshare:") && !userOptions.contains(o));
             return;
         }
-        if (!mainClass.equals(WorkerMain.class.getName()) || !enabled()) {
+        Class<?> trainer = mainClass.equals(WorkerMain.class.getName()) ? AotCache.class : TRAINERS.get(mainClass);
+        if (trainer == null || !enabled()) {
             return;
         }
         try {
@@ -109,7 +142,8 @@ public final class AotCache {
                 command.add("-Xlog:aot=off");
                 command.add("-Xlog:cds=off");
             } else if (TRAINING_STARTED.add(key)) {
-                startTrainer(dir, key, userOptions, moduleName);
+                startTrainer(dir, key, userOptions, trainer,
+                        trainer == AotCache.class ? moduleName : trainer.getModule().isNamed() ? trainer.getModule().getName() : null);
             }
         } catch (IOException | RuntimeException e) {
             // No cache: workers start as they would without one.
@@ -212,7 +246,8 @@ public final class AotCache {
      * short program still leaves a cache for the next), and its load does not compete with the
      * user's work more than the OS lets idle work compete.
      */
-    private static void startTrainer(Path dir, String key, List<String> userOptions, String moduleName) throws IOException {
+    private static void startTrainer(Path dir, String key, List<String> userOptions, Class<?> trainer, String moduleName)
+            throws IOException {
         List<String> command = new ArrayList<>();
         Path nice = Path.of("/usr/bin/nice");
         if (Files.isExecutable(nice)) {
@@ -222,7 +257,7 @@ public final class AotCache {
         }
         List<String> args = new ArrayList<>(List.of(dir.toString(), key));
         args.addAll(userOptions);
-        command.addAll(JvmCommand.forMain(List.of("-D" + PROPERTY + "=off"), AotCache.class.getName(), moduleName));
+        command.addAll(JvmCommand.forMain(List.of("-D" + PROPERTY + "=off"), trainer.getName(), moduleName));
         command.addAll(args);
         new ProcessBuilder(command).redirectOutput(ProcessBuilder.Redirect.DISCARD)
                 .redirectError(ProcessBuilder.Redirect.DISCARD).redirectInput(ProcessBuilder.Redirect.PIPE).start()
@@ -235,19 +270,37 @@ public final class AotCache {
      * @param args the cache directory, the key, then the user's options for workers
      */
     public static void main(String[] args) {
+        train(args, options -> {
+            try (Pool pool = Pool.builder().processes(1).jvmOptions(options.toArray(String[]::new))
+                    .workerOutput(WorkerOutput.DISCARD).build()) {
+                trainingWorkload(pool);
+            }
+        });
+    }
+
+    /**
+     * A trainer JVM's work, for {@link #registerTrainer registered} trainers too: unless another JVM
+     * holds the key's lock or the cache exists, runs {@code workload} recording into a file of its own,
+     * moves that into place, and exits the JVM.
+     *
+     * @param args     the trainer's arguments: the cache directory, the key, then the user's options for workers
+     * @param workload starts the recording worker and makes it work
+     */
+    public static void train(String[] args, Workload workload) {
         if (args.length < 2) {
-            System.err.println("multiproc4j AOT trainer: started by a pool, not by hand");
+            System.err.println("multiproc4j AOT trainer: started by a pool or a server, not by hand");
             System.exit(2);
         }
-        train(Path.of(args[0]), args[1], List.of(args).subList(2, args.length));
+        train(Path.of(args[0]), args[1], List.of(args).subList(2, args.length), workload);
         System.exit(0);
     }
 
     /**
-     * The training run: a pool of one worker recording with {@code -XX:AOTCacheOutput}, a few tasks of
-     * the kinds pools run, then close (the worker writes the cache as it exits) and an atomic rename.
+     * The training run: the workload's one worker recording with {@code -XX:AOTCacheOutput} (for a
+     * pool, a few tasks of the kinds pools run), then its exit (the worker writes the cache as it
+     * exits) and an atomic rename.
      */
-    private static void train(Path dir, String key, List<String> userOptions) {
+    private static void train(Path dir, String key, List<String> userOptions, Workload workload) {
         Path lockFile = dir.resolve(key + ".lock");
         Path output = dir.resolve(key + "." + ProcessHandle.current().pid() + ".tmp");
         try {
@@ -259,16 +312,13 @@ public final class AotCache {
                 }
                 List<String> options = new ArrayList<>(userOptions);
                 options.add("-XX:AOTCacheOutput=" + output);
-                try (Pool pool = Pool.builder().processes(1).jvmOptions(options.toArray(String[]::new))
-                        .workerOutput(WorkerOutput.DISCARD).build()) {
-                    trainingWorkload(pool);
-                }
-                if (Files.size(output) > 0) {
+                workload.run(options);
+                if (Files.isRegularFile(output) && Files.size(output) > 0) {
                     moveIntoPlace(output, dir.resolve(key + ".aot"));
                     pruneOld(dir);
                 }
             }
-        } catch (IOException | RuntimeException | InterruptedException | java.util.concurrent.ExecutionException e) {
+        } catch (Exception e) {
             // No cache this time; the next JVM tries again.
         } finally {
             try {
