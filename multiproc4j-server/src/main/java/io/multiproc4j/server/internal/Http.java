@@ -202,13 +202,14 @@ public final class Http {
     }
 
     /**
+     * Appends a request to a frame payload being written (no copy of its own).
+     *
      * @param request a request
      * @param remote  the client's address, as text
-     * @return it as one frame payload
+     * @param w       the payload
      * @throws IOException never, in practice
      */
-    public static byte[] encode(Request request, String remote) throws IOException {
-        var w = new PayloadWriter();
+    public static void encode(Request request, String remote, PayloadWriter w) throws IOException {
         w.writeUTF(request.method());
         w.writeUTF(request.target());
         w.writeUTF(request.protocol());
@@ -222,7 +223,6 @@ public final class Http {
             }
         }
         w.bytes(request.body());
-        return w.toByteArray();
     }
 
     /**

@@ -31,6 +31,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -94,6 +96,7 @@ public final class ServerWorkerMain implements WorkerContext {
     private volatile ServerSocketChannel listener;
     private boolean drainMayCome; // REUSE_PORT: a scale-down may ask this worker to drain its own socket
     private Semaphore gate; // at most setup.threads() requests in a handler at once; null: no limit
+    private ExecutorService forwardedPool; // ACCEPTOR with a limit: setup.threads() threads take the requests in turn
     private volatile Object app;
 
     private ServerWorkerMain(FrameChannel channel, Protocol.Setup setup) {
@@ -118,6 +121,17 @@ public final class ServerWorkerMain implements WorkerContext {
 
     private void run() throws Exception {
         gate = setup.threads() > 0 ? new Semaphore(setup.threads(), true) : null;
+        if (gate != null && "ACCEPTOR".equals(setup.sharing())) {
+            // The supervisor queues requests here (up to all its clients'): a fixed set of threads
+            // taking them in order (the same limit and the same order as the fair gate) runs a busy
+            // queue with no thread started and no hand-off per request; a thread per request
+            // queued on the gate would be started, parked and woken for each one. Platform threads,
+            // because they write the answers to the control channel: the JDK switches a socket
+            // that a virtual thread writes to non-blocking for good, and the lifeline's blocking
+            // read of it then costs a read, a poll and a read again per frame instead of one read.
+            forwardedPool = Executors.newFixedThreadPool(setup.threads(),
+                    Thread.ofPlatform().daemon().name(setup.name() + "-request-", 0).factory());
+        }
         try {
             app = construct();
             if (!"ACCEPTOR".equals(setup.sharing())) {
@@ -284,14 +298,20 @@ public final class ServerWorkerMain implements WorkerContext {
             long id = in.readLong();
             Map.Entry<Http.Request, String> request = Http.decode(in);
             requestStarted(); // on this thread, so a SHUTDOWN read after it finds it counted
-            Thread.ofVirtual().start(() -> serveForwarded(id, request.getKey()));
+            if (forwardedPool != null) {
+                forwardedPool.execute(() -> serveForwarded(id, request.getKey()));
+            } else {
+                Thread.ofVirtual().start(() -> serveForwarded(id, request.getKey()));
+            }
         }
     }
 
     private void serveForwarded(long id, Http.Request request) {
         try {
             var out = new ByteArrayOutputStream(512);
-            boolean keep = handleGated((HttpHandler) app, request, request.keepAlive(), null, null, out, null);
+            boolean keep = forwardedPool != null // the pool is the limit
+                    ? Http.handle((HttpHandler) app, request, request.keepAlive(), null, null, out)
+                    : handleGated((HttpHandler) app, request, request.keepAlive(), null, null, out, null);
             var w = new PayloadWriter();
             w.writeByte(Protocol.REQUEST);
             w.writeLong(id);
