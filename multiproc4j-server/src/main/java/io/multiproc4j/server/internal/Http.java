@@ -312,8 +312,10 @@ public final class Http {
                 exchange.sendResponseHeaders(500, body.length);
                 exchange.getResponseBody().write(body);
             } else {
+                // Broken off mid-response: what it wrote goes out (the caller flushes it), and the
+                // connection ends, since the client cannot tell where this response stops.
                 exchange.keepAlive = false;
-                exchange.finish();
+                completeBody(exchange);
                 return false;
             }
         }
@@ -323,8 +325,28 @@ public final class Http {
             exchange.sendResponseHeaders(500, body.length);
             exchange.getResponseBody().write(body);
         }
-        exchange.finish();
+        if (!completeBody(exchange)) {
+            return false; // a body shorter than it declared: the same
+        }
         return exchange.keepAlive;
+    }
+
+    /**
+     * Ends the response body. A body shorter than its Content-Length cannot be finished: that is
+     * not an error of the connection (whose caller must still flush what was written and then
+     * close it; an exception here once skipped both, and in ACCEPTOR mode left the client without
+     * an answer), only a reason to end it.
+     *
+     * @return whether the response is complete
+     */
+    private static boolean completeBody(Exchange exchange) {
+        try {
+            exchange.finish();
+            return true;
+        } catch (IOException e) {
+            exchange.keepAlive = false;
+            return false;
+        }
     }
 
     /** {@link HttpExchange} over one request read whole and an output stream. */
