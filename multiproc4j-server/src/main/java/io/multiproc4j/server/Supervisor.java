@@ -12,10 +12,10 @@ import io.multiproc4j.internal.transport.FrameChannel.PayloadWriter;
 import io.multiproc4j.internal.transport.FrameType;
 import io.multiproc4j.server.internal.FdServer;
 import io.multiproc4j.server.internal.Http;
+import io.multiproc4j.server.internal.LineInput;
 import io.multiproc4j.server.internal.NativeSockets;
 import io.multiproc4j.server.internal.Protocol;
 import io.multiproc4j.server.internal.ServerWorkerMain;
-import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
 import java.io.IOException;
@@ -86,7 +86,9 @@ import java.util.stream.Stream;
  *           {@value WorkerModel#SAMPLE_MILLIS} ms apply the autoscaling rule; start or stop workers
  *           until the number of slots in use matches the target
  *  ACCEPTOR: accept (platform thread) ─► a virtual thread per connection reads each request ─►
- *           the least busy READY worker gets it as a BATCH frame ─► RESULTS carries the response back
+ *           the least busy READY worker gets it as a BATCH frame (through the worker's outbox: the
+ *           frames queued while one is written go out in the same write) ─► RESULTS carries the
+ *           response back, with the worker's verdict on keep-alive
  * </pre>
  *
  * <h2>Slots and successors</h2>
@@ -1126,7 +1128,7 @@ public final class Supervisor implements AutoCloseable {
             // within a request, is dropped, so that silent connections cannot pile up descriptors here
             client.socket().setSoTimeout(CLIENT_IDLE_MILLIS);
             String remote = String.valueOf(client.getRemoteAddress());
-            InputStream in = new BufferedInputStream(client.socket().getInputStream(), 8192);
+            InputStream in = new LineInput(client.socket().getInputStream(), 8192);
             OutputStream out = new BufferedOutputStream(client.socket().getOutputStream(), 8192);
             while (true) {
                 Http.Request request;

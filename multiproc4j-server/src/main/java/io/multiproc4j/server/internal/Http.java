@@ -178,6 +178,9 @@ public final class Http {
 
     /** Reads a line ending in CRLF (or LF); null at EOF before any byte when {@code eofOk}. */
     private static String readLine(InputStream in, boolean eofOk) throws IOException {
+        if (in instanceof LineInput lines) {
+            return lines.readLine(MAX_HEAD, eofOk);
+        }
         var line = new StringBuilder();
         while (true) {
             int b = in.read();

@@ -8,12 +8,10 @@ import io.multiproc4j.internal.transport.FrameChannel.PayloadWriter;
 import io.multiproc4j.internal.transport.FrameType;
 import io.multiproc4j.server.ServerApp;
 import io.multiproc4j.server.WorkerContext;
-import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -49,7 +47,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <h2>Threads</h2>
  * The main thread runs the accept loop (the app's own, or ours for an HttpHandler); each connection,
- * and in ACCEPTOR mode each request, runs on a virtual thread; the control thread (core's lifeline,
+ * and in ACCEPTOR mode each request, runs on a virtual thread (an ACCEPTOR worker with a request
+ * limit of n runs its requests on n platform threads instead, taking them in order); the control thread (core's lifeline,
  * {@link SupervisedChild#startLifeline}) reads the channel and answers heartbeats at once, so a busy
  * handler never delays a PONG. Only a JVM that stops (stopped, deadlocked in a GC, swapping to
  * death) misses heartbeats and is killed.
@@ -484,18 +483,16 @@ public final class ServerWorkerMain implements WorkerContext {
         try (c) {
             c.socket().setSoTimeout(KEEP_ALIVE_MILLIS);
             c.socket().setTcpNoDelay(true);
-            InputStream in = new BufferedInputStream(c.socket().getInputStream(), 8192);
+            var in = new LineInput(c.socket().getInputStream(), 8192);
             OutputStream out = new BufferedOutputStream(c.socket().getOutputStream(), 8192);
             var local = (InetSocketAddress) c.getLocalAddress();
             var remote = (InetSocketAddress) c.getRemoteAddress();
             while (true) {
                 Http.Request request;
                 try {
-                    in.mark(1);
-                    if (in.read() < 0) {
+                    if (!in.awaitByte()) {
                         return;
                     }
-                    in.reset();
                     if (!conn.busy()) {
                         return; // closed as idle by a stop just now
                     }
