@@ -261,14 +261,15 @@ public final class ServerBench {
                 Thread.sleep(Math.max(5000, millis)); // the workers' JIT settles (CPU per request falls for ~5 s)
                 warm.finish();
             }
-            System.out.println("| round | server | req/s | p99 ms | worker CPU µs/req | this JVM CPU µs/req | total µs/req |");
-            System.out.println("| ---: | --- | ---: | ---: | ---: | ---: | ---: |");
+            System.out.println("| round | server | req/s | p99 ms | worker CPU µs/req | this JVM CPU µs/req | total µs/req | per worker |");
+            System.out.println("| ---: | --- | ---: | ---: | ---: | ---: | ---: | --- |");
             double[][] perReq = new double[servers.size()][rounds];
             double[][] rates = new double[servers.size()][rounds];
             for (int r = 0; r < rounds; r++) {
                 for (int i = 0; i < servers.size(); i++) {
                     Supervisor server = servers.get(i);
                     List<Long> pids = server.workers().stream().map(w -> w.pid()).toList();
+                    List<Long> served0 = server.workers().stream().map(w -> w.requestsServed()).toList();
                     long w0 = cpuNanos(pids);
                     long j0 = cpuNanos(List.of(ProcessHandle.current().pid()));
                     HttpLoad.Run run = HttpLoad.start(server.port(), "/", 16, Long.MAX_VALUE, false);
@@ -277,10 +278,16 @@ public final class ServerBench {
                     double requests = result.ok() + result.failed();
                     double worker = (cpuNanos(pids) - w0) / 1e3 / requests;
                     double jvm = (cpuNanos(List.of(ProcessHandle.current().pid())) - j0) / 1e3 / requests;
+                    Thread.sleep(600); // the served counts come with the heartbeats (every 250 ms): let the last ones in
+                    List<Long> served1 = server.workers().stream().map(w -> w.requestsServed()).toList();
+                    List<Long> split = new ArrayList<>();
+                    for (int k = 0; k < Math.min(served0.size(), served1.size()); k++) {
+                        split.add(served1.get(k) - served0.get(k));
+                    }
                     perReq[i][r] = worker + jvm;
                     rates[i][r] = result.perSecond();
-                    System.out.printf(Locale.ROOT, "| %d | %s x%d | %.0f | %.2f | %.1f | %.1f | %.1f |%s%n", r + 1,
-                            sharings.get(i), n, result.perSecond(), result.latencyMillis(0.99), worker, jvm, worker + jvm,
+                    System.out.printf(Locale.ROOT, "| %d | %s x%d | %.0f | %.2f | %.1f | %.1f | %.1f | %s |%s%n", r + 1,
+                            sharings.get(i), n, result.perSecond(), result.latencyMillis(0.99), worker, jvm, worker + jvm, split,
                             result.failed() == 0 ? "" : " failed " + result.failed());
                 }
             }
