@@ -253,8 +253,10 @@ public final class ServerBench {
         List<Supervisor> servers = new ArrayList<>();
         try {
             for (PortSharing sharing : sharings) {
+                String options = System.getProperty("serverbench.workerOptions", ""); // for experiments: worker JVM options
                 servers.add(Supervisor.builder().http(Trivial.class).sharing(sharing).model(WorkerModel.prefork(n))
-                        .threadsPerWorker(1).workerOutput(WorkerOutput.DISCARD).log(l -> { }).start());
+                        .threadsPerWorker(1).jvmOptions(options.isBlank() ? List.of() : List.of(options.trim().split("\\s+")))
+                        .workerOutput(WorkerOutput.DISCARD).log(l -> { }).start());
             }
             for (Supervisor server : servers) { // warm every server and its path through this JVM
                 HttpLoad.Run warm = HttpLoad.start(server.port(), "/", 16, Long.MAX_VALUE, false);
