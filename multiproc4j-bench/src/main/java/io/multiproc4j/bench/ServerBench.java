@@ -44,9 +44,10 @@ import java.util.concurrent.TimeUnit;
  * on the same host.
  *
  * <p>Run: {@code java --enable-native-access=ALL-UNNAMED -cp 'multiproc4j-bench/target/multiproc4j-bench-0.1.0-SNAPSHOT.jar:multiproc4j-bench/target/lib/*'
- * io.multiproc4j.bench.ServerBench [full|quick|reload [rounds]]}. {@code reload} runs only the
+ * io.multiproc4j.bench.ServerBench [full|quick|reload [rounds]|ab ...]}. {@code reload} runs only the
  * reloads, each sharing model with the server workers' AOT cache off and on in alternation (see
- * {@link #reloadProbe}).
+ * {@link #reloadProbe}); {@code ab} the trivial rows of chosen sharing models alternated, with CPU per
+ * request ({@link #alternate}).
  */
 public final class ServerBench {
     /** Spins about 2 ms of CPU: the CPU-bound request. */
@@ -129,6 +130,10 @@ public final class ServerBench {
         }
         if (args.length > 0 && args[0].equals("reload")) {
             reloadProbe(args.length > 1 ? Integer.parseInt(args[1]) : 2);
+            return;
+        }
+        if (args.length > 0 && args[0].equals("ab")) {
+            alternate(args);
             return;
         }
         Mode mode = args.length > 0 && args[0].equals("quick") ? QUICK : FULL;
@@ -229,6 +234,110 @@ public final class ServerBench {
         System.out.printf(Locale.ROOT, "  %-8s %-18s %8.0f req/s  p50 %6.2f ms  p99 %6.2f ms  failed %d%n", handler, config,
                 f.perSecond(), f.p50(), f.p99(), failed);
         return f;
+    }
+
+    /**
+     * {@code ab [rounds] [seconds] [workers] [SHARING...]}: the trivial handler under every named
+     * sharing model (default: all three), {@code threadsPerWorker(1)}, the servers started together
+     * and measured in turn, round after round, so that a change of the machine's load falls on all of
+     * them alike. Besides requests/s it prints CPU per request, read from {@code /proc}: the workers'
+     * (their utime + stime) and this JVM's (the load generator, and the supervisor, which accepts in
+     * ACCEPTOR mode); on 2 cores shared with the load generator, CPU per request is what sets the rate.
+     */
+    private static void alternate(String[] args) throws Exception {
+        int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 3;
+        long millis = args.length > 2 ? (long) (Double.parseDouble(args[2]) * 1000) : 3000;
+        int n = args.length > 3 ? Integer.parseInt(args[3]) : Runtime.getRuntime().availableProcessors();
+        List<PortSharing> sharings = new ArrayList<>();
+        for (int i = 4; i < args.length; i++) {
+            sharings.add(PortSharing.valueOf(args[i]));
+        }
+        if (sharings.isEmpty()) {
+            sharings.addAll(List.of(PortSharing.values()));
+        }
+        System.out.printf(Locale.ROOT, "ServerBench ab: nproc %d, %s, trivial handler, %d worker(s) each, %d rounds of %d ms, "
+                + "load average %s%n", Runtime.getRuntime().availableProcessors(), Runtime.version(), n, rounds, millis,
+                loadAverage());
+        List<Supervisor> servers = new ArrayList<>();
+        try {
+            for (PortSharing sharing : sharings) {
+                String options = System.getProperty("serverbench.workerOptions", ""); // for experiments: worker JVM options
+                servers.add(Supervisor.builder().http(Trivial.class).sharing(sharing).model(WorkerModel.prefork(n))
+                        .threadsPerWorker(1).jvmOptions(options.isBlank() ? List.of() : List.of(options.trim().split("\\s+")))
+                        .workerOutput(WorkerOutput.DISCARD).log(l -> { }).start());
+            }
+            for (Supervisor server : servers) { // warm every server and its path through this JVM
+                HttpLoad.Run warm = HttpLoad.start(server.port(), "/", 16, Long.MAX_VALUE, false);
+                Thread.sleep(Math.max(5000, millis)); // the workers' JIT settles (CPU per request falls for ~5 s)
+                warm.finish();
+            }
+            System.out.println("| round | server | req/s | p99 ms | worker CPU µs/req | this JVM CPU µs/req | total µs/req | per worker |");
+            System.out.println("| ---: | --- | ---: | ---: | ---: | ---: | ---: | --- |");
+            double[][] perReq = new double[servers.size()][rounds];
+            double[][] rates = new double[servers.size()][rounds];
+            for (int r = 0; r < rounds; r++) {
+                for (int i = 0; i < servers.size(); i++) {
+                    Supervisor server = servers.get(i);
+                    List<Long> pids = server.workers().stream().map(w -> w.pid()).toList();
+                    List<Long> served0 = server.workers().stream().map(w -> w.requestsServed()).toList();
+                    long w0 = cpuNanos(pids);
+                    long j0 = cpuNanos(List.of(ProcessHandle.current().pid()));
+                    HttpLoad.Run run = HttpLoad.start(server.port(), "/", 16, Long.MAX_VALUE, false);
+                    Thread.sleep(millis);
+                    HttpLoad.Result result = run.finish();
+                    double requests = result.ok() + result.failed();
+                    double worker = (cpuNanos(pids) - w0) / 1e3 / requests;
+                    double jvm = (cpuNanos(List.of(ProcessHandle.current().pid())) - j0) / 1e3 / requests;
+                    Thread.sleep(600); // the served counts come with the heartbeats (every 250 ms): let the last ones in
+                    List<Long> served1 = server.workers().stream().map(w -> w.requestsServed()).toList();
+                    List<Long> split = new ArrayList<>();
+                    for (int k = 0; k < Math.min(served0.size(), served1.size()); k++) {
+                        split.add(served1.get(k) - served0.get(k));
+                    }
+                    perReq[i][r] = worker + jvm;
+                    rates[i][r] = result.perSecond();
+                    System.out.printf(Locale.ROOT, "| %d | %s x%d | %.0f | %.2f | %.1f | %.1f | %.1f | %s |%s%n", r + 1,
+                            sharings.get(i), n, result.perSecond(), result.latencyMillis(0.99), worker, jvm, worker + jvm, split,
+                            result.failed() == 0 ? "" : " failed " + result.failed());
+                }
+            }
+            // On a loaded machine the first round still pays for the workers' JIT: from 3 rounds on it is left out.
+            int from = rounds >= 3 ? 1 : 0;
+            for (int i = 0; i < servers.size(); i++) {
+                System.out.printf(Locale.ROOT, "%s x%d: median of rounds %d-%d: %.0f req/s, %.1f µs CPU/req%n", sharings.get(i),
+                        n, from + 1, rounds, median(Arrays.copyOfRange(rates[i], from, rounds)),
+                        median(Arrays.copyOfRange(perReq[i], from, rounds)));
+            }
+            System.out.println("load average at the end: " + loadAverage());
+        } finally {
+            for (Supervisor server : servers) {
+                server.close();
+            }
+        }
+    }
+
+    private static String loadAverage() {
+        try {
+            return Files.readString(Path.of("/proc/loadavg")).strip();
+        } catch (IOException e) {
+            return "unknown";
+        }
+    }
+
+    /** @return the CPU time (user + system) the processes have used, from /proc/PID/stat */
+    private static long cpuNanos(List<Long> pids) throws IOException {
+        long ticks = 0;
+        for (long pid : pids) {
+            String stat;
+            try {
+                stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+            } catch (IOException e) {
+                continue; // it exited
+            }
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime, stime (fields 14 and 15)
+        }
+        return ticks * 10_000_000L; // USER_HZ is 100 on Linux
     }
 
     private static double median(double[] values) {

@@ -13,11 +13,11 @@ import io.multiproc4j.internal.transport.FrameChannel.PayloadWriter;
 import io.multiproc4j.internal.transport.FrameType;
 import io.multiproc4j.server.internal.FdServer;
 import io.multiproc4j.server.internal.Http;
+import io.multiproc4j.server.internal.LineInput;
 import io.multiproc4j.server.internal.NativeSockets;
 import io.multiproc4j.server.internal.Protocol;
 import io.multiproc4j.server.internal.ServerAotTrainer;
 import io.multiproc4j.server.internal.ServerWorkerMain;
-import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
 import java.io.IOException;
@@ -44,14 +44,17 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Queue;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -85,7 +88,9 @@ import java.util.stream.Stream;
  *           {@value WorkerModel#SAMPLE_MILLIS} ms apply the autoscaling rule; start or stop workers
  *           until the number of slots in use matches the target
  *  ACCEPTOR: accept (platform thread) ─► a virtual thread per connection reads each request ─►
- *           the least busy READY worker gets it as a BATCH frame ─► RESULTS carries the response back
+ *           the least busy READY worker gets it as a BATCH frame (through the worker's outbox: the
+ *           frames queued while one is written go out in the same write) ─► RESULTS carries the
+ *           response back, with the worker's verdict on keep-alive
  * </pre>
  *
  * <h2>Slots and successors</h2>
@@ -146,7 +151,7 @@ public final class Supervisor implements AutoCloseable {
     private final Map<Integer, Integer> slotFds = new HashMap<>();
     private final AtomicLong requestIds = new AtomicLong();
     private final Set<SocketChannel> clients = ConcurrentHashMap.newKeySet();
-    private Phase phase = Phase.RUNNING;
+    private volatile Phase phase = Phase.RUNNING; // written under the lock; read without it per ACCEPTOR request
     private int target;
     private int waitingRequests;
     private int queuedStreak;
@@ -412,7 +417,9 @@ public final class Supervisor implements AutoCloseable {
         final Instant started = Instant.now();
         final long startNanos = System.nanoTime();
         final CompletableFuture<Void> ready = new CompletableFuture<>();
-        final Map<Long, CompletableFuture<byte[]>> pending = new ConcurrentHashMap<>();
+        final Map<Long, CompletableFuture<Reply>> pending = new ConcurrentHashMap<>();
+        final Queue<Outgoing> outbox = new ConcurrentLinkedQueue<>(); // ACCEPTOR requests chosen for it, not yet written
+        final AtomicBoolean writing = new AtomicBoolean();            // a client thread is writing the outbox
         Worker predecessor;
         Worker successor;
         volatile WorkerInfo.State state = WorkerInfo.State.STARTING;
@@ -793,11 +800,11 @@ public final class Supervisor implements AutoCloseable {
             w.lastPongNanos = now;
         } else {
             long id = in.readLong();
-            in.readBoolean();
+            boolean keep = in.readBoolean();
             byte[] response = FrameChannel.readBytes(in);
-            CompletableFuture<byte[]> f = w.pending.remove(id);
+            CompletableFuture<Reply> f = w.pending.remove(id);
             if (f != null) {
-                f.complete(response);
+                f.complete(new Reply(response, keep));
             }
             w.lastPongNanos = System.nanoTime(); // an answer is as good as a heartbeat
         }
@@ -882,7 +889,7 @@ public final class Supervisor implements AutoCloseable {
                 : w.stopReason != null && exit.cause() == ExitCause.KILLED
                         ? "killed: still running " + STOP_TIMEOUT_MILLIS + " ms after it was told to stop (" + w.stopReason + ")"
                 : exitDescription(code, tail);
-        for (CompletableFuture<byte[]> f : w.pending.values()) {
+        for (CompletableFuture<Reply> f : w.pending.values()) {
             f.completeExceptionally(new IOException(w + " exited while handling this request: " + cause));
         }
         w.pending.clear();
@@ -1132,7 +1139,7 @@ public final class Supervisor implements AutoCloseable {
             // within a request, is dropped, so that silent connections cannot pile up descriptors here
             client.socket().setSoTimeout(CLIENT_IDLE_MILLIS);
             String remote = String.valueOf(client.getRemoteAddress());
-            InputStream in = new BufferedInputStream(client.socket().getInputStream(), 8192);
+            InputStream in = new LineInput(client.socket().getInputStream(), 8192);
             OutputStream out = new BufferedOutputStream(client.socket().getOutputStream(), 8192);
             while (true) {
                 Http.Request request;
@@ -1148,10 +1155,10 @@ public final class Supervisor implements AutoCloseable {
                 if (request == null) {
                     return;
                 }
-                byte[] response = dispatch(request, remote);
-                out.write(response);
+                Reply reply = dispatch(request, remote);
+                out.write(reply.response());
                 out.flush();
-                if (!request.keepAlive() || isClosing() || endsConnection(response)) {
+                if (!reply.keep() || !request.keepAlive() || isClosing()) {
                     return;
                 }
             }
@@ -1162,26 +1169,28 @@ public final class Supervisor implements AutoCloseable {
         }
     }
 
-    private static boolean endsConnection(byte[] response) {
-        int end = Math.min(response.length, 4096);
-        String head = new String(response, 0, end, java.nio.charset.StandardCharsets.ISO_8859_1).toLowerCase(java.util.Locale.ROOT);
-        int headEnd = head.indexOf("\r\n\r\n");
-        return (headEnd < 0 ? head : head.substring(0, headEnd)).contains("\r\nconnection: close");
-    }
-
-    private boolean isClosing() {
-        lock.lock();
-        try {
-            return phase != Phase.RUNNING;
-        } finally {
-            lock.unlock();
+    /**
+     * A worker's answer: the response's bytes, and whether the connection may stay open after it
+     * (the worker's own decision: false after {@code Connection: close}, or a handler that failed
+     * mid-response, whose bytes then end short).
+     */
+    private record Reply(byte[] response, boolean keep) {
+        static Reply failed(int status, String text) {
+            return new Reply(Http.simpleResponse(status, text), false);
         }
     }
 
-    private byte[] dispatch(Http.Request request, String remote) throws IOException {
+    /** A request frame waiting in a worker's outbox. */
+    private record Outgoing(long id, byte[] frame) {}
+
+    private boolean isClosing() {
+        return phase != Phase.RUNNING;
+    }
+
+    private Reply dispatch(Http.Request request, String remote) throws IOException {
         Worker chosen = null;
         long id = requestIds.incrementAndGet();
-        var future = new CompletableFuture<byte[]>();
+        var future = new CompletableFuture<Reply>();
         lock.lock();
         try {
             long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(START_TIMEOUT_MILLIS);
@@ -1198,13 +1207,13 @@ public final class Supervisor implements AutoCloseable {
                     }
                     long left = deadline - System.nanoTime();
                     if (left <= 0 || phase == Phase.CLOSED) {
-                        return Http.simpleResponse(503, "no worker became available");
+                        return Reply.failed(503, "no worker became available");
                     }
                     changed.awaitNanos(left);
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                return Http.simpleResponse(503, "interrupted");
+                return Reply.failed(503, "interrupted");
             } finally {
                 waitingRequests--;
             }
@@ -1213,32 +1222,63 @@ public final class Supervisor implements AutoCloseable {
         } finally {
             lock.unlock();
         }
+        var w = new PayloadWriter();
+        w.writeByte(Protocol.REQUEST);
+        w.writeLong(id);
+        Http.encode(request, remote, w);
+        chosen.outbox.add(new Outgoing(id, w.toByteArray()));
+        writeOutbox(chosen);
         try {
-            var w = new PayloadWriter();
-            w.writeByte(Protocol.REQUEST);
-            w.writeLong(id);
-            w.write(Http.encode(request, remote));
-            chosen.channel.send(FrameType.BATCH, w.toByteArray());
-        } catch (IOException e) {
-            chosen.pending.remove(id);
-            return Http.simpleResponse(503, chosen + " is gone: " + e.getMessage());
-        } finally {
+            return future.get();
+        } catch (ExecutionException e) {
+            return Reply.failed(503, e.getCause().getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Reply.failed(503, "interrupted");
+        }
+    }
+
+    /**
+     * Writes the worker's outbox, unless another client thread is writing it now (that one takes
+     * our frame too): with many requests in flight, the frames that queued during one write go out
+     * together, one system call for all of them instead of one each. Whoever clears the flag looks
+     * at the queue again, so no frame is left behind. A request whose frame cannot be written is
+     * answered 503 (the worker is gone). Each frame written counts down {@code sending}; the last
+     * one of a stopping worker is followed by its SHUTDOWN.
+     */
+    private void writeOutbox(Worker worker) {
+        while (!worker.outbox.isEmpty() && worker.writing.compareAndSet(false, true)) {
+            List<Outgoing> batch = new ArrayList<>();
+            IOException failure = null;
+            try {
+                Outgoing o;
+                while ((o = worker.outbox.poll()) != null) {
+                    batch.add(o);
+                    worker.channel.sendBuffered(FrameType.BATCH, o.frame());
+                }
+                worker.channel.flush();
+            } catch (IOException e) {
+                failure = e;
+            } finally {
+                worker.writing.set(false);
+            }
+            if (failure != null) {
+                for (Outgoing o : batch) {
+                    CompletableFuture<Reply> f = worker.pending.remove(o.id());
+                    if (f != null) {
+                        f.complete(Reply.failed(503, worker + " is gone: " + failure.getMessage()));
+                    }
+                }
+            }
             lock.lock();
             try {
-                if (--chosen.sending == 0 && chosen.state == WorkerInfo.State.STOPPING) {
-                    sendShutdownLocked(chosen);
+                worker.sending -= batch.size();
+                if (worker.sending == 0 && worker.state == WorkerInfo.State.STOPPING) {
+                    sendShutdownLocked(worker);
                 }
             } finally {
                 lock.unlock();
             }
-        }
-        try {
-            return future.get();
-        } catch (ExecutionException e) {
-            return Http.simpleResponse(503, e.getCause().getMessage());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return Http.simpleResponse(503, "interrupted");
         }
     }
 

@@ -178,6 +178,9 @@ public final class Http {
 
     /** Reads a line ending in CRLF (or LF); null at EOF before any byte when {@code eofOk}. */
     private static String readLine(InputStream in, boolean eofOk) throws IOException {
+        if (in instanceof LineInput lines) {
+            return lines.readLine(MAX_HEAD, eofOk);
+        }
         var line = new StringBuilder();
         while (true) {
             int b = in.read();
@@ -202,13 +205,14 @@ public final class Http {
     }
 
     /**
+     * Appends a request to a frame payload being written (no copy of its own).
+     *
      * @param request a request
      * @param remote  the client's address, as text
-     * @return it as one frame payload
+     * @param w       the payload
      * @throws IOException never, in practice
      */
-    public static byte[] encode(Request request, String remote) throws IOException {
-        var w = new PayloadWriter();
+    public static void encode(Request request, String remote, PayloadWriter w) throws IOException {
         w.writeUTF(request.method());
         w.writeUTF(request.target());
         w.writeUTF(request.protocol());
@@ -222,7 +226,6 @@ public final class Http {
             }
         }
         w.bytes(request.body());
-        return w.toByteArray();
     }
 
     /**
@@ -312,8 +315,10 @@ public final class Http {
                 exchange.sendResponseHeaders(500, body.length);
                 exchange.getResponseBody().write(body);
             } else {
+                // Broken off mid-response: what it wrote goes out (the caller flushes it), and the
+                // connection ends, since the client cannot tell where this response stops.
                 exchange.keepAlive = false;
-                exchange.finish();
+                completeBody(exchange);
                 return false;
             }
         }
@@ -323,8 +328,28 @@ public final class Http {
             exchange.sendResponseHeaders(500, body.length);
             exchange.getResponseBody().write(body);
         }
-        exchange.finish();
+        if (!completeBody(exchange)) {
+            return false; // a body shorter than it declared: the same
+        }
         return exchange.keepAlive;
+    }
+
+    /**
+     * Ends the response body. A body shorter than its Content-Length cannot be finished: that is
+     * not an error of the connection (whose caller must still flush what was written and then
+     * close it; an exception here once skipped both, and in ACCEPTOR mode left the client without
+     * an answer), only a reason to end it.
+     *
+     * @return whether the response is complete
+     */
+    private static boolean completeBody(Exchange exchange) {
+        try {
+            exchange.finish();
+            return true;
+        } catch (IOException e) {
+            exchange.keepAlive = false;
+            return false;
+        }
     }
 
     /** {@link HttpExchange} over one request read whole and an output stream. */

@@ -171,7 +171,7 @@ public final class HttpLoad {
                                 socket.setTcpNoDelay(true);
                                 socket.connect(new InetSocketAddress("127.0.0.1", port), 10_000);
                                 socket.setSoTimeout(60_000);
-                                in = new java.io.BufferedInputStream(socket.getInputStream(), 8192);
+                                in = new LineInput(socket.getInputStream(), 8192);
                                 out = socket.getOutputStream();
                             }
                             out.write(request);
@@ -289,6 +289,9 @@ public final class HttpLoad {
     }
 
     private static String line(InputStream in) throws IOException {
+        if (in instanceof LineInput lines) {
+            return lines.readLine(Http.MAX_HEAD, true);
+        }
         var sb = new StringBuilder();
         int b;
         while ((b = in.read()) >= 0) {

@@ -8,12 +8,10 @@ import io.multiproc4j.internal.transport.FrameChannel.PayloadWriter;
 import io.multiproc4j.internal.transport.FrameType;
 import io.multiproc4j.server.ServerApp;
 import io.multiproc4j.server.WorkerContext;
-import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -31,6 +29,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -47,7 +47,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <h2>Threads</h2>
  * The main thread runs the accept loop (the app's own, or ours for an HttpHandler); each connection,
- * and in ACCEPTOR mode each request, runs on a virtual thread; the control thread (core's lifeline,
+ * and in ACCEPTOR mode each request, runs on a virtual thread (an ACCEPTOR worker with a request
+ * limit of n runs its requests on n platform threads instead, taking them in order); the control thread (core's lifeline,
  * {@link SupervisedChild#startLifeline}) reads the channel and answers heartbeats at once, so a busy
  * handler never delays a PONG. Only a JVM that stops (stopped, deadlocked in a GC, swapping to
  * death) misses heartbeats and is killed.
@@ -94,6 +95,7 @@ public final class ServerWorkerMain implements WorkerContext {
     private volatile ServerSocketChannel listener;
     private boolean drainMayCome; // REUSE_PORT: a scale-down may ask this worker to drain its own socket
     private Semaphore gate; // at most setup.threads() requests in a handler at once; null: no limit
+    private ExecutorService forwardedPool; // ACCEPTOR with a limit: setup.threads() threads take the requests in turn
     private volatile Object app;
 
     private ServerWorkerMain(FrameChannel channel, Protocol.Setup setup) {
@@ -118,6 +120,17 @@ public final class ServerWorkerMain implements WorkerContext {
 
     private void run() throws Exception {
         gate = setup.threads() > 0 ? new Semaphore(setup.threads(), true) : null;
+        if (gate != null && "ACCEPTOR".equals(setup.sharing())) {
+            // The supervisor queues requests here (up to all its clients'): a fixed set of threads
+            // taking them in order (the same limit and the same order as the fair gate) runs a busy
+            // queue with no thread started and no hand-off per request; a thread per request
+            // queued on the gate would be started, parked and woken for each one. Platform threads,
+            // because they write the answers to the control channel: the JDK switches a socket
+            // that a virtual thread writes to non-blocking for good, and the lifeline's blocking
+            // read of it then costs a read, a poll and a read again per frame instead of one read.
+            forwardedPool = Executors.newFixedThreadPool(setup.threads(),
+                    Thread.ofPlatform().daemon().name(setup.name() + "-request-", 0).factory());
+        }
         try {
             app = construct();
             if (!"ACCEPTOR".equals(setup.sharing())) {
@@ -284,14 +297,20 @@ public final class ServerWorkerMain implements WorkerContext {
             long id = in.readLong();
             Map.Entry<Http.Request, String> request = Http.decode(in);
             requestStarted(); // on this thread, so a SHUTDOWN read after it finds it counted
-            Thread.ofVirtual().start(() -> serveForwarded(id, request.getKey()));
+            if (forwardedPool != null) {
+                forwardedPool.execute(() -> serveForwarded(id, request.getKey()));
+            } else {
+                Thread.ofVirtual().start(() -> serveForwarded(id, request.getKey()));
+            }
         }
     }
 
     private void serveForwarded(long id, Http.Request request) {
         try {
             var out = new ByteArrayOutputStream(512);
-            boolean keep = handleGated((HttpHandler) app, request, request.keepAlive(), null, null, out, null);
+            boolean keep = forwardedPool != null // the pool is the limit
+                    ? Http.handle((HttpHandler) app, request, request.keepAlive(), null, null, out)
+                    : handleGated((HttpHandler) app, request, request.keepAlive(), null, null, out, null);
             var w = new PayloadWriter();
             w.writeByte(Protocol.REQUEST);
             w.writeLong(id);
@@ -464,18 +483,16 @@ public final class ServerWorkerMain implements WorkerContext {
         try (c) {
             c.socket().setSoTimeout(KEEP_ALIVE_MILLIS);
             c.socket().setTcpNoDelay(true);
-            InputStream in = new BufferedInputStream(c.socket().getInputStream(), 8192);
+            var in = new LineInput(c.socket().getInputStream(), 8192);
             OutputStream out = new BufferedOutputStream(c.socket().getOutputStream(), 8192);
             var local = (InetSocketAddress) c.getLocalAddress();
             var remote = (InetSocketAddress) c.getRemoteAddress();
             while (true) {
                 Http.Request request;
                 try {
-                    in.mark(1);
-                    if (in.read() < 0) {
+                    if (!in.awaitByte()) {
                         return;
                     }
-                    in.reset();
                     if (!conn.busy()) {
                         return; // closed as idle by a stop just now
                     }
