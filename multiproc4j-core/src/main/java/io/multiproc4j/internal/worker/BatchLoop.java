@@ -29,7 +29,7 @@ final class BatchLoop {
         @Override
         protected MethodHandle computeValue(Class<?> functionClass) {
             try {
-                MethodHandles.Lookup copy = MethodHandles.lookup().defineHiddenClass(TEMPLATE, true);
+                MethodHandles.Lookup copy = MethodHandles.lookup().defineHiddenClass(TEMPLATE, false);
                 return copy.findStatic(copy.lookupClass(), "run", RUN);
             } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
                 return SHARED; // one shared loop: correct, only less well compiled
