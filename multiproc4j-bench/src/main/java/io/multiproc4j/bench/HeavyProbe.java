@@ -12,7 +12,8 @@ import java.util.Set;
  * in this JVM, the first heavy map on a fresh {@code Pool.processes(2)} (once both workers have
  * answered a tiny task), the steady state, and the first heavy map on a pool that ran light maps
  * before (the case where a worker's compiled batch loop had bet on the light function).
- * {@code java -cp 'multiproc4j-bench/target/classes:multiproc4j-bench/target/lib/*' io.multiproc4j.bench.HeavyProbe [n]}.
+ * {@code java -cp 'multiproc4j-bench/target/multiproc4j-bench-0.1.0-SNAPSHOT.jar:multiproc4j-bench/target/lib/*' io.multiproc4j.bench.HeavyProbe [n]}
+ * (jars, so that workers get their AOT cache as a user's would).
  */
 public final class HeavyProbe {
     private HeavyProbe() {}
@@ -35,7 +36,7 @@ public final class HeavyProbe {
                     (threads.getCurrentThreadCpuTime() - c0) / 1e6);
         }
         double sequential = Workloads.median(Arrays.copyOfRange(seq, 1, seq.length));
-        try (Pool pool = Pool.processes(2)) {
+        try (Pool pool = freshPool()) {
             findWorkers(pool); // both workers up
             double first = time(() -> pool.map(Workloads.HEAVY, inputs));
             double[] steady = new double[5];
@@ -47,7 +48,7 @@ public final class HeavyProbe {
                     + "first/steady %.2f, speed-up %.2fx%n", sequential, first, median, Arrays.toString(steady),
                     first / median, sequential / median);
         }
-        try (Pool pool = Pool.processes(2)) {
+        try (Pool pool = freshPool()) {
             findWorkers(pool);
             SerializableFunction<Integer, Integer> light = Workloads.LIGHT;
             for (int i = 0; i < 5; i++) {
@@ -58,6 +59,16 @@ public final class HeavyProbe {
             System.out.printf(Locale.ROOT, "after 5 light maps: first heavy map %.1f ms, next %.1f ms: ratio %.2f%n",
                     afterLight, steady, afterLight / steady);
         }
+    }
+
+    /**
+     * @return {@code Pool.processes(2)}, or with {@code -Dheavyprobe.workerOptions="..."} a pool whose
+     *     workers get those options (a JFR recording of the first map, say; another cache key unless
+     *     they name the cache themselves with {@code -XX:AOTCache=})
+     */
+    private static Pool freshPool() {
+        String options = System.getProperty("heavyprobe.workerOptions", "").trim();
+        return options.isEmpty() ? Pool.processes(2) : Pool.builder().processes(2).jvmOptions(options.split(" +")).build();
     }
 
     private static Set<Long> pids = Set.of();

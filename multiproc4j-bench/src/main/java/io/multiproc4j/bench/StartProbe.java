@@ -32,6 +32,7 @@ public final class StartProbe {
         double[] wall = new double[pools];
         double[] cpu = new double[pools];
         double[] rss = new double[pools];
+        java.util.Map<String, java.util.List<Double>> byThread = new java.util.TreeMap<>();
         for (int i = 0; i < pools; i++) {
             long t0 = System.nanoTime();
             String options = System.getProperty("startprobe.workerOptions", "").trim();
@@ -41,6 +42,7 @@ public final class StartProbe {
                 long pid = pool.applyAsync(pidOf, i).get(60, TimeUnit.SECONDS);
                 wall[i] = (System.nanoTime() - t0) / 1e6;
                 cpu[i] = cpuMillis(pid);
+                threadCpu(pid).forEach((name, ms) -> byThread.computeIfAbsent(name, k -> new java.util.ArrayList<>()).add(ms));
                 rss[i] = SideBySide.rssMb(pid);
             } finally {
                 pool.terminate();
@@ -50,6 +52,33 @@ public final class StartProbe {
                         + " its resident size then %.1f MB%n",
                 System.getProperty("multiproc4j.aot", "default"), Workloads.median(wall), Arrays.toString(wall),
                 Workloads.median(cpu), Arrays.toString(cpu), Workloads.median(rss));
+        StringBuilder threads = new StringBuilder("  that worker's CPU by thread (median ms, threads with any):");
+        byThread.forEach((name, ms) -> threads.append(String.format(Locale.ROOT, " %s %.0f;", name,
+                Workloads.median(ms.stream().mapToDouble(Double::doubleValue).toArray()))));
+        System.out.println(threads);
+    }
+
+    /**
+     * @return the CPU ms each group of a process's threads has used, by thread name (digits dropped:
+     *     the JIT's compiler threads, GC, the main thread...), from /proc/PID/task (Linux; empty elsewhere)
+     */
+    static java.util.Map<String, Double> threadCpu(long pid) {
+        java.util.Map<String, Double> byName = new java.util.TreeMap<>();
+        try (var tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
+            for (Path task : tasks.toList()) {
+                try {
+                    String stat = Files.readString(task.resolve("stat"));
+                    String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replaceAll("[0-9]+", "#");
+                    String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                    byName.merge(name, (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) * 10.0, Double::sum);
+                } catch (java.io.IOException | RuntimeException e) {
+                    // the thread ended meanwhile
+                }
+            }
+        } catch (java.io.IOException e) {
+            // not Linux
+        }
+        return byName;
     }
 
     /** @return the CPU time a process has used, from /proc (Linux), in ms */

@@ -59,9 +59,6 @@ public final class StandardCodec implements Codec {
     private static final Class<?> IMMUTABLE_LIST_N = List.of(1, 2, 3).getClass();
     private static final Class<?> ARRAYS_LIST = Arrays.asList(1).getClass();
 
-    private static final ObjectInputFilter LIMITS =
-            ObjectInputFilter.Config.createFilter("maxdepth=1000;maxrefs=50000000;maxarray=2147483647");
-
     /** Creates the codec; workers create theirs by this constructor. */
     public StandardCodec() {}
 
@@ -168,67 +165,79 @@ public final class StandardCodec implements Codec {
 
     /** Writes a fast-path value, or returns {@code false} (having written garbage) when there is none. */
     private static boolean writeFast(DataOutputStream out, Object value) throws IOException {
-        switch (value) {
-            case null -> out.writeByte(NULL);
-            case Integer i -> { out.writeByte(INT); out.writeInt(i); }
-            case Long l -> { out.writeByte(LONG); out.writeLong(l); }
-            case Double d -> { out.writeByte(DOUBLE); out.writeDouble(d); }
-            case Float f -> { out.writeByte(FLOAT); out.writeFloat(f); }
-            case Short s -> { out.writeByte(SHORT); out.writeShort(s); }
-            case Byte b -> { out.writeByte(BYTE); out.writeByte(b); }
-            case Character c -> { out.writeByte(CHAR); out.writeChar(c); }
-            case Boolean b -> { out.writeByte(BOOLEAN); out.writeBoolean(b); }
-            case String s -> {
-                byte[] utf8 = s.getBytes(StandardCharsets.UTF_8);
-                out.writeByte(STRING);
-                out.writeInt(utf8.length);
-                out.write(utf8);
+        // An if chain, not a pattern switch: a type switch links through SwitchBootstraps, which
+        // generates a class with the ClassFile API at run time in every JVM (a worker's AOT cache
+        // keeps none), in code still cold in a new worker that is about to send its first result.
+        if (value == null) {
+            out.writeByte(NULL);
+        } else if (value instanceof Integer i) {
+            out.writeByte(INT);
+            out.writeInt(i);
+        } else if (value instanceof Long l) {
+            out.writeByte(LONG);
+            out.writeLong(l);
+        } else if (value instanceof Double d) {
+            out.writeByte(DOUBLE);
+            out.writeDouble(d);
+        } else if (value instanceof Float f) {
+            out.writeByte(FLOAT);
+            out.writeFloat(f);
+        } else if (value instanceof Short sh) {
+            out.writeByte(SHORT);
+            out.writeShort(sh);
+        } else if (value instanceof Byte b) {
+            out.writeByte(BYTE);
+            out.writeByte(b);
+        } else if (value instanceof Character c) {
+            out.writeByte(CHAR);
+            out.writeChar(c);
+        } else if (value instanceof Boolean b) {
+            out.writeByte(BOOLEAN);
+            out.writeBoolean(b);
+        } else if (value instanceof String s) {
+            byte[] utf8 = s.getBytes(StandardCharsets.UTF_8);
+            out.writeByte(STRING);
+            out.writeInt(utf8.length);
+            out.write(utf8);
+        } else if (value instanceof int[] a) {
+            out.writeByte(INTS);
+            out.writeInt(a.length);
+            for (int x : a) out.writeInt(x);
+        } else if (value instanceof long[] a) {
+            out.writeByte(LONGS);
+            out.writeInt(a.length);
+            for (long x : a) out.writeLong(x);
+        } else if (value instanceof double[] a) {
+            out.writeByte(DOUBLES);
+            out.writeInt(a.length);
+            for (double x : a) out.writeDouble(x);
+        } else if (value instanceof byte[] a) {
+            out.writeByte(BYTES);
+            out.writeInt(a.length);
+            out.write(a);
+        } else if (value instanceof List<?> list) {
+            byte tag = listTag(list);
+            if (tag == JDK) {
+                return false;
             }
-            case int[] a -> {
-                out.writeByte(INTS);
-                out.writeInt(a.length);
-                for (int x : a) out.writeInt(x);
+            byte[] packed = packed(tag, list);
+            if (packed != null) {
+                out.write(packed);
+                return true;
             }
-            case long[] a -> {
-                out.writeByte(LONGS);
-                out.writeInt(a.length);
-                for (long x : a) out.writeLong(x);
-            }
-            case double[] a -> {
-                out.writeByte(DOUBLES);
-                out.writeInt(a.length);
-                for (double x : a) out.writeDouble(x);
-            }
-            case byte[] a -> {
-                out.writeByte(BYTES);
-                out.writeInt(a.length);
-                out.write(a);
-            }
-            case List<?> list -> {
-                byte tag = listTag(list);
-                if (tag == JDK) {
+            out.writeByte(tag);
+            out.writeInt(list.size());
+            for (Object element : list) {
+                if (!writeFast(out, element)) {
                     return false;
                 }
-                byte[] packed = packed(tag, list);
-                if (packed != null) {
-                    out.write(packed);
-                    return true;
-                }
-                out.writeByte(tag);
-                out.writeInt(list.size());
-                for (Object element : list) {
-                    if (!writeFast(out, element)) {
-                        return false;
-                    }
-                }
             }
-            default -> {
-                if (!LambdaCodec.handles(value)) {
-                    return false;
-                }
-                out.writeByte(LAMBDA);
-                LambdaCodec.write(out, value);
+        } else {
+            if (!LambdaCodec.handles(value)) {
+                return false;
             }
+            out.writeByte(LAMBDA);
+            LambdaCodec.write(out, value);
         }
         return true;
     }
@@ -426,8 +435,19 @@ public final class StandardCodec implements Codec {
         return Class.forName(name, false, StandardCodec.class.getClassLoader());
     }
 
-    /** Resolves classes through the context class loader and applies the size limits. */
+    /**
+     * Resolves classes through the context class loader and applies the size limits.
+     *
+     * <p>The limits live here, not in the codec, so that they are made only when JDK serialization
+     * is used: {@code ObjectInputFilter.Config}'s initialization asks for a {@code System.Logger},
+     * whose first lookup runs a {@link java.util.ServiceLoader} over the whole class path (measured:
+     * 30 ms of a new worker's main thread and as much again compiling that code, for tasks and
+     * results that never needed JDK serialization).
+     */
     private static final class LoaderObjectInputStream extends ObjectInputStream {
+        private static final ObjectInputFilter LIMITS =
+                ObjectInputFilter.Config.createFilter("maxdepth=1000;maxrefs=50000000;maxarray=2147483647");
+
         LoaderObjectInputStream(InputStream in) throws IOException {
             super(in);
             ObjectInputFilter jvmWide = ObjectInputFilter.Config.getSerialFilter();

@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
@@ -42,8 +43,9 @@ import java.util.stream.Stream;
  * <h2>Why the key hashes contents</h2>
  * The JDK checks little when it maps a cache: a jar rebuilt in place would silently run the classes
  * of the old one. Any change to a class path file, the JDK or the worker's options gives another key
- * and so another cache. Contents are hashed once per file and JVM (memoized by path, size and
- * modification time). A class path with a non-empty directory (exploded classes, such as
+ * and so another cache. Contents are hashed once per file (memoized by path, size, modification
+ * time and file key: in the JVM, and for later JVMs in an index file in the cache directory, see
+ * {@link #digest}). A class path with a non-empty directory (exploded classes, such as
  * {@code target/classes}) cannot have an AOT cache at all (the JDK refuses to create one): workers
  * then start without one.
  *
@@ -206,14 +208,31 @@ public final class AotCache {
         return HexFormat.of().formatHex(sha.digest()).substring(0, 32);
     }
 
-    private record FileDigest(long size, long modified, String sha256) {}
+    /** A file's contents digest and the metadata it was taken with. */
+    private record FileDigest(long size, long modifiedNanos, String fileKey, String sha256) {
+        boolean matches(BasicFileAttributes attributes) {
+            return size == attributes.size() && modifiedNanos == attributes.lastModifiedTime().to(TimeUnit.NANOSECONDS)
+                    && fileKey.equals(String.valueOf(attributes.fileKey()));
+        }
+    }
 
-    /** A file's contents digest, memoized while its size and modification time stay the same. */
-    private static String digest(Path file) throws IOException {
+    /**
+     * A file's contents digest, memoized while its size, modification time (ns) and file key (device
+     * and inode) stay the same: in this JVM, and across JVMs in {@value #DIGEST_INDEX} in the cache
+     * directory. Why across JVMs: hashing a class path is the first pool's cost in every new JVM
+     * (measured: 174 ms of CPU for the bench's 24 MB of jars, cold SHA-256 code, before the first
+     * worker could be spawned); the index makes it a few file stats. The index is trusted as the
+     * in-JVM memo is (same metadata, same contents), and it lives in the private cache directory, so
+     * only this user, who could write a cache there anyway, can write it.
+     */
+    static String digest(Path file) throws IOException {
         BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class);
-        long modified = attributes.lastModifiedTime().toMillis();
         FileDigest known = DIGESTS.get(file);
-        if (known != null && known.size() == attributes.size() && known.modified() == modified) {
+        if (known == null) {
+            known = diskIndex().get(file.toString());
+        }
+        if (known != null && known.matches(attributes)) {
+            DIGESTS.putIfAbsent(file, known);
             return known.sha256();
         }
         MessageDigest sha = sha256();
@@ -224,8 +243,70 @@ public final class AotCache {
             }
         }
         String hex = HexFormat.of().formatHex(sha.digest());
-        DIGESTS.put(file, new FileDigest(attributes.size(), modified, hex));
+        FileDigest digest = new FileDigest(attributes.size(), attributes.lastModifiedTime().to(TimeUnit.NANOSECONDS),
+                String.valueOf(attributes.fileKey()), hex);
+        DIGESTS.put(file, digest);
+        remember(file, digest);
         return hex;
+    }
+
+    /** The index of file digests kept in the cache directory. */
+    static final String DIGEST_INDEX = "file-digests.tsv";
+    /** Beyond this size the index is started afresh (entries of deleted and rebuilt jars pile up). */
+    private static final long MAX_INDEX_BYTES = 1 << 20;
+    /** The index as read from one cache directory. */
+    private record DiskIndex(Path directory, Map<String, FileDigest> digests) {}
+
+    private static volatile DiskIndex diskIndex;
+
+    /** @return the digests recorded by earlier JVMs, by path (read once per JVM and directory; empty when none) */
+    private static Map<String, FileDigest> diskIndex() {
+        Path dir = directory();
+        DiskIndex known = diskIndex;
+        if (known != null && known.directory().equals(dir)) {
+            return known.digests();
+        }
+        Map<String, FileDigest> index = new ConcurrentHashMap<>();
+        Path file = dir.resolve(DIGEST_INDEX);
+        try {
+            if (Files.isRegularFile(file) && Files.size(file) <= MAX_INDEX_BYTES) {
+                for (String line : Files.readAllLines(file, java.nio.charset.StandardCharsets.UTF_8)) {
+                    // sha256 TAB size TAB modified-ns TAB file key TAB path (last: it may hold a tab)
+                    String[] f = line.split("\t", 5);
+                    if (f.length == 5 && f[0].length() == 64) {
+                        try {
+                            index.put(f[4], new FileDigest(Long.parseLong(f[1]), Long.parseLong(f[2]), f[3], f[0]));
+                        } catch (NumberFormatException e) {
+                            // a line cut short by a JVM that died writing it: ignored
+                        }
+                    }
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // no index: digests are computed
+        }
+        diskIndex = new DiskIndex(dir, index);
+        return index;
+    }
+
+    /** Appends a digest to the index, where the cache directory exists already (one line, one write). */
+    private static void remember(Path path, FileDigest digest) {
+        Path dir = directory();
+        Path file = dir.resolve(DIGEST_INDEX);
+        if (path.toString().indexOf('\n') >= 0 || !Files.isDirectory(dir)) {
+            return;
+        }
+        String line = digest.sha256() + "\t" + digest.size() + "\t" + digest.modifiedNanos() + "\t" + digest.fileKey()
+                + "\t" + path + "\n";
+        try {
+            if (Files.isRegularFile(file) && Files.size(file) > MAX_INDEX_BYTES) {
+                Files.delete(file);
+            }
+            Files.writeString(file, line, java.nio.charset.StandardCharsets.UTF_8, StandardOpenOption.CREATE,
+                    StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+        } catch (IOException | RuntimeException e) {
+            // not recorded: the next JVM computes it again
+        }
     }
 
     private static MessageDigest sha256() {

@@ -133,18 +133,19 @@ public final class WorkerMain {
 
     /** On the lifeline thread: queue work, answer RECALL at once. */
     private void onFrame(Frame frame) throws IOException, InterruptedException {
-        switch (WorkerMessage.decode(frame)) {
-            case BatchMessage batch -> inbox.put(batch);
-            case WorkerMessage.Shutdown shutdown -> inbox.put(shutdown);
-            case WorkerMessage.Recall(long id) -> {
-                BatchMessage[] taken = new BatchMessage[1];
-                boolean recalled = inbox.removeIf(o -> o instanceof BatchMessage b && b.batchId() == id && (taken[0] = b) != null);
-                if (recalled && taken[0].forget() >= 0) {
-                    inbox.put(new Forget(taken[0].forget()));
-                }
-                answers.put(new WorkerMessage.Recalled(id, recalled)); // never written here: see Threads
+        // An if chain, not a pattern switch: see StandardCodec.writeFast.
+        WorkerMessage message = WorkerMessage.decode(frame);
+        if (message instanceof BatchMessage || message instanceof WorkerMessage.Shutdown) {
+            inbox.put(message);
+        } else if (message instanceof WorkerMessage.Recall(long id)) {
+            BatchMessage[] taken = new BatchMessage[1];
+            boolean recalled = inbox.removeIf(o -> o instanceof BatchMessage b && b.batchId() == id && (taken[0] = b) != null);
+            if (recalled && taken[0].forget() >= 0) {
+                inbox.put(new Forget(taken[0].forget()));
             }
-            case WorkerMessage other -> throw new IOException("unexpected " + other.type() + " from the pool");
+            answers.put(new WorkerMessage.Recalled(id, recalled)); // never written here: see Threads
+        } else {
+            throw new IOException("unexpected " + message.type() + " from the pool");
         }
     }
 

@@ -85,4 +85,39 @@ class AotCacheTest {
         AotCache.apply(worker, user, MAIN, jar.toString(), "", null);
         assertThat(worker).containsExactly("java", "-XX:+UseSerialGC", user.getFirst());
     }
+
+    @Test
+    void aFileDigest_recordedInTheIndexByAnEarlierJvm_isReused_whileTheFilesMetadataMatches() throws Exception {
+        Path cacheDir = Files.createDirectory(dir.resolve("aot-index"));
+        Path recorded = dir.resolve("recorded.jar");
+        Files.writeString(recorded, "contents A");
+        var attributes = Files.readAttributes(recorded, java.nio.file.attribute.BasicFileAttributes.class);
+        String fromIndex = "ab".repeat(32); // not the SHA-256 of "contents A": shows where the answer came from
+        Files.writeString(cacheDir.resolve(AotCache.DIGEST_INDEX), fromIndex + "\t" + attributes.size() + "\t"
+                + attributes.lastModifiedTime().to(java.util.concurrent.TimeUnit.NANOSECONDS) + "\t"
+                + attributes.fileKey() + "\t" + recorded + "\n");
+        String before = System.getProperty(AotCache.DIR_PROPERTY);
+        System.setProperty(AotCache.DIR_PROPERTY, cacheDir.toString());
+        try {
+            assertThat(AotCache.digest(recorded)).as("recorded by an earlier JVM").isEqualTo(fromIndex);
+
+            Path fresh = dir.resolve("fresh.jar");
+            Files.writeString(fresh, "contents B");
+            String computed = AotCache.digest(fresh);
+            assertThat(computed).isEqualTo(java.util.HexFormat.of().formatHex(
+                    java.security.MessageDigest.getInstance("SHA-256").digest("contents B".getBytes(java.nio.charset.StandardCharsets.UTF_8))));
+            assertThat(Files.readString(cacheDir.resolve(AotCache.DIGEST_INDEX))).as("recorded for the next JVM")
+                    .contains(computed + "\t").contains("\t" + fresh + "\n");
+
+            Files.setLastModifiedTime(recorded, FileTime.fromMillis(Files.getLastModifiedTime(recorded).toMillis() + 5_000));
+            assertThat(AotCache.digest(recorded)).as("touched: hashed again").isEqualTo(java.util.HexFormat.of().formatHex(
+                    java.security.MessageDigest.getInstance("SHA-256").digest("contents A".getBytes(java.nio.charset.StandardCharsets.UTF_8))));
+        } finally {
+            if (before == null) {
+                System.clearProperty(AotCache.DIR_PROPERTY);
+            } else {
+                System.setProperty(AotCache.DIR_PROPERTY, before);
+            }
+        }
+    }
 }
