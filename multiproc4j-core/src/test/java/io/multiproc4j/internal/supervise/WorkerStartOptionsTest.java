@@ -35,6 +35,15 @@ class WorkerStartOptionsTest {
     }
 
     @Test
+    void aRealWorker_doesNotWaitAtExitForThreadsInNativeCode() throws Exception {
+        SerializableFunction<Integer, List<String>> jvmOptions = x ->
+                List.copyOf(java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments());
+        try (Pool pool = Pool.processes(1)) {
+            assertThat(pool.applyAsync(jvmOptions, 0).get(120, TimeUnit.SECONDS)).contains("-XX:UserThreadWaitAttemptsAtExit=0");
+        }
+    }
+
+    @Test
     void aRealWorker_startedWithTheOption_usesTheJdksProvider_andRunsTasks() throws Exception {
         SerializableFunction<Integer, String> providerInWorker = x ->
                 System.getProperty("java.nio.channels.spi.SelectorProvider") + " " + SelectorProvider.provider().getClass().getName() + " " + (x + 1);
