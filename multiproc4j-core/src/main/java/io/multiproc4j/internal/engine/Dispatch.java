@@ -1,9 +1,6 @@
 package io.multiproc4j.internal.engine;
 
 import io.multiproc4j.spi.Batch;
-import io.multiproc4j.spi.Codec;
-import java.io.IOException;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -32,6 +29,11 @@ final class Dispatch {
     boolean carriedFunction;
     /** A reader is delivering results of it outside the lock: its batch sees those before anything else. */
     boolean delivering;
+    /**
+     * A retry whose remaining inputs are being encoded again, outside the lock: it waits in the
+     * queue until they are (see {@code ProcessEngine.requeueStartedLocked}).
+     */
+    boolean reencoding;
     /** What its worker's exit decided while a reader was delivering: run (under the lock) once it is done. */
     Runnable afterDelivery;
 
@@ -46,25 +48,13 @@ final class Dispatch {
     }
 
     /**
-     * Before a retry: keeps only the inputs without results.
-     *
-     * @return null, or why the rest could not be encoded again (then the batch must fail there)
+     * A retry starts from the first input without a result: {@code rest} are those inputs,
+     * {@code bytes} their encoding (made outside the engine's lock).
      */
-    Exception dropDone(Codec codec) {
-        if (done == 0) {
-            return null;
-        }
-        List<Object> rest = new ArrayList<>(inputs.subList(done, inputs.size()));
-        byte[] bytes;
-        try {
-            bytes = codec.encode(rest); // they encoded before, but a codec (or a value's writeObject) may change its mind
-        } catch (IOException | RuntimeException e) {
-            return e;
-        }
+    void restart(List<Object> rest, byte[] bytes) {
         inputs = rest;
         base += done;
         done = 0;
         inputBytes = bytes;
-        return null;
     }
 }

@@ -36,12 +36,16 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.LongFunction;
+import java.util.function.Supplier;
 
 /**
  * Runs batches on worker JVMs of this machine: the engine's lifecycle, the pending work and the
  * assignment policy. Starting and watching worker JVMs is {@link Supervisor}'s and their lives
- * (spawn, start failures, retire, stop, replace) are {@link Crew}'s; the bytes on the wire are
- * {@link WorkerMessage}'s; writing and reading sockets is {@link WorkerLink}'s.
+ * (spawn, start failures, recycling, retire, stop, replace) are {@link Crew}'s; the engine's view
+ * of one worker and its state machine is {@link Slot}'s; watching running batches against the task
+ * timeout is {@link TaskTimeouts}'; what a dead worker's running batch gets is
+ * {@link RetryPolicy}'s; the bytes on the wire are {@link WorkerMessage}'s; writing and reading
+ * sockets is {@link WorkerLink}'s.
  *
  * <pre>
  *  execute(batch) ─► encode inputs (caller's thread) ─► pending ─► assign ─► link.send (queued) ─► sender thread ─► socket
@@ -76,21 +80,31 @@ import java.util.function.LongFunction;
  * and its function table (decided here, at assignment) agrees with the worker's. User threads never
  * touch a socket: an interrupted caller cannot close a worker's channel. No callback runs under the
  * lock: results are delivered outside it, by the worker's reader thread alone, so a batch's
- * deliveries are ordered, and failures decided under it run once it is released ({@link #unlock()}).
+ * deliveries are ordered, and failures decided under it (their messages included, which print a
+ * user's exception) run once it is released ({@link #unlock()}); what such a callback throws is
+ * reported, never thrown to the unrelated caller that released the lock.
  * A reader decodes outside the lock too, so it re-checks, under the lock, that the send it reads
  * (each send of a batch has its own wire id) is still held before delivering.
  *
  * <h2>Crash handling</h2>
  * A worker's death is one event from supervision, normally after its reader has read every frame it
- * sent. Its {@link ExitCause} decides: TASK_TIMEOUT fails the batch it was killed for with
- * {@link TaskTimeoutException}, CANCELLED with CancellationException (if that batch finished before
- * the exit was seen, the batch it was running instead is re-run, not blamed), CRASHED retries the
- * running batch from its first input without a result or fails it with
+ * sent. Its {@link ExitCause} and {@link RetryPolicy} decide: TASK_TIMEOUT fails the batch it was
+ * killed for with {@link TaskTimeoutException}, CANCELLED with CancellationException (if that batch
+ * finished before the exit was seen, the batch it was running instead is re-run, not blamed),
+ * CRASHED retries the running batch from its first input without a result or fails it with
  * {@link WorkerCrashedException}; batches it held but never started go back to the front of the
- * queue. A reader slower than supervision's bounded wait delivers late: a send its exit has already
- * settled is stale and its results are dropped; a delivery already under way finishes before the
- * retry is sent or the failure reported. Workers that die before they are ready count as start
- * failures: as many in a row as the pool has workers, or an initializer that throws, break the engine.
+ * queue. A retry's remaining inputs are encoded again after the unlock (user code), the retry held
+ * back in the queue meanwhile. A reader slower than supervision's bounded wait delivers late: a
+ * send its exit has already settled is stale and its results are dropped; a delivery already under
+ * way finishes before the retry is sent or the failure reported. Workers that die before they are
+ * ready (STARTING in {@link Slot}) count as start failures: as many in a row as the pool has
+ * workers, or an initializer that throws, break the engine.
+ *
+ * <h2>Shutdown</h2>
+ * Recycled, idle and shut-down workers are asked to exit once they hold nothing (SERVING → STOPPING
+ * in {@link Slot}) and killed after a grace period if stuck in user code; a retired worker is
+ * replaced at once only while work is left. The timer (timeouts, idle retirement) and the
+ * supervisor's socket go at TERMINATED.
  */
 public final class ProcessEngine implements Engine {
 
@@ -130,6 +144,8 @@ public final class ProcessEngine implements Engine {
     /** How long a worker told to shut down may take to finish its task before it is killed. */
     private static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(10);
 
+    private static final System.Logger LOG = System.getLogger("io.multiproc4j.engine");
+
     /** The engine's lifecycle; see the class overview. */
     public enum RunState { RUNNING, SHUTDOWN, STOP, TERMINATED }
 
@@ -140,6 +156,9 @@ public final class ProcessEngine implements Engine {
     /** Wire ids: one per send of a batch. */
     private final AtomicLong wireIds = new AtomicLong();
     private final EngineCounters counters = new EngineCounters();
+    /** Null when the pool has no task timeout. */
+    private final TaskTimeouts timeouts;
+    private final RetryPolicy retryPolicy;
     private Supervisor supervisor;
     /** The workers' lives: spawn, start failures, retire, stop. Guarded by lock. */
     private Crew crew;
@@ -157,6 +176,8 @@ public final class ProcessEngine implements Engine {
     private ProcessEngine(Options options) throws IOException {
         this.options = options;
         this.codec = options.codec();
+        this.timeouts = options.taskTimeout() == null ? null : new TaskTimeouts(options.taskTimeout());
+        this.retryPolicy = new RetryPolicy(options.retries());
         this.initializerBytes = options.initializer() == null ? null : codec.encode(options.initializer());
         var scheduler = new ScheduledThreadPoolExecutor(1, r -> Thread.ofPlatform().daemon()
                 .name("multiproc4j-timer").unstarted(r));
@@ -180,9 +201,9 @@ public final class ProcessEngine implements Engine {
         engine.supervisor = Supervisor.open(engine.new Events());
         engine.crew = new Crew(engine.supervisor, "worker",
                 name -> WorkerProcess.poolWorker(name, options.jvmOptions(), options.workerOutput()),
-                options.startTimeout(), options.workers());
-        if (options.taskTimeout() != null) {
-            long period = Math.clamp(options.taskTimeout().toMillis() / 10, 5, 100);
+                options.startTimeout(), options.workers(), options.maxTasksPerChild());
+        if (engine.timeouts != null) {
+            long period = engine.timeouts.periodMillis();
             engine.timer.scheduleWithFixedDelay(engine::checkTimeouts, period, period, TimeUnit.MILLISECONDS);
         }
         if (options.idleTimeout() != null) {
@@ -320,11 +341,12 @@ public final class ProcessEngine implements Engine {
                 if (!canTake(slot, depth)) {
                     continue;
                 }
-                anyTook = true;
                 Dispatch d = pollLivePending();
                 if (d == null) {
+                    anyTook = false; // only held-back retries are left: no deeper pass can send one
                     break;
                 }
+                anyTook = true;
                 sendLocked(slot, d);
             }
         }
@@ -337,18 +359,12 @@ public final class ProcessEngine implements Engine {
     }
 
     private boolean canTake(Slot slot, int depth) {
-        State state = slot.process.state();
-        if ((state != State.READY && state != State.BUSY) || slot.link == null || slot.recalling != null
-                || beingKilled(slot) || slot.inflight.size() >= depth || !slot.hasAllowance(options.maxTasksPerChild())) {
+        if (!slot.serving() || slot.recalling != null || slot.inflight.size() >= depth
+                || !crew.mayTake(slot.tasksDone, slot.inflightTasks)) {
             return false;
         }
         return depth <= options.prefetch() || options.prefetch() > 1 && depth <= MAX_BATCHES_PER_WORKER
                 && slot.inflightTasks < SMALL_BATCH_TASKS;
-    }
-
-    /** Killed for a timeout or a cancel, its exit not seen yet: it gets nothing new. */
-    private static boolean beingKilled(Slot slot) {
-        return slot.timedOut != null || slot.cancelled != null;
     }
 
     /** Queues the batch to the worker, deciding here what the worker's function table holds. */
@@ -398,15 +414,16 @@ public final class ProcessEngine implements Engine {
             if (slot.recalling != null) {
                 recalling++;
             }
-            if (slot.inflight.isEmpty() && slot.process.state() == State.READY && slot.link != null
-                    && !beingKilled(slot) && slot.hasAllowance(options.maxTasksPerChild())) {
+            if (slot.inflight.isEmpty() && slot.process.state() == State.READY && slot.serving()
+                    && crew.mayTake(slot.tasksDone, 0)) {
                 idle++;
             }
         }
         while (idle > recalling) {
             Slot donor = null;
             for (Slot slot : slots) {
-                if (slot.recalling == null && slot.link != null && slot.inflight.size() >= 2
+                // a worker being killed, stopping or leaving gives back everything at its exit: not a donor
+                if (slot.recalling == null && slot.state() == Slot.State.SERVING && slot.link != null && slot.inflight.size() >= 2
                         && (donor == null || slot.inflight.size() > donor.inflight.size())) {
                     donor = slot;
                 }
@@ -452,14 +469,15 @@ public final class ProcessEngine implements Engine {
 
     /**
      * The first queued batch to send: cancelled ones are dropped (their cancel failed them), and a
-     * retry whose dead worker's results are still being delivered waits where it is.
+     * retry whose dead worker's results are still being delivered, or whose inputs are being
+     * encoded again, waits where it is.
      */
     private Dispatch pollLivePending() {
         for (Iterator<Dispatch> it = pending.iterator(); it.hasNext(); ) {
             Dispatch d = it.next();
             if (d.batch.isCancelled()) {
                 it.remove();
-            } else if (!d.delivering) {
+            } else if (!d.delivering && !d.reencoding) {
                 it.remove();
                 return d;
             }
@@ -480,15 +498,14 @@ public final class ProcessEngine implements Engine {
             }
             if (queued != null) {
                 pending.remove(queued);
-                failLocked(queued, queued.base + queued.done, new CancellationException("cancelled before it started"));
+                failLocked(queued, queued.base + queued.done, () -> new CancellationException("cancelled before it started"));
             } else {
                 for (Slot slot : slots) {
                     Dispatch running = slot.inflight.peekFirst();
-                    if (running != null && running.batch == batch && slot.cancelled == null) {
+                    if (running != null && running.batch == batch && slot.killFor(running, ExitCause.CANCELLED)) {
                         // Killing the worker is the only way to stop code that ignores interrupts;
                         // prefetched batches behind it go back to the queue when it dies. A batch
                         // prefetched behind another is left to run: its results are dropped.
-                        slot.cancelled = running;
                         slot.process.kill(ExitCause.CANCELLED);
                     }
                 }
@@ -500,16 +517,18 @@ public final class ProcessEngine implements Engine {
 
     // ───────────────────────────── workers ─────────────────────────────
 
-    private void spawnLocked() {
+    /** @return the new worker, or null when none could start (the engine is broken then) */
+    private WorkerProcess spawnLocked() {
         WorkerProcess process;
         try {
             process = crew.spawn();
         } catch (UncheckedIOException | IllegalStateException e) {
             breakLocked("cannot start worker JVMs: " + e.getMessage(), e); // its failures run after the unlock
-            return;
+            return null;
         }
         slots.add(new Slot(process));
         counters.workerStarted(process);
+        return process;
     }
 
     private Slot slotOf(WorkerProcess process) {
@@ -572,7 +591,7 @@ public final class ProcessEngine implements Engine {
             if (!crew.ready(slot.process)) {
                 return; // its start timed out just now: it is being killed
             }
-            slot.everReady = true;
+            slot.moveTo(Slot.State.SERVING);
             slot.idleSince = System.nanoTime();
             if (runState == RunState.SHUTDOWN) {
                 shutdownIfQuiescentLocked();
@@ -680,7 +699,10 @@ public final class ProcessEngine implements Engine {
         }
     }
 
-    /** The task at {@code offset} of the send {@code wireId} failed; nothing if that send is stale. */
+    /**
+     * The task at {@code offset} of the send {@code wireId} failed; nothing if that send is stale.
+     * {@code failureAt} runs after the unlock: its message prints a user's exception.
+     */
     private void finishFailed(Slot slot, long wireId, int offset, LongFunction<TaskFailedException> failureAt) {
         lock.lock();
         try {
@@ -693,7 +715,8 @@ public final class ProcessEngine implements Engine {
             slot.inflightTasks -= d.inputs.size() - d.done;
             slot.headSince = System.nanoTime();
             counters.batchDone(slot.process, d, true);
-            failLocked(d, d.base + offset, failureAt.apply(d.batch.firstIndex() + d.base + offset));
+            long index = d.batch.firstIndex() + d.base + offset;
+            failLocked(d, d.base + offset, () -> failureAt.apply(index));
             afterBatchLocked(slot);
         } finally {
             unlock();
@@ -735,9 +758,8 @@ public final class ProcessEngine implements Engine {
         lock.lock();
         try {
             slot.process.expectExit(ExitCause.MEMORY_LIMIT);
-            slot.selfRetired = true;
             retireLocked(slot, ExitCause.MEMORY_LIMIT);
-            slot.shutdownSent = true; // it exits by itself
+            slot.moveTo(Slot.State.LEAVING); // it exits by itself: nothing to send it
         } finally {
             unlock();
         }
@@ -745,16 +767,19 @@ public final class ProcessEngine implements Engine {
 
     /** No more work for this worker; a replacement starts while the pool still needs workers. */
     private void retireLocked(Slot slot, ExitCause why) {
-        if (!crew.retire(slot.process, why)) {
-            return;
+        if (crew.retire(slot.process, why)) {
+            retiredLocked(slot, why);
         }
+    }
+
+    /** It retired just now: counted, and replaced at once when supervision says so and work is left. */
+    private void retiredLocked(Slot slot, ExitCause why) {
         if (why == ExitCause.RECYCLED || why == ExitCause.MEMORY_LIMIT) {
             counters.recycled(slot.process, why);
         }
-        if (why != ExitCause.IDLE && why != ExitCause.SHUTDOWN
+        if (Crew.replacedAtRetire(why)
                 && (runState == RunState.RUNNING || runState == RunState.SHUTDOWN && !pending.isEmpty())) {
-            slot.replaced = true;
-            spawnLocked();
+            slot.replacement = spawnLocked();
         }
     }
 
@@ -773,8 +798,8 @@ public final class ProcessEngine implements Engine {
             slot.process.moveTo(State.READY);
             slot.idleSince = System.nanoTime();
         }
-        if (options.maxTasksPerChild() > 0 && slot.tasksDone >= options.maxTasksPerChild()) {
-            retireLocked(slot, ExitCause.RECYCLED);
+        if (crew.recycleIfDue(slot.process, slot.tasksDone)) {
+            retiredLocked(slot, ExitCause.RECYCLED);
         }
         if (slot.process.state() == State.RETIRING && slot.inflight.isEmpty()) {
             sendShutdownLocked(slot);
@@ -785,28 +810,23 @@ public final class ProcessEngine implements Engine {
         assignLocked();
     }
 
-    /** Asks a worker holding nothing to exit; a worker stuck in user code is killed after a grace period. */
+    /**
+     * Asks a worker holding nothing to exit (SERVING → STOPPING); a worker stuck in user code is
+     * killed after a grace period. One being killed, stopping or leaving is not asked.
+     */
     private void sendShutdownLocked(Slot slot) {
-        if (slot.shutdownSent) {
+        if (!slot.moveTo(Slot.State.STOPPING)) {
             return;
         }
-        slot.shutdownSent = true;
         WorkerLink link = slot.link;
         crew.stop(slot.process, link == null ? null : () -> link.send(WorkerMessage.Shutdown.INSTANCE), SHUTDOWN_GRACE);
     }
 
     private void checkTimeouts() {
-        Duration timeout = options.taskTimeout();
         long now = System.nanoTime();
         lock.lock();
         try {
-            for (Slot slot : slots) {
-                Dispatch head = slot.inflight.peekFirst();
-                if (head != null && slot.timedOut == null && now - slot.headSince > timeout.toNanos()) {
-                    slot.timedOut = head;
-                    slot.process.kill(ExitCause.TASK_TIMEOUT);
-                }
-            }
+            timeouts.killOverdue(slots, now);
         } finally {
             unlock();
         }
@@ -819,7 +839,7 @@ public final class ProcessEngine implements Engine {
         lock.lock();
         try {
             for (Slot slot : slots) {
-                if (slot.process.state() == State.READY && slot.inflight.isEmpty() && !slot.shutdownSent
+                if (slot.process.state() == State.READY && slot.inflight.isEmpty() && slot.state() == Slot.State.SERVING
                         && now - slot.idleSince > limit) {
                     retireLocked(slot, ExitCause.IDLE);
                     sendShutdownLocked(slot);
@@ -840,7 +860,7 @@ public final class ProcessEngine implements Engine {
             }
             slots.remove(slot);
             counters.workerExited(process, exit);
-            if (!slot.everReady) {
+            if (slot.state() == Slot.State.STARTING) {
                 onStartFailureLocked(slot, exit);
             } else if (runState != RunState.STOP && runState != RunState.TERMINATED) {
                 boolean abrupt = exit.cause() == ExitCause.CRASHED && !slot.inflight.isEmpty();
@@ -850,7 +870,7 @@ public final class ProcessEngine implements Engine {
                             + ") and this executor's crash policy breaks it; create a new one", null);
                 }
                 boolean needed = runState == RunState.RUNNING || !pending.isEmpty() || anyInflightLocked();
-                if (!slot.replaced && needed && exit.cause() != ExitCause.IDLE) {
+                if (slot.replacement == null && needed && exit.cause() != ExitCause.IDLE) {
                     spawnLocked();
                 }
             }
@@ -887,50 +907,88 @@ public final class ProcessEngine implements Engine {
     }
 
     /**
-     * Settles what a dead worker held. The batch it was running (the head) fails for what it was
-     * killed for, or is retried, or fails as crashed; the ones behind it go back to the queue. A
-     * worker killed for a timeout or a cancel whose batch finished before the exit was seen (its
-     * results were on their way when the kill came) was running the next batch, which is not to
-     * blame: it runs again, no attempt counted.
+     * Settles what a dead worker held: the batch it was running (the head) gets what
+     * {@link RetryPolicy} decides; the ones behind it go back to the queue. A worker that said it
+     * retires (LEAVING) started nothing it held: all of it goes back.
      */
     private void failOrRetryHeldLocked(Slot slot, Supervisor.Exit exit) {
-        Dispatch head = slot.selfRetired ? null : slot.inflight.pollFirst();
+        Dispatch head = slot.state() == Slot.State.LEAVING ? null : slot.inflight.pollFirst();
         requeueHeldLocked(slot);
         if (head == null) {
             return;
         }
         int offset = head.base + head.done;
         long index = head.batch.firstIndex() + offset;
-        boolean killedByUs = exit.cause() == ExitCause.TASK_TIMEOUT || exit.cause() == ExitCause.CANCELLED;
-        if (killedByUs && head == slot.timedOut) {
-            failLocked(head, offset, new TaskTimeoutException(index, slot.process.ref(), options.taskTimeout()));
-        } else if (killedByUs && head == slot.cancelled) {
-            failLocked(head, offset, new CancellationException("cancelled while running; its worker was killed and replaced"));
-        } else if (killedByUs) {
-            requeueStartedLocked(head);
-        } else if (head.attempts < options.retries() && !head.batch.isCancelled()) {
-            head.attempts++;
-            counters.retried();
-            requeueStartedLocked(head);
-        } else {
-            counters.crashed(slot.process, head);
-            failLocked(head, offset, new WorkerCrashedException(index, slot.process.ref(), exit.exitCode(), exit.stderrTail()));
+        WorkerRef ref = slot.process.ref();
+        switch (retryPolicy.decide(slot, head, exit.cause())) {
+            case TIMED_OUT -> failLocked(head, offset, () -> timeouts.failure(index, ref));
+            case CANCELLED -> failLocked(head, offset,
+                    () -> new CancellationException("cancelled while running; its worker was killed and replaced"));
+            case RUN_AGAIN -> requeueStartedLocked(head);
+            case RETRY -> {
+                head.attempts++;
+                counters.retried();
+                requeueStartedLocked(head);
+            }
+            case CRASHED -> {
+                counters.crashed(slot.process, head);
+                failLocked(head, offset, () -> new WorkerCrashedException(index, ref, exit.exitCode(), exit.stderrTail()));
+            }
         }
     }
 
-    /** A batch its dead worker had started goes back to the front, without the inputs that have results. */
+    /**
+     * A batch its dead worker had started goes back to the front. Without the inputs that have
+     * results, which takes encoding the rest again: that runs after the unlock (a value's
+     * writeObject is user code), the batch held back in the queue meanwhile. It also waits there
+     * until the dead worker's results under delivery are delivered.
+     */
     private void requeueStartedLocked(Dispatch d) {
-        Exception notEncodable = d.dropDone(codec);
-        if (notEncodable != null) {
-            long index = d.batch.firstIndex() + d.base + d.done;
-            var cause = new IllegalStateException("task " + index + " could not be encoded again to run it on another worker: "
-                    + notEncodable, notEncodable);
-            failLocked(d, d.base + d.done, new TaskFailedException(cause.getMessage(), cause, index, null));
-            return;
-        }
         pending.addFirst(d);
+        if (d.done > 0) {
+            d.reencoding = true;
+            deferred.add(() -> reencode(d));
+        }
         if (d.delivering) {
-            d.afterDelivery = this::assignLocked; // it waits in the queue until the dead worker's results are delivered
+            d.afterDelivery = this::assignLocked;
+        }
+    }
+
+    /** Encodes the inputs of a retry that have no result yet, outside the lock; then it may be sent. */
+    private void reencode(Dispatch d) {
+        List<Object> rest = new ArrayList<>(d.inputs.subList(d.done, d.inputs.size())); // stable: d is held back
+        byte[] bytes = null;
+        Exception notEncodable = null;
+        try {
+            bytes = codec.encode(rest); // they encoded before, but a codec (or a value's writeObject) may change its mind
+        } catch (IOException | RuntimeException e) {
+            notEncodable = e;
+        }
+        lock.lock();
+        try {
+            d.reencoding = false;
+            if (!pending.contains(d)) {
+                return; // settled meanwhile: cancelled, shutdownNow, broken
+            }
+            if (notEncodable != null) {
+                pending.remove(d);
+                long index = d.batch.firstIndex() + d.base + d.done;
+                Exception why = notEncodable;
+                failLocked(d, d.base + d.done, () -> {
+                    var cause = new IllegalStateException("task " + index
+                            + " could not be encoded again to run it on another worker: " + why, why);
+                    return new TaskFailedException(cause.getMessage(), cause, index, null);
+                });
+            } else {
+                d.restart(rest, bytes);
+            }
+            if (runState == RunState.SHUTDOWN) {
+                shutdownIfQuiescentLocked();
+            }
+            assignLocked();
+            terminateIfDoneLocked();
+        } finally {
+            unlock();
         }
     }
 
@@ -958,8 +1016,8 @@ public final class ProcessEngine implements Engine {
      * Fails a batch once the lock is released (see {@link #unlock()}); if a reader is delivering
      * results of it, after that delivery, so its batch sees them first.
      */
-    private void failLocked(Dispatch d, int offset, RuntimeException failure) {
-        Runnable fail = () -> deferred.add(() -> d.batch.fail(offset, failure));
+    private void failLocked(Dispatch d, int offset, Supplier<? extends RuntimeException> failure) {
+        Runnable fail = () -> deferred.add(() -> d.batch.fail(offset, failure.get()));
         if (d.delivering) {
             d.afterDelivery = fail;
         } else {
@@ -976,7 +1034,7 @@ public final class ProcessEngine implements Engine {
         BrokenPoolException why = broken;
         runState = RunState.STOP;
         for (Dispatch d : drainAllLocked()) {
-            failLocked(d, d.base + d.done, why);
+            failLocked(d, d.base + d.done, () -> why);
         }
         for (Slot slot : slots) {
             slot.process.kill(ExitCause.KILLED);
@@ -1049,17 +1107,17 @@ public final class ProcessEngine implements Engine {
                 if (d.batch.isCancelled()) {
                     continue;
                 }
-                if (d.base == 0 && d.done == 0 && d.attempts == 0 && !d.delivering) {
+                if (d.base == 0 && d.done == 0 && d.attempts == 0 && !d.delivering && !d.reencoding) {
                     neverStarted.add(d.batch);
                 } else {
                     // a retry (its first worker ran part of it, a reader may still be delivering that
                     // part): not "never started"; it fails where its results end, after any delivery
-                    failLocked(d, d.base + d.done, cancelled);
+                    failLocked(d, d.base + d.done, () -> cancelled);
                 }
             }
             pending.clear();
             for (Dispatch d : drainAllLocked()) {
-                failLocked(d, d.base + d.done, cancelled);
+                failLocked(d, d.base + d.done, () -> cancelled);
             }
             for (Slot slot : slots) {
                 slot.process.kill(ExitCause.KILLED);
@@ -1110,8 +1168,9 @@ public final class ProcessEngine implements Engine {
     /**
      * Releases the lock, then runs what its holder deferred: batch failures, whose callbacks (a
      * user's future completions, a job's bookkeeping) must never run under the engine's lock, where
-     * a callback that waits for the engine deadlocks. Each runs even when one before it threw; the
-     * first exception is rethrown after the last ran.
+     * a callback that waits for the engine deadlocks, and a retry's re-encoding. Each runs even when
+     * one before it threw; what one throws is reported, never thrown to this caller: the failure
+     * is another batch's (a caller of shutdownNow, or a reader thread, is not to blame for it).
      */
     private void unlock() {
         List<Runnable> run = null;
@@ -1123,20 +1182,15 @@ public final class ProcessEngine implements Engine {
         if (run == null) {
             return;
         }
-        RuntimeException first = null;
         for (Runnable r : run) {
             try {
                 r.run();
-            } catch (RuntimeException e) {
-                if (first == null) {
-                    first = e;
-                } else {
-                    first.addSuppressed(e);
+            } catch (RuntimeException | Error e) {
+                if (e instanceof VirtualMachineError) {
+                    throw e;
                 }
+                LOG.log(System.Logger.Level.WARNING, "a batch's failure callback threw; the engine goes on", e);
             }
-        }
-        if (first != null) {
-            throw first;
         }
     }
 }
