@@ -260,31 +260,9 @@ public final class ProcessEngine implements Engine {
 
     @Override
     public void execute(Batch batch) {
-        Dispatch d = new Dispatch(batch, batch.inputs(), 0);
-        d.inputBytes = batch.encodedInputs();
-        if (d.inputBytes == null) {
-            try {
-                d.inputBytes = codec.encode(d.inputs);
-            } catch (IOException | RuntimeException e) {
-                failUnencodable(batch, e);
-                return;
-            }
-        }
-        // Encoded here, outside the lock: an encode that threw in sendLocked would leave the batch
-        // held by a worker it was never sent to. A function that cannot travel fails its batch now.
-        try {
-            d.functionBytes = functionBytes(batch);
-        } catch (IOException | RuntimeException e) {
-            var cause = new IllegalArgumentException("the function cannot be sent to worker JVMs: " + e
-                    + "; capture only Serializable values", e);
-            batch.fail(0, new TaskFailedException(cause.getMessage(), cause, batch.firstIndex(), null));
-            return;
-        }
-        if (d.inputBytes.length > MAX_INPUT_BYTES) {
-            var cause = new IllegalArgumentException("a chunk of " + d.inputs.size() + " inputs encodes to "
-                    + d.inputBytes.length + " bytes, above the limit of " + MAX_INPUT_BYTES + " per chunk: pass a smaller chunkSize");
-            batch.fail(0, new TaskFailedException(cause.getMessage(), cause, batch.firstIndex(), null));
-            return;
+        Dispatch d = Dispatch.encode(batch, codec, MAX_INPUT_BYTES); // here, outside the lock
+        if (d == null) {
+            return; // it cannot travel: failed already
         }
         lock.lock();
         try {
@@ -301,26 +279,6 @@ public final class ProcessEngine implements Engine {
         } finally {
             unlock();
         }
-    }
-
-    /** Finds the input that cannot be encoded and fails the batch there, naming its class. */
-    private void failUnencodable(Batch batch, Exception whole) {
-        List<Object> inputs = batch.inputs();
-        for (int i = 0; i < inputs.size(); i++) {
-            Object input = inputs.get(i);
-            try {
-                codec.encode(input);
-            } catch (IOException | RuntimeException e) {
-                String type = input == null ? "null" : input.getClass().getName();
-                var cause = new IllegalArgumentException("input " + (batch.firstIndex() + i) + " (a " + type
-                        + ") cannot be sent to a worker JVM: " + e + ". Make its class implement "
-                        + "java.io.Serializable, or pass a serializable value instead.", e);
-                batch.fail(i, new TaskFailedException(cause.getMessage(), cause, batch.firstIndex() + i, null));
-                return;
-            }
-        }
-        var cause = new IllegalArgumentException("the inputs cannot be sent to a worker JVM: " + whole, whole);
-        batch.fail(0, new TaskFailedException(cause.getMessage(), cause, batch.firstIndex(), null));
     }
 
     // ───────────────────────────── assignment ─────────────────────────────
@@ -394,13 +352,6 @@ public final class ProcessEngine implements Engine {
         }
         slot.link.send(new WorkerMessage.BatchMessage(d.wireId, fnId, fnBytes, forget, d.inputBytes));
         counters.batchSent(slot.process, d.remaining());
-    }
-
-    /** The function's bytes in this engine's codec: the pool's encoding of it, or ours. */
-    @SuppressWarnings("deprecation")
-    private byte[] functionBytes(Batch batch) throws IOException {
-        byte[] bytes = batch.encodedFunction();
-        return bytes != null ? bytes : codec.encode(batch.function());
     }
 
     /**
@@ -893,14 +844,8 @@ public final class ProcessEngine implements Engine {
         }
         // It held nothing: work goes to workers that are ready.
         requeueHeldLocked(slot);
-        boolean cannotStart = crew.startFailed();
-        String why = exit.cause() == ExitCause.START_TIMEOUT
-                ? "did not start within " + options.startTimeout().toMillis() + " ms"
-                : "exited with code " + exit.exitCode() + " before it was ready";
-        String reason = slot.process + " " + why
-                + (exit.stderrTail().isEmpty() ? "" : "; its stderr:\n  " + String.join("\n  ", exit.stderrTail()));
-        if (cannotStart) {
-            breakLocked("worker JVMs cannot start: " + reason, null);
+        if (crew.startFailed()) {
+            breakLocked("worker JVMs cannot start: " + crew.whyNotStarted(slot.process, exit), null);
         } else {
             spawnLocked();
         }

@@ -114,6 +114,19 @@ public final class Crew {
     }
 
     /**
+     * @param child a child that died before it was ready
+     * @param exit  how it ended
+     * @return what a user is told: a start timeout or its exit code, and its last lines of standard error
+     */
+    public String whyNotStarted(WorkerProcess child, Supervisor.Exit exit) {
+        String why = exit.cause() == ExitCause.START_TIMEOUT
+                ? "did not start within " + startTimeout.toMillis() + " ms"
+                : "exited with code " + exit.exitCode() + " before it was ready";
+        return child + " " + why
+                + (exit.stderrTail().isEmpty() ? "" : "; its stderr:\n  " + String.join("\n  ", exit.stderrTail()));
+    }
+
+    /**
      * Whether a child may be sent more tasks under maxTasksPerChild. One that holds nothing takes a
      * chunk even when it is larger than what is left of its share: otherwise a chunk larger than
      * the share would never run.
