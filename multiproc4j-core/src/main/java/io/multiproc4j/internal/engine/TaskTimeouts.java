@@ -13,8 +13,8 @@ import java.util.List;
  * longer than the timeout has a task running past it. Code that ignores interrupts can only be
  * stopped by killing its JVM, so the worker is killed for that batch ({@link Slot#killFor}); its
  * exit, seen by supervision, fails the batch with {@link TaskTimeoutException}
- * ({@link RetryPolicy}). Workers then run tasks one result at a time (the Setup message says a
- * timeout is set), so a long chunk is not mistaken for a long task.
+ * ({@link RetryPolicy}). With a timeout set, workers send each task's result as it finishes (the
+ * Setup message says so), so a long chunk of quick tasks is not mistaken for one long task.
  *
  * <p>Concurrency: {@link #killOverdue} runs on the engine's timer thread under the engine's lock.
  */
