@@ -21,6 +21,11 @@ final class Dispatch {
     /** Retries so far (a worker died running it). */
     int attempts;
     /**
+     * A worker ran it and died (a retry, or a batch run again because its worker was killed for
+     * another one): it started, so shutdownNow does not hand it back as never started.
+     */
+    boolean startedBefore;
+    /**
      * The id its latest send carried: every send (first, retry, requeue after a recall or a death)
      * takes a new one, so results and failures of an earlier send (a dead worker's reader that
      * delivers late) name an id no held dispatch has, and are dropped.

@@ -2,12 +2,9 @@ package io.multiproc4j.internal.engine;
 
 import io.multiproc4j.BrokenPoolException;
 import io.multiproc4j.SerializableRunnable;
-import io.multiproc4j.TaskFailedException;
 import io.multiproc4j.TaskTimeoutException;
 import io.multiproc4j.WorkerCrashedException;
 import io.multiproc4j.WorkerOutput;
-import io.multiproc4j.WorkerRef;
-import io.multiproc4j.internal.codec.RemoteFailure;
 import io.multiproc4j.internal.supervise.Crew;
 import io.multiproc4j.internal.supervise.ExitCause;
 import io.multiproc4j.internal.supervise.Supervisor;
@@ -35,17 +32,19 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.LongFunction;
 import java.util.function.Supplier;
 
 /**
  * Runs batches on worker JVMs of this machine: the engine's lifecycle, the pending work and the
  * assignment policy. Starting and watching worker JVMs is {@link Supervisor}'s and their lives
  * (spawn, start failures, recycling, retire, stop, replace) are {@link Crew}'s; the engine's view
- * of one worker and its state machine is {@link Slot}'s; watching running batches against the task
+ * of one worker and its state machine is {@link Slot}'s; what a worker says (READY, RESULTS,
+ * FAILED, RECALLED, RETIRING) is handled by {@link WorkerReplies} on its reader thread, and its exit
+ * by {@link WorkerExits} (what it held is settled); watching running batches against the task
  * timeout is {@link TaskTimeouts}'; what a dead worker's running batch gets is
  * {@link RetryPolicy}'s; the bytes on the wire are {@link WorkerMessage}'s; writing and reading
- * sockets is {@link WorkerLink}'s.
+ * sockets is {@link WorkerLink}'s. Those parts reach this class's lock-guarded state directly
+ * (package-private, under {@code lock}): they are its parts, not layers.
  *
  * <pre>
  *  execute(batch) ─► encode inputs (caller's thread) ─► pending ─► assign ─► link.send (queued) ─► sender thread ─► socket
@@ -87,7 +86,7 @@ import java.util.function.Supplier;
  * (each send of a batch has its own wire id) is still held before delivering.
  *
  * <h2>Crash handling</h2>
- * A worker's death is one event from supervision, normally after its reader has read every frame it
+ * ({@link WorkerExits}) A worker's death is one event from supervision, normally after its reader has read every frame it
  * sent. Its {@link ExitCause} and {@link RetryPolicy} decide: TASK_TIMEOUT fails the batch it was
  * killed for with {@link TaskTimeoutException}, CANCELLED with CancellationException (if that batch
  * finished before the exit was seen, the batch it was running instead is re-run, not blamed),
@@ -149,28 +148,32 @@ public final class ProcessEngine implements Engine {
     /** The engine's lifecycle; see the class overview. */
     public enum RunState { RUNNING, SHUTDOWN, STOP, TERMINATED }
 
-    private final Options options;
-    private final Codec codec;
+    final Options options;
+    final Codec codec;
     private final byte[] initializerBytes;
     private final ScheduledExecutorService timer;
     /** Wire ids: one per send of a batch. */
     private final AtomicLong wireIds = new AtomicLong();
-    private final EngineCounters counters = new EngineCounters();
+    final EngineCounters counters = new EngineCounters();
     /** Null when the pool has no task timeout. */
-    private final TaskTimeouts timeouts;
-    private final RetryPolicy retryPolicy;
+    final TaskTimeouts timeouts;
+    final RetryPolicy retryPolicy;
     private Supervisor supervisor;
+    /** What a worker says, on its reader thread. */
+    private final WorkerReplies replies = new WorkerReplies(this);
+    /** A worker's exit, on supervision's thread. */
+    private final WorkerExits exits = new WorkerExits(this);
     /** The workers' lives: spawn, start failures, retire, stop. Guarded by lock. */
-    private Crew crew;
+    Crew crew;
 
-    private final ReentrantLock lock = new ReentrantLock();
+    final ReentrantLock lock = new ReentrantLock();
     private final Condition terminatedCondition = lock.newCondition();
     // guarded by lock:
-    private final ArrayDeque<Dispatch> pending = new ArrayDeque<>();
-    private final List<Slot> slots = new ArrayList<>();
+    final ArrayDeque<Dispatch> pending = new ArrayDeque<>();
+    final List<Slot> slots = new ArrayList<>();
     /** What the lock's holder must run once it has released the lock: see {@link #unlock()}. */
-    private final List<Runnable> deferred = new ArrayList<>();
-    private RunState runState = RunState.RUNNING;
+    final List<Runnable> deferred = new ArrayList<>();
+    RunState runState = RunState.RUNNING;
     private BrokenPoolException broken;
 
     private ProcessEngine(Options options) throws IOException {
@@ -207,7 +210,7 @@ public final class ProcessEngine implements Engine {
             engine.timer.scheduleWithFixedDelay(engine::checkTimeouts, period, period, TimeUnit.MILLISECONDS);
         }
         if (options.idleTimeout() != null) {
-            long period = Math.clamp(options.idleTimeout().toMillis() / 4, 10, 1000);
+            long period = Crew.idleCheckPeriodMillis(options.idleTimeout());
             engine.timer.scheduleWithFixedDelay(engine::retireIdle, period, period, TimeUnit.MILLISECONDS);
         }
         engine.lock.lock();
@@ -284,7 +287,7 @@ public final class ProcessEngine implements Engine {
     // ───────────────────────────── assignment ─────────────────────────────
 
     /** Hands pending batches to workers with room, and takes back unstarted ones for idle workers. */
-    private void assignLocked() {
+    void assignLocked() {
         if (runState == RunState.STOP || runState == RunState.TERMINATED) {
             return;
         }
@@ -469,7 +472,7 @@ public final class ProcessEngine implements Engine {
     // ───────────────────────────── workers ─────────────────────────────
 
     /** @return the new worker, or null when none could start (the engine is broken then) */
-    private WorkerProcess spawnLocked() {
+    WorkerProcess spawnLocked() {
         WorkerProcess process;
         try {
             process = crew.spawn();
@@ -482,7 +485,7 @@ public final class ProcessEngine implements Engine {
         return process;
     }
 
-    private Slot slotOf(WorkerProcess process) {
+    Slot slotOf(WorkerProcess process) {
         for (Slot slot : slots) {
             if (slot.process == process) {
                 return slot;
@@ -511,213 +514,18 @@ public final class ProcessEngine implements Engine {
             } finally {
                 unlock();
             }
-            link.readLoop(message -> onMessage(slot, message));
+            link.readLoop(message -> replies.onMessage(slot, message));
             // EOF: its exit, reported by supervision, settles what it held
         }
 
         @Override
         public void exited(WorkerProcess child, Supervisor.Exit exit) {
-            onExit(child, exit);
-        }
-    }
-
-    private void onMessage(Slot slot, WorkerMessage message) throws IOException {
-        switch (message) {
-            case WorkerMessage.Ready ready -> onReady(slot);
-            case WorkerMessage.InitFailed(byte[] failure) -> onInitFailed(slot, failure);
-            case WorkerMessage.Results results -> onResults(slot, results);
-            case WorkerMessage.Failed failed -> onFailed(slot, failed);
-            case WorkerMessage.Retiring retiring -> onRetiring(slot);
-            case WorkerMessage.Recalled recalled -> onRecalled(slot, recalled);
-            default -> throw new IOException("unexpected " + message.type() + " from " + slot.process);
-        }
-    }
-
-    private void onReady(Slot slot) {
-        lock.lock();
-        try {
-            if (slot.process.state() != State.STARTING) {
-                return;
-            }
-            if (!crew.ready(slot.process)) {
-                return; // its start timed out just now: it is being killed
-            }
-            slot.moveTo(Slot.State.SERVING);
-            slot.idleSince = System.nanoTime();
-            if (runState == RunState.SHUTDOWN) {
-                shutdownIfQuiescentLocked();
-            }
-            assignLocked();
-        } finally {
-            unlock();
-        }
-    }
-
-    private void onInitFailed(Slot slot, byte[] failure) throws IOException {
-        Throwable cause = RemoteFailure.decode(failure, codec);
-        slot.process.expectExit(ExitCause.INIT_FAILED);
-        lock.lock();
-        try {
-            breakLocked("the initializer failed in " + slot.process + ": " + cause, cause);
-        } finally {
-            unlock();
-        }
-    }
-
-    private void onResults(Slot slot, WorkerMessage.Results message) {
-        long wireId = message.batchId();
-        int offset = message.offset();
-        Dispatch d = find(slot, wireId);
-        if (d == null) {
-            return; // stale: an earlier send's (its worker's exit settled it), or failed by terminate()
-        }
-        List<?> results;
-        try {
-            results = io.multiproc4j.internal.codec.StandardCodec.decodeResults(codec, message.results()); // packed results stay packed
-        } catch (IOException | ClassNotFoundException | RuntimeException e) {
-            WorkerRef ref = slot.process.ref();
-            finishFailed(slot, wireId, offset, index -> {
-                var cause = new IllegalStateException("the result of task " + index + " could not be decoded in the pool: " + e, e);
-                return new TaskFailedException(cause.getMessage(), cause, index, ref);
-            });
-            return;
-        }
-        int at;
-        boolean complete;
-        lock.lock();
-        try {
-            // Decoded outside the lock: meanwhile the worker's exit may have settled the batch (retried
-            // from where it stood, on another worker, or failed). Its results are then stale: dropped,
-            // or the retry's own would arrive at an offset its batch has passed.
-            if (slot.find(wireId) != d || offset != d.done) {
-                return;
-            }
-            at = d.base + offset; // read here: a retry moves base
-            d.done = offset + results.size();
-            slot.headSince = System.nanoTime();
-            slot.tasksDone += results.size();
-            slot.inflightTasks -= results.size();
-            complete = d.done >= d.inputs.size();
-            counters.tasksDelivered(results.size());
-            if (complete) {
-                slot.inflight.remove(d);
-                counters.batchDone(slot.process, d, false);
-            } else {
-                d.delivering = true; // its batch sees these results before anything its worker's exit decides
-            }
-        } finally {
-            unlock();
-        }
-        try {
-            d.batch.deliver(at, results);
-        } finally {
-            if (complete) {
-                afterBatch(slot);
-            } else {
-                deliveryDone(d);
-            }
-        }
-    }
-
-    /** A delivery of part of a batch is done: what the worker's exit decided meanwhile happens now. */
-    private void deliveryDone(Dispatch d) {
-        lock.lock();
-        try {
-            d.delivering = false;
-            Runnable then = d.afterDelivery;
-            d.afterDelivery = null;
-            if (then != null) {
-                then.run();
-            }
-        } finally {
-            unlock();
-        }
-    }
-
-    private void onFailed(Slot slot, WorkerMessage.Failed message) throws IOException {
-        Throwable cause = RemoteFailure.decode(message.failure(), codec);
-        WorkerRef ref = slot.process.ref();
-        finishFailed(slot, message.batchId(), message.offset(), index -> new TaskFailedException(
-                "task " + index + " failed on " + ref + ": " + cause, cause, index, ref));
-    }
-
-    private Dispatch find(Slot slot, long wireId) {
-        lock.lock();
-        try {
-            return slot.find(wireId);
-        } finally {
-            unlock();
-        }
-    }
-
-    /**
-     * The task at {@code offset} of the send {@code wireId} failed; nothing if that send is stale.
-     * {@code failureAt} runs after the unlock: its message prints a user's exception.
-     */
-    private void finishFailed(Slot slot, long wireId, int offset, LongFunction<TaskFailedException> failureAt) {
-        lock.lock();
-        try {
-            Dispatch d = slot.find(wireId);
-            if (d == null) {
-                return; // its worker's exit settled it already, or terminate() did
-            }
-            slot.inflight.remove(d);
-            slot.tasksDone += offset + 1 - d.done;
-            slot.inflightTasks -= d.inputs.size() - d.done;
-            slot.headSince = System.nanoTime();
-            counters.batchDone(slot.process, d, true);
-            long index = d.batch.firstIndex() + d.base + offset;
-            failLocked(d, d.base + offset, () -> failureAt.apply(index));
-            afterBatchLocked(slot);
-        } finally {
-            unlock();
-        }
-    }
-
-    /** The worker answered RECALL: a batch it had not started comes back to the queue. */
-    private void onRecalled(Slot slot, WorkerMessage.Recalled message) {
-        lock.lock();
-        try {
-            Dispatch d = slot.recalling;
-            slot.recalling = null;
-            if (message.recalled() && d != null && d.wireId == message.batchId() && slot.inflight.remove(d)) {
-                slot.inflightTasks -= d.remaining();
-                if (d.carriedFunction) {
-                    slot.knownFunctions.remove(d.batch.functionId()); // the worker never decoded it
-                }
-                pending.addFirst(d);
-                counters.recalled();
-            }
-            if (slot.inflight.isEmpty() && slot.process.state() == State.BUSY) {
-                slot.process.moveTo(State.READY);
-                slot.idleSince = System.nanoTime();
-            }
-            if (slot.process.state() == State.RETIRING && slot.inflight.isEmpty()) {
-                sendShutdownLocked(slot);
-            }
-            if (runState == RunState.SHUTDOWN) {
-                shutdownIfQuiescentLocked();
-            }
-            assignLocked();
-        } finally {
-            unlock();
-        }
-    }
-
-    /** The worker passed its memory limit between batches and is exiting without starting another. */
-    private void onRetiring(Slot slot) {
-        lock.lock();
-        try {
-            slot.process.expectExit(ExitCause.MEMORY_LIMIT);
-            retireLocked(slot, ExitCause.MEMORY_LIMIT);
-            slot.moveTo(Slot.State.LEAVING); // it exits by itself: nothing to send it
-        } finally {
-            unlock();
+            exits.onExit(child, exit);
         }
     }
 
     /** No more work for this worker; a replacement starts while the pool still needs workers. */
-    private void retireLocked(Slot slot, ExitCause why) {
+    void retireLocked(Slot slot, ExitCause why) {
         if (crew.retire(slot.process, why)) {
             retiredLocked(slot, why);
         }
@@ -734,17 +542,12 @@ public final class ProcessEngine implements Engine {
         }
     }
 
-    /** Recycles the worker if it has done its share of tasks, then hands out more work. */
-    private void afterBatch(Slot slot) {
-        lock.lock();
-        try {
-            afterBatchLocked(slot);
-        } finally {
-            unlock();
-        }
-    }
-
-    private void afterBatchLocked(Slot slot) {
+    /**
+     * A worker ended a batch (its last results, or a failure): it is idle if it holds nothing, it is
+     * recycled if it has done its share of tasks (and asked to exit once it holds nothing), and more
+     * work is handed out.
+     */
+    void afterBatchLocked(Slot slot) {
         if (slot.process.state() == State.BUSY && slot.inflight.isEmpty()) {
             slot.process.moveTo(State.READY);
             slot.idleSince = System.nanoTime();
@@ -765,7 +568,7 @@ public final class ProcessEngine implements Engine {
      * Asks a worker holding nothing to exit (SERVING → STOPPING); a worker stuck in user code is
      * killed after a grace period. One being killed, stopping or leaving is not asked.
      */
-    private void sendShutdownLocked(Slot slot) {
+    void sendShutdownLocked(Slot slot) {
         if (!slot.moveTo(Slot.State.STOPPING)) {
             return;
         }
@@ -783,16 +586,14 @@ public final class ProcessEngine implements Engine {
         }
     }
 
-    /** Retires workers idle past the idle timeout, without replacing them (they start again on demand). */
+    /** Retires workers idle past the idle timeout ({@link Crew#retireIfIdle}), without replacing them. */
     private void retireIdle() {
-        long limit = options.idleTimeout().toNanos();
         long now = System.nanoTime();
         lock.lock();
         try {
             for (Slot slot : slots) {
-                if (slot.process.state() == State.READY && slot.inflight.isEmpty() && slot.state() == Slot.State.SERVING
-                        && now - slot.idleSince > limit) {
-                    retireLocked(slot, ExitCause.IDLE);
+                if (slot.inflight.isEmpty() && slot.state() == Slot.State.SERVING
+                        && crew.retireIfIdle(slot.process, slot.idleSince, now, options.idleTimeout())) {
                     sendShutdownLocked(slot);
                 }
             }
@@ -801,154 +602,7 @@ public final class ProcessEngine implements Engine {
         }
     }
 
-    /** A worker's process exited: the one place where deaths are handled. */
-    private void onExit(WorkerProcess process, Supervisor.Exit exit) {
-        lock.lock();
-        try {
-            Slot slot = slotOf(process);
-            if (slot == null) {
-                return;
-            }
-            slots.remove(slot);
-            counters.workerExited(process, exit);
-            if (slot.state() == Slot.State.STARTING) {
-                onStartFailureLocked(slot, exit);
-            } else if (runState != RunState.STOP && runState != RunState.TERMINATED) {
-                boolean abrupt = exit.cause() == ExitCause.CRASHED && !slot.inflight.isEmpty();
-                failOrRetryHeldLocked(slot, exit);
-                if (abrupt && options.breakOnCrash()) {
-                    breakLocked("a worker died abruptly (" + process + ", exit code " + exit.exitCode()
-                            + ") and this executor's crash policy breaks it; create a new one", null);
-                }
-                boolean needed = runState == RunState.RUNNING || !pending.isEmpty() || anyInflightLocked();
-                if (slot.replacement == null && needed && exit.cause() != ExitCause.IDLE) {
-                    spawnLocked();
-                }
-            }
-            if (runState == RunState.SHUTDOWN) {
-                shutdownIfQuiescentLocked();
-            }
-            assignLocked();
-            terminateIfDoneLocked();
-        } finally {
-            unlock();
-        }
-    }
-
-    private void onStartFailureLocked(Slot slot, Supervisor.Exit exit) {
-        if (runState != RunState.RUNNING && runState != RunState.SHUTDOWN) {
-            return;
-        }
-        if (exit.cause() == ExitCause.KILLED || exit.cause() == ExitCause.INIT_FAILED) {
-            return;
-        }
-        // It held nothing: work goes to workers that are ready.
-        requeueHeldLocked(slot);
-        if (crew.startFailed()) {
-            breakLocked("worker JVMs cannot start: " + crew.whyNotStarted(slot.process, exit), null);
-        } else {
-            spawnLocked();
-        }
-    }
-
-    /**
-     * Settles what a dead worker held: the batch it was running (the head) gets what
-     * {@link RetryPolicy} decides; the ones behind it go back to the queue. A worker that said it
-     * retires (LEAVING) started nothing it held: all of it goes back.
-     */
-    private void failOrRetryHeldLocked(Slot slot, Supervisor.Exit exit) {
-        Dispatch head = slot.state() == Slot.State.LEAVING ? null : slot.inflight.pollFirst();
-        requeueHeldLocked(slot);
-        if (head == null) {
-            return;
-        }
-        int offset = head.base + head.done;
-        long index = head.batch.firstIndex() + offset;
-        WorkerRef ref = slot.process.ref();
-        switch (retryPolicy.decide(slot, head, exit.cause())) {
-            case TIMED_OUT -> failLocked(head, offset, () -> timeouts.failure(index, ref));
-            case CANCELLED -> failLocked(head, offset,
-                    () -> new CancellationException("cancelled while running; its worker was killed and replaced"));
-            case RUN_AGAIN -> requeueStartedLocked(head);
-            case RETRY -> {
-                head.attempts++;
-                counters.retried();
-                requeueStartedLocked(head);
-            }
-            case CRASHED -> {
-                counters.crashed(slot.process, head);
-                failLocked(head, offset, () -> new WorkerCrashedException(index, ref, exit.exitCode(), exit.stderrTail()));
-            }
-        }
-    }
-
-    /**
-     * A batch its dead worker had started goes back to the front. Without the inputs that have
-     * results, which takes encoding the rest again: that runs after the unlock (a value's
-     * writeObject is user code), the batch held back in the queue meanwhile. It also waits there
-     * until the dead worker's results under delivery are delivered.
-     */
-    private void requeueStartedLocked(Dispatch d) {
-        pending.addFirst(d);
-        if (d.done > 0) {
-            d.reencoding = true;
-            deferred.add(() -> reencode(d));
-        }
-        if (d.delivering) {
-            d.afterDelivery = this::assignLocked;
-        }
-    }
-
-    /** Encodes the inputs of a retry that have no result yet, outside the lock; then it may be sent. */
-    private void reencode(Dispatch d) {
-        List<Object> rest = new ArrayList<>(d.inputs.subList(d.done, d.inputs.size())); // stable: d is held back
-        byte[] bytes = null;
-        Exception notEncodable = null;
-        try {
-            bytes = codec.encode(rest); // they encoded before, but a codec (or a value's writeObject) may change its mind
-        } catch (IOException | RuntimeException e) {
-            notEncodable = e;
-        }
-        lock.lock();
-        try {
-            d.reencoding = false;
-            if (!pending.contains(d)) {
-                return; // settled meanwhile: cancelled, shutdownNow, broken
-            }
-            if (notEncodable != null) {
-                pending.remove(d);
-                long index = d.batch.firstIndex() + d.base + d.done;
-                Exception why = notEncodable;
-                failLocked(d, d.base + d.done, () -> {
-                    var cause = new IllegalStateException("task " + index
-                            + " could not be encoded again to run it on another worker: " + why, why);
-                    return new TaskFailedException(cause.getMessage(), cause, index, null);
-                });
-            } else {
-                d.restart(rest, bytes);
-            }
-            if (runState == RunState.SHUTDOWN) {
-                shutdownIfQuiescentLocked();
-            }
-            assignLocked();
-            terminateIfDoneLocked();
-        } finally {
-            unlock();
-        }
-    }
-
-    /** Batches it had been sent but never started go back to the front, in their order. */
-    private void requeueHeldLocked(Slot slot) {
-        var rest = new ArrayList<>(slot.inflight);
-        for (int i = rest.size() - 1; i >= 0; i--) {
-            pending.addFirst(rest.get(i));
-        }
-        slot.inflight.clear();
-        slot.inflightTasks = 0;
-        slot.recalling = null;
-    }
-
-    private boolean anyInflightLocked() {
+    boolean anyInflightLocked() {
         for (Slot slot : slots) {
             if (!slot.inflight.isEmpty()) {
                 return true;
@@ -961,7 +615,7 @@ public final class ProcessEngine implements Engine {
      * Fails a batch once the lock is released (see {@link #unlock()}); if a reader is delivering
      * results of it, after that delivery, so its batch sees them first.
      */
-    private void failLocked(Dispatch d, int offset, Supplier<? extends RuntimeException> failure) {
+    void failLocked(Dispatch d, int offset, Supplier<? extends RuntimeException> failure) {
         Runnable fail = () -> deferred.add(() -> d.batch.fail(offset, failure.get()));
         if (d.delivering) {
             d.afterDelivery = fail;
@@ -971,7 +625,7 @@ public final class ProcessEngine implements Engine {
     }
 
     /** Breaks the engine: everything waiting fails with the reason (after the unlock), every worker is killed. */
-    private void breakLocked(String reason, Throwable cause) {
+    void breakLocked(String reason, Throwable cause) {
         if (broken != null || runState == RunState.TERMINATED) {
             return;
         }
@@ -1016,7 +670,7 @@ public final class ProcessEngine implements Engine {
     }
 
     /** In SHUTDOWN with nothing left to run, tells every worker to exit. */
-    private void shutdownIfQuiescentLocked() {
+    void shutdownIfQuiescentLocked() {
         if (anyInflightLocked()) {
             return;
         }
@@ -1052,11 +706,12 @@ public final class ProcessEngine implements Engine {
                 if (d.batch.isCancelled()) {
                     continue;
                 }
-                if (d.base == 0 && d.done == 0 && d.attempts == 0 && !d.delivering && !d.reencoding) {
+                if (!d.startedBefore && d.base == 0 && d.done == 0 && !d.delivering && !d.reencoding) {
                     neverStarted.add(d.batch);
                 } else {
-                    // a retry (its first worker ran part of it, a reader may still be delivering that
-                    // part): not "never started"; it fails where its results end, after any delivery
+                    // a retry, or one run again after its worker was killed for another batch (a
+                    // worker ran part of it, a reader may still be delivering that part): not "never
+                    // started"; it fails where its results end, after any delivery
                     failLocked(d, d.base + d.done, () -> cancelled);
                 }
             }
@@ -1074,7 +729,7 @@ public final class ProcessEngine implements Engine {
         return neverStarted;
     }
 
-    private void terminateIfDoneLocked() {
+    void terminateIfDoneLocked() {
         if ((runState == RunState.SHUTDOWN || runState == RunState.STOP) && slots.isEmpty()) {
             runState = RunState.TERMINATED;
             timer.shutdownNow();
@@ -1117,7 +772,7 @@ public final class ProcessEngine implements Engine {
      * one before it threw; what one throws is reported, never thrown to this caller: the failure
      * is another batch's (a caller of shutdownNow, or a reader thread, is not to blame for it).
      */
-    private void unlock() {
+    void unlock() {
         List<Runnable> run = null;
         if (!deferred.isEmpty() && lock.getHoldCount() == 1) {
             run = new ArrayList<>(deferred);

@@ -12,7 +12,7 @@ import java.util.function.Function;
  * The lives of a set of children of one kind under one {@link Supervisor} (a pool's workers; a
  * server's workers): naming and spawning them, the start-failure streak that says they cannot be
  * started at all, recycling (a child's share of tasks: when it may take more, when it is done),
- * retiring one (recycled, idle, past its memory limit, shutdown) with the cause its exit will
+ * idle retirement ({@link #retireIfIdle}), retiring one (recycled, idle, past its memory limit, shutdown) with the cause its exit will
  * carry, stopping it with a grace period after which it is killed, and which retirements are
  * replaced at once.
  *
@@ -21,6 +21,7 @@ import java.util.function.Function;
  *                │                      │   ▲                                  └── grace over ──► kill ──► DEAD (why)
  *                │                      └───┴─ mayTake(done, held): room under maxTasksPerChild;
  *                │                             recycleIfDue(done): its share done ⇒ retire(RECYCLED)
+ *                │                             retireIfIdle(since, now, timeout): READY too long ⇒ retire(IDLE)
  *                └── exit before ready ─► startFailed(): as many in a row as the crew's size ⇒ cannot start
  * </pre>
  *
@@ -162,6 +163,29 @@ public final class Crew {
      */
     public static boolean replacedAtRetire(ExitCause why) {
         return why == ExitCause.RECYCLED || why == ExitCause.MEMORY_LIMIT;
+    }
+
+    /**
+     * @param idleTimeout how long a child may stay idle
+     * @return how often to look for idle children: a quarter of the timeout, between 10 ms and 1 s
+     */
+    public static long idleCheckPeriodMillis(Duration idleTimeout) {
+        return Math.clamp(idleTimeout.toMillis() / 4, 10, 1000);
+    }
+
+    /**
+     * Retires a child idle past {@code idleTimeout} as IDLE: READY, holding nothing, since
+     * {@code idleSince}. It is not replaced ({@link #replacedAtRetire}); an owner starting on demand
+     * starts another when work comes. Its owner then stops it ({@link #stop}).
+     *
+     * @param child       the child
+     * @param idleSince   when it last became idle ({@link System#nanoTime()})
+     * @param now         {@link System#nanoTime()}
+     * @param idleTimeout how long a child may stay idle
+     * @return {@code true} when it retired now
+     */
+    public boolean retireIfIdle(WorkerProcess child, long idleSince, long now, Duration idleTimeout) {
+        return child.state() == State.READY && now - idleSince > idleTimeout.toNanos() && retire(child, ExitCause.IDLE);
     }
 
     /**
