@@ -204,4 +204,31 @@ class EngineReviewFixesTest {
             engine.shutdownNow();
         }
     }
+
+    @Test
+    void aWorkerPastItsMemoryLimit_whoseExitHangsInAShutdownHook_isKilled_andWhatItHeldRunsElsewhere() throws Exception {
+        // 1 byte: every worker is past its limit after each batch, says RETIRING and exits by itself.
+        // The first task's hook never ends, so that exit hangs while the worker holds the batches
+        // prefetched behind it; they are requeued only once it is gone (killed after the grace period).
+        try (Pool pool = Pool.builder().processes(1).maxMemoryPerChild(1).workerOutput(WorkerOutput.DISCARD).build()) {
+            CompletableFuture<List<Long>> pids = CompletableFuture.supplyAsync(() -> pool.map((Integer x) -> {
+                if (x == 0) {
+                    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                        while (true) {
+                            try {
+                                Thread.sleep(60_000);
+                            } catch (InterruptedException e) {
+                                // a hook that will not end
+                            }
+                        }
+                    }));
+                }
+                return ProcessHandle.current().pid();
+            }, range(3), 1));
+            List<Long> ran = pids.get(120, TimeUnit.SECONDS);
+            assertThat(ran).hasSize(3);
+            assertThat(ran.get(1)).as("the batches behind the first ran on another worker").isNotEqualTo(ran.get(0));
+            assertThat(Conditions.alive(ran.get(0))).as("the worker whose exit hung is gone").isFalse();
+        }
+    }
 }

@@ -101,9 +101,10 @@ import java.util.function.Supplier;
  *
  * <h2>Shutdown</h2>
  * Recycled, idle and shut-down workers are asked to exit once they hold nothing (SERVING → STOPPING
- * in {@link Slot}) and killed after a grace period if stuck in user code; a retired worker is
- * replaced at once only while work is left. The timer (timeouts, idle retirement) and the
- * supervisor's socket go at TERMINATED.
+ * in {@link Slot}) and killed after a grace period if stuck in user code, as is one leaving past
+ * its memory limit whose exit hangs (in a shutdown hook: its held batches wait for that exit); a
+ * retired worker is replaced at once only while work is left. The timer (timeouts, idle
+ * retirement) and the supervisor's socket go at TERMINATED.
  */
 public final class ProcessEngine implements Engine {
 
@@ -141,7 +142,7 @@ public final class ProcessEngine implements Engine {
     /** The most batches a worker holds at once, however small. */
     private static final int MAX_BATCHES_PER_WORKER = 256;
     /** How long a worker told to shut down may take to finish its task before it is killed. */
-    private static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(10);
+    static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(10);
 
     private static final System.Logger LOG = System.getLogger("io.multiproc4j.engine");
 

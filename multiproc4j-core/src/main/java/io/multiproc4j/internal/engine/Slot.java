@@ -23,7 +23,7 @@ import java.util.LinkedHashMap;
  * STARTING: not ready yet; its exit is a start failure. SERVING: ready, holding work or not,
  * retired or not (a recycled worker finishes what it holds). STOPPING: told to exit, holding
  * nothing. LEAVING: it said it retires past its memory limit and started nothing it holds, so its
- * exit requeues all of it. KILLING: killed for {@link #victim()} ({@link #killedFor()} says why);
+ * exit requeues all of it (killed after a grace period if its exit hangs in a shutdown hook). KILLING: killed for {@link #victim()} ({@link #killedFor()} says why);
  * that batch may still finish before the exit is seen (its results were on their way), and then
  * the batch running instead is not to blame. A move not drawn here is refused ({@link #moveTo}
  * returns false, nothing changes): every move goes through {@link State#canMoveTo}.

@@ -28,6 +28,9 @@ import java.util.function.LongFunction;
  * allocates nothing of its own.
  */
 final class WorkerReplies {
+    /** A worker that said it retires is leaving already: it is not asked to stop. */
+    private static final Runnable NOTHING_TO_SEND = () -> { };
+
     private final ProcessEngine engine;
 
     WorkerReplies(ProcessEngine engine) {
@@ -223,7 +226,11 @@ final class WorkerReplies {
         try {
             slot.process.expectExit(ExitCause.MEMORY_LIMIT);
             engine.retireLocked(slot, ExitCause.MEMORY_LIMIT);
-            slot.moveTo(Slot.State.LEAVING); // it exits by itself: nothing to send it
+            if (slot.moveTo(Slot.State.LEAVING)) {
+                // It exits by itself: nothing to send it. But its exit runs shutdown hooks (user
+                // code), and what it holds is requeued only at its exit: killed after the grace.
+                engine.crew.stop(slot.process, NOTHING_TO_SEND, ProcessEngine.SHUTDOWN_GRACE);
+            }
         } finally {
             engine.unlock();
         }
