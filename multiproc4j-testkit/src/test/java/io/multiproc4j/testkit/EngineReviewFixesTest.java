@@ -167,4 +167,68 @@ class EngineReviewFixesTest {
             engine.shutdownNow();
         }
     }
+
+    @Test
+    void aFailureCallbackThatThrows_isReported_notThrownToTheCallerOfShutdownNow_andTheBatchBehindStillEnds(
+            @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        Gate gate = Gate.in(dir);
+        ProcessEngine engine = ProcessEngine.start(new ProcessEngine.Options(1, 0, 0, null, 0, null, List.of(),
+                WorkerOutput.DISCARD, Duration.ofSeconds(60), Codec.standard(), false, 2, null, false));
+        try {
+            var throwing = new OneInputBatch(x -> {
+                gate.mark("started");
+                gate.awaitOpen();
+                return x;
+            }, 1) {
+                @Override
+                public void fail(int offset, RuntimeException failure) {
+                    super.fail(offset, failure);
+                    throw new IllegalStateException("this batch's failure callback throws");
+                }
+            };
+            engine.execute(throwing);
+            var behind = new OneInputBatch(x -> x, 2); // prefetched behind it on the one worker
+            engine.execute(behind);
+            Conditions.await("the first batch runs on the worker", Duration.ofSeconds(120), () -> gate.marked("started"));
+            // its failure callback throws: the engine reports that, and shutdownNow's caller is not hit by it
+            List<io.multiproc4j.spi.Batch> neverStarted = engine.shutdownNow();
+            assertThatThrownBy(() -> throwing.outcome.get(60, TimeUnit.SECONDS))
+                    .cause().isInstanceOf(java.util.concurrent.CancellationException.class);
+            if (!neverStarted.contains(behind)) {
+                assertThatThrownBy(() -> behind.outcome.get(60, TimeUnit.SECONDS)).as("the batch behind it ends too")
+                        .cause().isInstanceOf(java.util.concurrent.CancellationException.class);
+            }
+            assertThat(engine.awaitTermination(Duration.ofSeconds(60))).as("the engine terminates").isTrue();
+        } finally {
+            gate.open();
+            engine.shutdownNow();
+        }
+    }
+
+    @Test
+    void aWorkerPastItsMemoryLimit_whoseExitHangsInAShutdownHook_isKilled_andWhatItHeldRunsElsewhere() throws Exception {
+        // 1 byte: every worker is past its limit after each batch, says RETIRING and exits by itself.
+        // The first task's hook never ends, so that exit hangs while the worker holds the batches
+        // prefetched behind it; they are requeued only once it is gone (killed after the grace period).
+        try (Pool pool = Pool.builder().processes(1).maxMemoryPerChild(1).workerOutput(WorkerOutput.DISCARD).build()) {
+            CompletableFuture<List<Long>> pids = CompletableFuture.supplyAsync(() -> pool.map((Integer x) -> {
+                if (x == 0) {
+                    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                        while (true) {
+                            try {
+                                Thread.sleep(60_000);
+                            } catch (InterruptedException e) {
+                                // a hook that will not end
+                            }
+                        }
+                    }));
+                }
+                return ProcessHandle.current().pid();
+            }, range(3), 1));
+            List<Long> ran = pids.get(120, TimeUnit.SECONDS);
+            assertThat(ran).hasSize(3);
+            assertThat(ran.get(1)).as("the batches behind the first ran on another worker").isNotEqualTo(ran.get(0));
+            assertThat(Conditions.alive(ran.get(0))).as("the worker whose exit hung is gone").isFalse();
+        }
+    }
 }

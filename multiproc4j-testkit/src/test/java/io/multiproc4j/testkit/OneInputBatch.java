@@ -11,7 +11,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * A batch of one input handed straight to an engine (which encodes its function itself), for the
  * tests that drive {@code ProcessEngine} without a pool; its outcome is a future.
  */
-final class OneInputBatch implements Batch {
+class OneInputBatch implements Batch {
     private static final AtomicLong FUNCTION_IDS = new AtomicLong(1L << 40);
 
     final CompletableFuture<Object> outcome = new CompletableFuture<>();

@@ -281,4 +281,25 @@ class SupervisorTest {
             return ref.get() == null;
         });
     }
+
+    @Test
+    void aCrewRetiresAChildAsIdle_onlyWhenItIsReadyAndIdlePastTheTimeout() throws Exception {
+        var crew = new io.multiproc4j.internal.supervise.Crew(supervisor, "echo", name -> echo(Map.of(), List.of()),
+                Duration.ofSeconds(60), 1);
+        child = crew.spawn();
+        Duration timeout = Duration.ofSeconds(1);
+        long past = timeout.toNanos() + 1;
+        // instants are passed in, not read: no timing in this test
+        assertThat(crew.retireIfIdle(child, 0, past, timeout)).as("STARTING is not idle").isFalse();
+        assertThat(crew.ready(child)).isTrue();
+        assertThat(crew.retireIfIdle(child, 0, timeout.toNanos(), timeout)).as("idle exactly the timeout").isFalse();
+        assertThat(child.moveTo(WorkerProcess.State.BUSY)).isTrue();
+        assertThat(crew.retireIfIdle(child, 0, past, timeout)).as("BUSY is not idle").isFalse();
+        assertThat(child.moveTo(WorkerProcess.State.READY)).isTrue();
+        assertThat(crew.retireIfIdle(child, 0, past, timeout)).isTrue();
+        assertThat(child.state()).isEqualTo(WorkerProcess.State.RETIRING);
+        assertThat(child.retireCause()).isEqualTo(ExitCause.IDLE);
+        assertThat(crew.retireIfIdle(child, 0, past, timeout)).as("retired already").isFalse();
+        assertThat(io.multiproc4j.internal.supervise.Crew.replacedAtRetire(ExitCause.IDLE)).isFalse();
+    }
 }

@@ -2,12 +2,9 @@ package io.multiproc4j.internal.engine;
 
 import io.multiproc4j.BrokenPoolException;
 import io.multiproc4j.SerializableRunnable;
-import io.multiproc4j.TaskFailedException;
 import io.multiproc4j.TaskTimeoutException;
 import io.multiproc4j.WorkerCrashedException;
 import io.multiproc4j.WorkerOutput;
-import io.multiproc4j.WorkerRef;
-import io.multiproc4j.internal.codec.RemoteFailure;
 import io.multiproc4j.internal.supervise.Crew;
 import io.multiproc4j.internal.supervise.ExitCause;
 import io.multiproc4j.internal.supervise.Supervisor;
@@ -35,13 +32,19 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.LongFunction;
+import java.util.function.Supplier;
 
 /**
  * Runs batches on worker JVMs of this machine: the engine's lifecycle, the pending work and the
  * assignment policy. Starting and watching worker JVMs is {@link Supervisor}'s and their lives
- * (spawn, start failures, retire, stop, replace) are {@link Crew}'s; the bytes on the wire are
- * {@link WorkerMessage}'s; writing and reading sockets is {@link WorkerLink}'s.
+ * (spawn, start failures, recycling, retire, stop, replace) are {@link Crew}'s; the engine's view
+ * of one worker and its state machine is {@link Slot}'s; what a worker says (READY, RESULTS,
+ * FAILED, RECALLED, RETIRING) is handled by {@link WorkerReplies} on its reader thread, and its exit
+ * by {@link WorkerExits} (what it held is settled); watching running batches against the task
+ * timeout is {@link TaskTimeouts}'; what a dead worker's running batch gets is
+ * {@link RetryPolicy}'s; the bytes on the wire are {@link WorkerMessage}'s; writing and reading
+ * sockets is {@link WorkerLink}'s. Those parts reach this class's lock-guarded state directly
+ * (package-private, under {@code lock}): they are its parts, not layers.
  *
  * <pre>
  *  execute(batch) ─► encode inputs (caller's thread) ─► pending ─► assign ─► link.send (queued) ─► sender thread ─► socket
@@ -76,21 +79,32 @@ import java.util.function.LongFunction;
  * and its function table (decided here, at assignment) agrees with the worker's. User threads never
  * touch a socket: an interrupted caller cannot close a worker's channel. No callback runs under the
  * lock: results are delivered outside it, by the worker's reader thread alone, so a batch's
- * deliveries are ordered, and failures decided under it run once it is released ({@link #unlock()}).
+ * deliveries are ordered, and failures decided under it (their messages included, which print a
+ * user's exception) run once it is released ({@link #unlock()}); what such a callback throws is
+ * reported, never thrown to the unrelated caller that released the lock.
  * A reader decodes outside the lock too, so it re-checks, under the lock, that the send it reads
  * (each send of a batch has its own wire id) is still held before delivering.
  *
  * <h2>Crash handling</h2>
- * A worker's death is one event from supervision, normally after its reader has read every frame it
- * sent. Its {@link ExitCause} decides: TASK_TIMEOUT fails the batch it was killed for with
- * {@link TaskTimeoutException}, CANCELLED with CancellationException (if that batch finished before
- * the exit was seen, the batch it was running instead is re-run, not blamed), CRASHED retries the
- * running batch from its first input without a result or fails it with
+ * ({@link WorkerExits}) A worker's death is one event from supervision, normally after its reader has read every frame it
+ * sent. Its {@link ExitCause} and {@link RetryPolicy} decide: TASK_TIMEOUT fails the batch it was
+ * killed for with {@link TaskTimeoutException}, CANCELLED with CancellationException (if that batch
+ * finished before the exit was seen, the batch it was running instead is re-run, not blamed),
+ * CRASHED retries the running batch from its first input without a result or fails it with
  * {@link WorkerCrashedException}; batches it held but never started go back to the front of the
- * queue. A reader slower than supervision's bounded wait delivers late: a send its exit has already
- * settled is stale and its results are dropped; a delivery already under way finishes before the
- * retry is sent or the failure reported. Workers that die before they are ready count as start
- * failures: as many in a row as the pool has workers, or an initializer that throws, break the engine.
+ * queue. A retry's remaining inputs are encoded again after the unlock (user code), the retry held
+ * back in the queue meanwhile. A reader slower than supervision's bounded wait delivers late: a
+ * send its exit has already settled is stale and its results are dropped; a delivery already under
+ * way finishes before the retry is sent or the failure reported. Workers that die before they are
+ * ready (STARTING in {@link Slot}) count as start failures: as many in a row as the pool has
+ * workers, or an initializer that throws, break the engine.
+ *
+ * <h2>Shutdown</h2>
+ * Recycled, idle and shut-down workers are asked to exit once they hold nothing (SERVING → STOPPING
+ * in {@link Slot}) and killed after a grace period if stuck in user code, as is one leaving past
+ * its memory limit whose exit hangs (in a shutdown hook: its held batches wait for that exit); a
+ * retired worker is replaced at once only while work is left. The timer (timeouts, idle
+ * retirement) and the supervisor's socket go at TERMINATED.
  */
 public final class ProcessEngine implements Engine {
 
@@ -128,35 +142,46 @@ public final class ProcessEngine implements Engine {
     /** The most batches a worker holds at once, however small. */
     private static final int MAX_BATCHES_PER_WORKER = 256;
     /** How long a worker told to shut down may take to finish its task before it is killed. */
-    private static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(10);
+    static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(10);
+
+    private static final System.Logger LOG = System.getLogger("io.multiproc4j.engine");
 
     /** The engine's lifecycle; see the class overview. */
     public enum RunState { RUNNING, SHUTDOWN, STOP, TERMINATED }
 
-    private final Options options;
-    private final Codec codec;
+    final Options options;
+    final Codec codec;
     private final byte[] initializerBytes;
     private final ScheduledExecutorService timer;
     /** Wire ids: one per send of a batch. */
     private final AtomicLong wireIds = new AtomicLong();
-    private final EngineCounters counters = new EngineCounters();
+    final EngineCounters counters = new EngineCounters();
+    /** Null when the pool has no task timeout. */
+    final TaskTimeouts timeouts;
+    final RetryPolicy retryPolicy;
     private Supervisor supervisor;
+    /** What a worker says, on its reader thread. */
+    private final WorkerReplies replies = new WorkerReplies(this);
+    /** A worker's exit, on supervision's thread. */
+    private final WorkerExits exits = new WorkerExits(this);
     /** The workers' lives: spawn, start failures, retire, stop. Guarded by lock. */
-    private Crew crew;
+    Crew crew;
 
-    private final ReentrantLock lock = new ReentrantLock();
+    final ReentrantLock lock = new ReentrantLock();
     private final Condition terminatedCondition = lock.newCondition();
     // guarded by lock:
-    private final ArrayDeque<Dispatch> pending = new ArrayDeque<>();
-    private final List<Slot> slots = new ArrayList<>();
+    final ArrayDeque<Dispatch> pending = new ArrayDeque<>();
+    final List<Slot> slots = new ArrayList<>();
     /** What the lock's holder must run once it has released the lock: see {@link #unlock()}. */
-    private final List<Runnable> deferred = new ArrayList<>();
-    private RunState runState = RunState.RUNNING;
+    final List<Runnable> deferred = new ArrayList<>();
+    RunState runState = RunState.RUNNING;
     private BrokenPoolException broken;
 
     private ProcessEngine(Options options) throws IOException {
         this.options = options;
         this.codec = options.codec();
+        this.timeouts = options.taskTimeout() == null ? null : new TaskTimeouts(options.taskTimeout());
+        this.retryPolicy = new RetryPolicy(options.retries());
         this.initializerBytes = options.initializer() == null ? null : codec.encode(options.initializer());
         var scheduler = new ScheduledThreadPoolExecutor(1, r -> Thread.ofPlatform().daemon()
                 .name("multiproc4j-timer").unstarted(r));
@@ -180,13 +205,13 @@ public final class ProcessEngine implements Engine {
         engine.supervisor = Supervisor.open(engine.new Events());
         engine.crew = new Crew(engine.supervisor, "worker",
                 name -> WorkerProcess.poolWorker(name, options.jvmOptions(), options.workerOutput()),
-                options.startTimeout(), options.workers());
-        if (options.taskTimeout() != null) {
-            long period = Math.clamp(options.taskTimeout().toMillis() / 10, 5, 100);
+                options.startTimeout(), options.workers(), options.maxTasksPerChild());
+        if (engine.timeouts != null) {
+            long period = engine.timeouts.periodMillis();
             engine.timer.scheduleWithFixedDelay(engine::checkTimeouts, period, period, TimeUnit.MILLISECONDS);
         }
         if (options.idleTimeout() != null) {
-            long period = Math.clamp(options.idleTimeout().toMillis() / 4, 10, 1000);
+            long period = Crew.idleCheckPeriodMillis(options.idleTimeout());
             engine.timer.scheduleWithFixedDelay(engine::retireIdle, period, period, TimeUnit.MILLISECONDS);
         }
         engine.lock.lock();
@@ -239,31 +264,9 @@ public final class ProcessEngine implements Engine {
 
     @Override
     public void execute(Batch batch) {
-        Dispatch d = new Dispatch(batch, batch.inputs(), 0);
-        d.inputBytes = batch.encodedInputs();
-        if (d.inputBytes == null) {
-            try {
-                d.inputBytes = codec.encode(d.inputs);
-            } catch (IOException | RuntimeException e) {
-                failUnencodable(batch, e);
-                return;
-            }
-        }
-        // Encoded here, outside the lock: an encode that threw in sendLocked would leave the batch
-        // held by a worker it was never sent to. A function that cannot travel fails its batch now.
-        try {
-            d.functionBytes = functionBytes(batch);
-        } catch (IOException | RuntimeException e) {
-            var cause = new IllegalArgumentException("the function cannot be sent to worker JVMs: " + e
-                    + "; capture only Serializable values", e);
-            batch.fail(0, new TaskFailedException(cause.getMessage(), cause, batch.firstIndex(), null));
-            return;
-        }
-        if (d.inputBytes.length > MAX_INPUT_BYTES) {
-            var cause = new IllegalArgumentException("a chunk of " + d.inputs.size() + " inputs encodes to "
-                    + d.inputBytes.length + " bytes, above the limit of " + MAX_INPUT_BYTES + " per chunk: pass a smaller chunkSize");
-            batch.fail(0, new TaskFailedException(cause.getMessage(), cause, batch.firstIndex(), null));
-            return;
+        Dispatch d = Dispatch.encode(batch, codec, MAX_INPUT_BYTES); // here, outside the lock
+        if (d == null) {
+            return; // it cannot travel: failed already
         }
         lock.lock();
         try {
@@ -282,30 +285,10 @@ public final class ProcessEngine implements Engine {
         }
     }
 
-    /** Finds the input that cannot be encoded and fails the batch there, naming its class. */
-    private void failUnencodable(Batch batch, Exception whole) {
-        List<Object> inputs = batch.inputs();
-        for (int i = 0; i < inputs.size(); i++) {
-            Object input = inputs.get(i);
-            try {
-                codec.encode(input);
-            } catch (IOException | RuntimeException e) {
-                String type = input == null ? "null" : input.getClass().getName();
-                var cause = new IllegalArgumentException("input " + (batch.firstIndex() + i) + " (a " + type
-                        + ") cannot be sent to a worker JVM: " + e + ". Make its class implement "
-                        + "java.io.Serializable, or pass a serializable value instead.", e);
-                batch.fail(i, new TaskFailedException(cause.getMessage(), cause, batch.firstIndex() + i, null));
-                return;
-            }
-        }
-        var cause = new IllegalArgumentException("the inputs cannot be sent to a worker JVM: " + whole, whole);
-        batch.fail(0, new TaskFailedException(cause.getMessage(), cause, batch.firstIndex(), null));
-    }
-
     // ───────────────────────────── assignment ─────────────────────────────
 
     /** Hands pending batches to workers with room, and takes back unstarted ones for idle workers. */
-    private void assignLocked() {
+    void assignLocked() {
         if (runState == RunState.STOP || runState == RunState.TERMINATED) {
             return;
         }
@@ -320,11 +303,12 @@ public final class ProcessEngine implements Engine {
                 if (!canTake(slot, depth)) {
                     continue;
                 }
-                anyTook = true;
                 Dispatch d = pollLivePending();
                 if (d == null) {
+                    anyTook = false; // only held-back retries are left: no deeper pass can send one
                     break;
                 }
+                anyTook = true;
                 sendLocked(slot, d);
             }
         }
@@ -337,18 +321,12 @@ public final class ProcessEngine implements Engine {
     }
 
     private boolean canTake(Slot slot, int depth) {
-        State state = slot.process.state();
-        if ((state != State.READY && state != State.BUSY) || slot.link == null || slot.recalling != null
-                || beingKilled(slot) || slot.inflight.size() >= depth || !slot.hasAllowance(options.maxTasksPerChild())) {
+        if (!slot.serving() || slot.recalling != null || slot.inflight.size() >= depth
+                || !crew.mayTake(slot.tasksDone, slot.inflightTasks)) {
             return false;
         }
         return depth <= options.prefetch() || options.prefetch() > 1 && depth <= MAX_BATCHES_PER_WORKER
                 && slot.inflightTasks < SMALL_BATCH_TASKS;
-    }
-
-    /** Killed for a timeout or a cancel, its exit not seen yet: it gets nothing new. */
-    private static boolean beingKilled(Slot slot) {
-        return slot.timedOut != null || slot.cancelled != null;
     }
 
     /** Queues the batch to the worker, deciding here what the worker's function table holds. */
@@ -380,13 +358,6 @@ public final class ProcessEngine implements Engine {
         counters.batchSent(slot.process, d.remaining());
     }
 
-    /** The function's bytes in this engine's codec: the pool's encoding of it, or ours. */
-    @SuppressWarnings("deprecation")
-    private byte[] functionBytes(Batch batch) throws IOException {
-        byte[] bytes = batch.encodedFunction();
-        return bytes != null ? bytes : codec.encode(batch.function());
-    }
-
     /**
      * The queue is empty: each idle worker takes back one batch that a busy worker holds but may not
      * have started (the last one sent it), so it does not wait behind that worker's running task.
@@ -398,15 +369,16 @@ public final class ProcessEngine implements Engine {
             if (slot.recalling != null) {
                 recalling++;
             }
-            if (slot.inflight.isEmpty() && slot.process.state() == State.READY && slot.link != null
-                    && !beingKilled(slot) && slot.hasAllowance(options.maxTasksPerChild())) {
+            if (slot.inflight.isEmpty() && slot.process.state() == State.READY && slot.serving()
+                    && crew.mayTake(slot.tasksDone, 0)) {
                 idle++;
             }
         }
         while (idle > recalling) {
             Slot donor = null;
             for (Slot slot : slots) {
-                if (slot.recalling == null && slot.link != null && slot.inflight.size() >= 2
+                // a worker being killed, stopping or leaving gives back everything at its exit: not a donor
+                if (slot.recalling == null && slot.state() == Slot.State.SERVING && slot.link != null && slot.inflight.size() >= 2
                         && (donor == null || slot.inflight.size() > donor.inflight.size())) {
                     donor = slot;
                 }
@@ -452,14 +424,15 @@ public final class ProcessEngine implements Engine {
 
     /**
      * The first queued batch to send: cancelled ones are dropped (their cancel failed them), and a
-     * retry whose dead worker's results are still being delivered waits where it is.
+     * retry whose dead worker's results are still being delivered, or whose inputs are being
+     * encoded again, waits where it is.
      */
     private Dispatch pollLivePending() {
         for (Iterator<Dispatch> it = pending.iterator(); it.hasNext(); ) {
             Dispatch d = it.next();
             if (d.batch.isCancelled()) {
                 it.remove();
-            } else if (!d.delivering) {
+            } else if (!d.delivering && !d.reencoding) {
                 it.remove();
                 return d;
             }
@@ -480,15 +453,14 @@ public final class ProcessEngine implements Engine {
             }
             if (queued != null) {
                 pending.remove(queued);
-                failLocked(queued, queued.base + queued.done, new CancellationException("cancelled before it started"));
+                failLocked(queued, queued.base + queued.done, () -> new CancellationException("cancelled before it started"));
             } else {
                 for (Slot slot : slots) {
                     Dispatch running = slot.inflight.peekFirst();
-                    if (running != null && running.batch == batch && slot.cancelled == null) {
+                    if (running != null && running.batch == batch && slot.killFor(running, ExitCause.CANCELLED)) {
                         // Killing the worker is the only way to stop code that ignores interrupts;
                         // prefetched batches behind it go back to the queue when it dies. A batch
                         // prefetched behind another is left to run: its results are dropped.
-                        slot.cancelled = running;
                         slot.process.kill(ExitCause.CANCELLED);
                     }
                 }
@@ -500,19 +472,21 @@ public final class ProcessEngine implements Engine {
 
     // ───────────────────────────── workers ─────────────────────────────
 
-    private void spawnLocked() {
+    /** @return the new worker, or null when none could start (the engine is broken then) */
+    WorkerProcess spawnLocked() {
         WorkerProcess process;
         try {
             process = crew.spawn();
         } catch (UncheckedIOException | IllegalStateException e) {
             breakLocked("cannot start worker JVMs: " + e.getMessage(), e); // its failures run after the unlock
-            return;
+            return null;
         }
         slots.add(new Slot(process));
         counters.workerStarted(process);
+        return process;
     }
 
-    private Slot slotOf(WorkerProcess process) {
+    Slot slotOf(WorkerProcess process) {
         for (Slot slot : slots) {
             if (slot.process == process) {
                 return slot;
@@ -541,240 +515,46 @@ public final class ProcessEngine implements Engine {
             } finally {
                 unlock();
             }
-            link.readLoop(message -> onMessage(slot, message));
+            link.readLoop(message -> replies.onMessage(slot, message));
             // EOF: its exit, reported by supervision, settles what it held
         }
 
         @Override
         public void exited(WorkerProcess child, Supervisor.Exit exit) {
-            onExit(child, exit);
-        }
-    }
-
-    private void onMessage(Slot slot, WorkerMessage message) throws IOException {
-        switch (message) {
-            case WorkerMessage.Ready ready -> onReady(slot);
-            case WorkerMessage.InitFailed(byte[] failure) -> onInitFailed(slot, failure);
-            case WorkerMessage.Results results -> onResults(slot, results);
-            case WorkerMessage.Failed failed -> onFailed(slot, failed);
-            case WorkerMessage.Retiring retiring -> onRetiring(slot);
-            case WorkerMessage.Recalled recalled -> onRecalled(slot, recalled);
-            default -> throw new IOException("unexpected " + message.type() + " from " + slot.process);
-        }
-    }
-
-    private void onReady(Slot slot) {
-        lock.lock();
-        try {
-            if (slot.process.state() != State.STARTING) {
-                return;
-            }
-            if (!crew.ready(slot.process)) {
-                return; // its start timed out just now: it is being killed
-            }
-            slot.everReady = true;
-            slot.idleSince = System.nanoTime();
-            if (runState == RunState.SHUTDOWN) {
-                shutdownIfQuiescentLocked();
-            }
-            assignLocked();
-        } finally {
-            unlock();
-        }
-    }
-
-    private void onInitFailed(Slot slot, byte[] failure) throws IOException {
-        Throwable cause = RemoteFailure.decode(failure, codec);
-        slot.process.expectExit(ExitCause.INIT_FAILED);
-        lock.lock();
-        try {
-            breakLocked("the initializer failed in " + slot.process + ": " + cause, cause);
-        } finally {
-            unlock();
-        }
-    }
-
-    private void onResults(Slot slot, WorkerMessage.Results message) {
-        long wireId = message.batchId();
-        int offset = message.offset();
-        Dispatch d = find(slot, wireId);
-        if (d == null) {
-            return; // stale: an earlier send's (its worker's exit settled it), or failed by terminate()
-        }
-        List<?> results;
-        try {
-            results = io.multiproc4j.internal.codec.StandardCodec.decodeResults(codec, message.results()); // packed results stay packed
-        } catch (IOException | ClassNotFoundException | RuntimeException e) {
-            WorkerRef ref = slot.process.ref();
-            finishFailed(slot, wireId, offset, index -> {
-                var cause = new IllegalStateException("the result of task " + index + " could not be decoded in the pool: " + e, e);
-                return new TaskFailedException(cause.getMessage(), cause, index, ref);
-            });
-            return;
-        }
-        int at;
-        boolean complete;
-        lock.lock();
-        try {
-            // Decoded outside the lock: meanwhile the worker's exit may have settled the batch (retried
-            // from where it stood, on another worker, or failed). Its results are then stale: dropped,
-            // or the retry's own would arrive at an offset its batch has passed.
-            if (slot.find(wireId) != d || offset != d.done) {
-                return;
-            }
-            at = d.base + offset; // read here: a retry moves base
-            d.done = offset + results.size();
-            slot.headSince = System.nanoTime();
-            slot.tasksDone += results.size();
-            slot.inflightTasks -= results.size();
-            complete = d.done >= d.inputs.size();
-            counters.tasksDelivered(results.size());
-            if (complete) {
-                slot.inflight.remove(d);
-                counters.batchDone(slot.process, d, false);
-            } else {
-                d.delivering = true; // its batch sees these results before anything its worker's exit decides
-            }
-        } finally {
-            unlock();
-        }
-        try {
-            d.batch.deliver(at, results);
-        } finally {
-            if (complete) {
-                afterBatch(slot);
-            } else {
-                deliveryDone(d);
-            }
-        }
-    }
-
-    /** A delivery of part of a batch is done: what the worker's exit decided meanwhile happens now. */
-    private void deliveryDone(Dispatch d) {
-        lock.lock();
-        try {
-            d.delivering = false;
-            Runnable then = d.afterDelivery;
-            d.afterDelivery = null;
-            if (then != null) {
-                then.run();
-            }
-        } finally {
-            unlock();
-        }
-    }
-
-    private void onFailed(Slot slot, WorkerMessage.Failed message) throws IOException {
-        Throwable cause = RemoteFailure.decode(message.failure(), codec);
-        WorkerRef ref = slot.process.ref();
-        finishFailed(slot, message.batchId(), message.offset(), index -> new TaskFailedException(
-                "task " + index + " failed on " + ref + ": " + cause, cause, index, ref));
-    }
-
-    private Dispatch find(Slot slot, long wireId) {
-        lock.lock();
-        try {
-            return slot.find(wireId);
-        } finally {
-            unlock();
-        }
-    }
-
-    /** The task at {@code offset} of the send {@code wireId} failed; nothing if that send is stale. */
-    private void finishFailed(Slot slot, long wireId, int offset, LongFunction<TaskFailedException> failureAt) {
-        lock.lock();
-        try {
-            Dispatch d = slot.find(wireId);
-            if (d == null) {
-                return; // its worker's exit settled it already, or terminate() did
-            }
-            slot.inflight.remove(d);
-            slot.tasksDone += offset + 1 - d.done;
-            slot.inflightTasks -= d.inputs.size() - d.done;
-            slot.headSince = System.nanoTime();
-            counters.batchDone(slot.process, d, true);
-            failLocked(d, d.base + offset, failureAt.apply(d.batch.firstIndex() + d.base + offset));
-            afterBatchLocked(slot);
-        } finally {
-            unlock();
-        }
-    }
-
-    /** The worker answered RECALL: a batch it had not started comes back to the queue. */
-    private void onRecalled(Slot slot, WorkerMessage.Recalled message) {
-        lock.lock();
-        try {
-            Dispatch d = slot.recalling;
-            slot.recalling = null;
-            if (message.recalled() && d != null && d.wireId == message.batchId() && slot.inflight.remove(d)) {
-                slot.inflightTasks -= d.remaining();
-                if (d.carriedFunction) {
-                    slot.knownFunctions.remove(d.batch.functionId()); // the worker never decoded it
-                }
-                pending.addFirst(d);
-                counters.recalled();
-            }
-            if (slot.inflight.isEmpty() && slot.process.state() == State.BUSY) {
-                slot.process.moveTo(State.READY);
-                slot.idleSince = System.nanoTime();
-            }
-            if (slot.process.state() == State.RETIRING && slot.inflight.isEmpty()) {
-                sendShutdownLocked(slot);
-            }
-            if (runState == RunState.SHUTDOWN) {
-                shutdownIfQuiescentLocked();
-            }
-            assignLocked();
-        } finally {
-            unlock();
-        }
-    }
-
-    /** The worker passed its memory limit between batches and is exiting without starting another. */
-    private void onRetiring(Slot slot) {
-        lock.lock();
-        try {
-            slot.process.expectExit(ExitCause.MEMORY_LIMIT);
-            slot.selfRetired = true;
-            retireLocked(slot, ExitCause.MEMORY_LIMIT);
-            slot.shutdownSent = true; // it exits by itself
-        } finally {
-            unlock();
+            exits.onExit(child, exit);
         }
     }
 
     /** No more work for this worker; a replacement starts while the pool still needs workers. */
-    private void retireLocked(Slot slot, ExitCause why) {
-        if (!crew.retire(slot.process, why)) {
-            return;
+    void retireLocked(Slot slot, ExitCause why) {
+        if (crew.retire(slot.process, why)) {
+            retiredLocked(slot, why);
         }
+    }
+
+    /** It retired just now: counted, and replaced at once when supervision says so and work is left. */
+    private void retiredLocked(Slot slot, ExitCause why) {
         if (why == ExitCause.RECYCLED || why == ExitCause.MEMORY_LIMIT) {
             counters.recycled(slot.process, why);
         }
-        if (why != ExitCause.IDLE && why != ExitCause.SHUTDOWN
+        if (Crew.replacedAtRetire(why)
                 && (runState == RunState.RUNNING || runState == RunState.SHUTDOWN && !pending.isEmpty())) {
-            slot.replaced = true;
-            spawnLocked();
+            slot.replacement = spawnLocked();
         }
     }
 
-    /** Recycles the worker if it has done its share of tasks, then hands out more work. */
-    private void afterBatch(Slot slot) {
-        lock.lock();
-        try {
-            afterBatchLocked(slot);
-        } finally {
-            unlock();
-        }
-    }
-
-    private void afterBatchLocked(Slot slot) {
+    /**
+     * A worker ended a batch (its last results, or a failure): it is idle if it holds nothing, it is
+     * recycled if it has done its share of tasks (and asked to exit once it holds nothing), and more
+     * work is handed out.
+     */
+    void afterBatchLocked(Slot slot) {
         if (slot.process.state() == State.BUSY && slot.inflight.isEmpty()) {
             slot.process.moveTo(State.READY);
             slot.idleSince = System.nanoTime();
         }
-        if (options.maxTasksPerChild() > 0 && slot.tasksDone >= options.maxTasksPerChild()) {
-            retireLocked(slot, ExitCause.RECYCLED);
+        if (crew.recycleIfDue(slot.process, slot.tasksDone)) {
+            retiredLocked(slot, ExitCause.RECYCLED);
         }
         if (slot.process.state() == State.RETIRING && slot.inflight.isEmpty()) {
             sendShutdownLocked(slot);
@@ -785,43 +565,36 @@ public final class ProcessEngine implements Engine {
         assignLocked();
     }
 
-    /** Asks a worker holding nothing to exit; a worker stuck in user code is killed after a grace period. */
-    private void sendShutdownLocked(Slot slot) {
-        if (slot.shutdownSent) {
+    /**
+     * Asks a worker holding nothing to exit (SERVING → STOPPING); a worker stuck in user code is
+     * killed after a grace period. One being killed, stopping or leaving is not asked.
+     */
+    void sendShutdownLocked(Slot slot) {
+        if (!slot.moveTo(Slot.State.STOPPING)) {
             return;
         }
-        slot.shutdownSent = true;
         WorkerLink link = slot.link;
         crew.stop(slot.process, link == null ? null : () -> link.send(WorkerMessage.Shutdown.INSTANCE), SHUTDOWN_GRACE);
     }
 
     private void checkTimeouts() {
-        Duration timeout = options.taskTimeout();
         long now = System.nanoTime();
         lock.lock();
         try {
-            for (Slot slot : slots) {
-                Dispatch head = slot.inflight.peekFirst();
-                if (head != null && slot.timedOut == null && now - slot.headSince > timeout.toNanos()) {
-                    slot.timedOut = head;
-                    slot.process.kill(ExitCause.TASK_TIMEOUT);
-                }
-            }
+            timeouts.killOverdue(slots, now);
         } finally {
             unlock();
         }
     }
 
-    /** Retires workers idle past the idle timeout, without replacing them (they start again on demand). */
+    /** Retires workers idle past the idle timeout ({@link Crew#retireIfIdle}), without replacing them. */
     private void retireIdle() {
-        long limit = options.idleTimeout().toNanos();
         long now = System.nanoTime();
         lock.lock();
         try {
             for (Slot slot : slots) {
-                if (slot.process.state() == State.READY && slot.inflight.isEmpty() && !slot.shutdownSent
-                        && now - slot.idleSince > limit) {
-                    retireLocked(slot, ExitCause.IDLE);
+                if (slot.inflight.isEmpty() && slot.state() == Slot.State.SERVING
+                        && crew.retireIfIdle(slot.process, slot.idleSince, now, options.idleTimeout())) {
                     sendShutdownLocked(slot);
                 }
             }
@@ -830,122 +603,7 @@ public final class ProcessEngine implements Engine {
         }
     }
 
-    /** A worker's process exited: the one place where deaths are handled. */
-    private void onExit(WorkerProcess process, Supervisor.Exit exit) {
-        lock.lock();
-        try {
-            Slot slot = slotOf(process);
-            if (slot == null) {
-                return;
-            }
-            slots.remove(slot);
-            counters.workerExited(process, exit);
-            if (!slot.everReady) {
-                onStartFailureLocked(slot, exit);
-            } else if (runState != RunState.STOP && runState != RunState.TERMINATED) {
-                boolean abrupt = exit.cause() == ExitCause.CRASHED && !slot.inflight.isEmpty();
-                failOrRetryHeldLocked(slot, exit);
-                if (abrupt && options.breakOnCrash()) {
-                    breakLocked("a worker died abruptly (" + process + ", exit code " + exit.exitCode()
-                            + ") and this executor's crash policy breaks it; create a new one", null);
-                }
-                boolean needed = runState == RunState.RUNNING || !pending.isEmpty() || anyInflightLocked();
-                if (!slot.replaced && needed && exit.cause() != ExitCause.IDLE) {
-                    spawnLocked();
-                }
-            }
-            if (runState == RunState.SHUTDOWN) {
-                shutdownIfQuiescentLocked();
-            }
-            assignLocked();
-            terminateIfDoneLocked();
-        } finally {
-            unlock();
-        }
-    }
-
-    private void onStartFailureLocked(Slot slot, Supervisor.Exit exit) {
-        if (runState != RunState.RUNNING && runState != RunState.SHUTDOWN) {
-            return;
-        }
-        if (exit.cause() == ExitCause.KILLED || exit.cause() == ExitCause.INIT_FAILED) {
-            return;
-        }
-        // It held nothing: work goes to workers that are ready.
-        requeueHeldLocked(slot);
-        boolean cannotStart = crew.startFailed();
-        String why = exit.cause() == ExitCause.START_TIMEOUT
-                ? "did not start within " + options.startTimeout().toMillis() + " ms"
-                : "exited with code " + exit.exitCode() + " before it was ready";
-        String reason = slot.process + " " + why
-                + (exit.stderrTail().isEmpty() ? "" : "; its stderr:\n  " + String.join("\n  ", exit.stderrTail()));
-        if (cannotStart) {
-            breakLocked("worker JVMs cannot start: " + reason, null);
-        } else {
-            spawnLocked();
-        }
-    }
-
-    /**
-     * Settles what a dead worker held. The batch it was running (the head) fails for what it was
-     * killed for, or is retried, or fails as crashed; the ones behind it go back to the queue. A
-     * worker killed for a timeout or a cancel whose batch finished before the exit was seen (its
-     * results were on their way when the kill came) was running the next batch, which is not to
-     * blame: it runs again, no attempt counted.
-     */
-    private void failOrRetryHeldLocked(Slot slot, Supervisor.Exit exit) {
-        Dispatch head = slot.selfRetired ? null : slot.inflight.pollFirst();
-        requeueHeldLocked(slot);
-        if (head == null) {
-            return;
-        }
-        int offset = head.base + head.done;
-        long index = head.batch.firstIndex() + offset;
-        boolean killedByUs = exit.cause() == ExitCause.TASK_TIMEOUT || exit.cause() == ExitCause.CANCELLED;
-        if (killedByUs && head == slot.timedOut) {
-            failLocked(head, offset, new TaskTimeoutException(index, slot.process.ref(), options.taskTimeout()));
-        } else if (killedByUs && head == slot.cancelled) {
-            failLocked(head, offset, new CancellationException("cancelled while running; its worker was killed and replaced"));
-        } else if (killedByUs) {
-            requeueStartedLocked(head);
-        } else if (head.attempts < options.retries() && !head.batch.isCancelled()) {
-            head.attempts++;
-            counters.retried();
-            requeueStartedLocked(head);
-        } else {
-            counters.crashed(slot.process, head);
-            failLocked(head, offset, new WorkerCrashedException(index, slot.process.ref(), exit.exitCode(), exit.stderrTail()));
-        }
-    }
-
-    /** A batch its dead worker had started goes back to the front, without the inputs that have results. */
-    private void requeueStartedLocked(Dispatch d) {
-        Exception notEncodable = d.dropDone(codec);
-        if (notEncodable != null) {
-            long index = d.batch.firstIndex() + d.base + d.done;
-            var cause = new IllegalStateException("task " + index + " could not be encoded again to run it on another worker: "
-                    + notEncodable, notEncodable);
-            failLocked(d, d.base + d.done, new TaskFailedException(cause.getMessage(), cause, index, null));
-            return;
-        }
-        pending.addFirst(d);
-        if (d.delivering) {
-            d.afterDelivery = this::assignLocked; // it waits in the queue until the dead worker's results are delivered
-        }
-    }
-
-    /** Batches it had been sent but never started go back to the front, in their order. */
-    private void requeueHeldLocked(Slot slot) {
-        var rest = new ArrayList<>(slot.inflight);
-        for (int i = rest.size() - 1; i >= 0; i--) {
-            pending.addFirst(rest.get(i));
-        }
-        slot.inflight.clear();
-        slot.inflightTasks = 0;
-        slot.recalling = null;
-    }
-
-    private boolean anyInflightLocked() {
+    boolean anyInflightLocked() {
         for (Slot slot : slots) {
             if (!slot.inflight.isEmpty()) {
                 return true;
@@ -958,8 +616,8 @@ public final class ProcessEngine implements Engine {
      * Fails a batch once the lock is released (see {@link #unlock()}); if a reader is delivering
      * results of it, after that delivery, so its batch sees them first.
      */
-    private void failLocked(Dispatch d, int offset, RuntimeException failure) {
-        Runnable fail = () -> deferred.add(() -> d.batch.fail(offset, failure));
+    void failLocked(Dispatch d, int offset, Supplier<? extends RuntimeException> failure) {
+        Runnable fail = () -> deferred.add(() -> d.batch.fail(offset, failure.get()));
         if (d.delivering) {
             d.afterDelivery = fail;
         } else {
@@ -968,7 +626,7 @@ public final class ProcessEngine implements Engine {
     }
 
     /** Breaks the engine: everything waiting fails with the reason (after the unlock), every worker is killed. */
-    private void breakLocked(String reason, Throwable cause) {
+    void breakLocked(String reason, Throwable cause) {
         if (broken != null || runState == RunState.TERMINATED) {
             return;
         }
@@ -976,7 +634,7 @@ public final class ProcessEngine implements Engine {
         BrokenPoolException why = broken;
         runState = RunState.STOP;
         for (Dispatch d : drainAllLocked()) {
-            failLocked(d, d.base + d.done, why);
+            failLocked(d, d.base + d.done, () -> why);
         }
         for (Slot slot : slots) {
             slot.process.kill(ExitCause.KILLED);
@@ -1013,7 +671,7 @@ public final class ProcessEngine implements Engine {
     }
 
     /** In SHUTDOWN with nothing left to run, tells every worker to exit. */
-    private void shutdownIfQuiescentLocked() {
+    void shutdownIfQuiescentLocked() {
         if (anyInflightLocked()) {
             return;
         }
@@ -1049,17 +707,18 @@ public final class ProcessEngine implements Engine {
                 if (d.batch.isCancelled()) {
                     continue;
                 }
-                if (d.base == 0 && d.done == 0 && d.attempts == 0 && !d.delivering) {
+                if (!d.startedBefore && d.base == 0 && d.done == 0 && !d.delivering && !d.reencoding) {
                     neverStarted.add(d.batch);
                 } else {
-                    // a retry (its first worker ran part of it, a reader may still be delivering that
-                    // part): not "never started"; it fails where its results end, after any delivery
-                    failLocked(d, d.base + d.done, cancelled);
+                    // a retry, or one run again after its worker was killed for another batch (a
+                    // worker ran part of it, a reader may still be delivering that part): not "never
+                    // started"; it fails where its results end, after any delivery
+                    failLocked(d, d.base + d.done, () -> cancelled);
                 }
             }
             pending.clear();
             for (Dispatch d : drainAllLocked()) {
-                failLocked(d, d.base + d.done, cancelled);
+                failLocked(d, d.base + d.done, () -> cancelled);
             }
             for (Slot slot : slots) {
                 slot.process.kill(ExitCause.KILLED);
@@ -1071,7 +730,7 @@ public final class ProcessEngine implements Engine {
         return neverStarted;
     }
 
-    private void terminateIfDoneLocked() {
+    void terminateIfDoneLocked() {
         if ((runState == RunState.SHUTDOWN || runState == RunState.STOP) && slots.isEmpty()) {
             runState = RunState.TERMINATED;
             timer.shutdownNow();
@@ -1110,10 +769,11 @@ public final class ProcessEngine implements Engine {
     /**
      * Releases the lock, then runs what its holder deferred: batch failures, whose callbacks (a
      * user's future completions, a job's bookkeeping) must never run under the engine's lock, where
-     * a callback that waits for the engine deadlocks. Each runs even when one before it threw; the
-     * first exception is rethrown after the last ran.
+     * a callback that waits for the engine deadlocks, and a retry's re-encoding. Each runs even when
+     * one before it threw; what one throws is reported, never thrown to this caller: the failure
+     * is another batch's (a caller of shutdownNow, or a reader thread, is not to blame for it).
      */
-    private void unlock() {
+    void unlock() {
         List<Runnable> run = null;
         if (!deferred.isEmpty() && lock.getHoldCount() == 1) {
             run = new ArrayList<>(deferred);
@@ -1123,20 +783,15 @@ public final class ProcessEngine implements Engine {
         if (run == null) {
             return;
         }
-        RuntimeException first = null;
         for (Runnable r : run) {
             try {
                 r.run();
-            } catch (RuntimeException e) {
-                if (first == null) {
-                    first = e;
-                } else {
-                    first.addSuppressed(e);
+            } catch (RuntimeException | Error e) {
+                if (e instanceof VirtualMachineError) {
+                    throw e;
                 }
+                LOG.log(System.Logger.Level.WARNING, "a batch's failure callback threw; the engine goes on", e);
             }
-        }
-        if (first != null) {
-            throw first;
         }
     }
 }

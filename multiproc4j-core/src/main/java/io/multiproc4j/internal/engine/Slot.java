@@ -1,12 +1,51 @@
 package io.multiproc4j.internal.engine;
 
+import io.multiproc4j.internal.supervise.ExitCause;
 import io.multiproc4j.internal.supervise.WorkerProcess;
 import io.multiproc4j.internal.transport.WorkerLink;
 import java.util.ArrayDeque;
 import java.util.LinkedHashMap;
 
-/** The engine's view of one worker. Fields are guarded by the engine's lock unless noted. */
+/**
+ * The engine's view of one worker: what it holds, and where the engine is in ending it. Its
+ * process's own state ({@link WorkerProcess.State}: READY, BUSY, RETIRING, DEAD) says whether it
+ * takes work; this one says what its exit will have to settle.
+ *
+ * <pre>
+ *   STARTING ──ready──► SERVING ──SHUTDOWN sent (it holds nothing)──► STOPPING ──┐
+ *      │                  │  ▲                                                     │
+ *      │                  │  └─ (READY ⇄ BUSY, retired: its process's state)       │
+ *      │                  ├──it said RETIRING (memory limit)──► LEAVING ──────────┤
+ *      │                  └──killed for a timeout or a cancel──► KILLING ─────────┤
+ *      │                                 └─ cancel of the batch now running ─┘     │
+ *      └───────────────────────────── exit (from any state): the slot goes ◄──────┘
+ * </pre>
+ * STARTING: not ready yet; its exit is a start failure. SERVING: ready, holding work or not,
+ * retired or not (a recycled worker finishes what it holds). STOPPING: told to exit, holding
+ * nothing. LEAVING: it said it retires past its memory limit and started nothing it holds, so its
+ * exit requeues all of it (killed after a grace period if its exit hangs in a shutdown hook). KILLING: killed for {@link #victim()} ({@link #killedFor()} says why);
+ * that batch may still finish before the exit is seen (its results were on their way), and then
+ * the batch running instead is not to blame. A move not drawn here is refused ({@link #moveTo}
+ * returns false, nothing changes): every move goes through {@link State#canMoveTo}.
+ *
+ * <p>Fields are guarded by the engine's lock unless noted.
+ */
 final class Slot {
+    /** Where the engine is with this worker; see the class overview. */
+    enum State {
+        STARTING, SERVING, STOPPING, LEAVING, KILLING;
+
+        /** @return whether the overview draws a move from this state to {@code next} */
+        boolean canMoveTo(State next) {
+            return switch (this) {
+                case STARTING -> next == SERVING;
+                case SERVING -> next == STOPPING || next == LEAVING || next == KILLING;
+                case KILLING -> next == KILLING; // another victim: the batch running now was cancelled
+                case STOPPING, LEAVING -> false; // nothing of it runs: only its exit is left
+            };
+        }
+    }
+
     final WorkerProcess process;
     /** Its connection; null until it connected. Written under the lock, read by its reader. */
     volatile WorkerLink link;
@@ -18,29 +57,72 @@ final class Slot {
     long inflightTasks;
     long headSince;
     /**
-     * The batch it was killed for running past the timeout. That batch may still finish before the
-     * exit is seen (its results were on their way): the batch behind it is then not to blame.
+     * The batch asked back with RECALL, or null; it gets nothing new until the answer. A request
+     * under way, not a state: a worker may be asked while it serves, retired or not.
      */
-    Dispatch timedOut;
-    /** The running batch it was killed to cancel (the same may hold for it). */
-    Dispatch cancelled;
-    /** The batch asked back with RECALL; it gets nothing new until the answer. */
     Dispatch recalling;
     /** When it last became idle (nanoTime). */
     long idleSince = System.nanoTime();
-    boolean everReady;
-    boolean replaced;
-    boolean shutdownSent;
-    /** It said RETIRING: it started nothing it held, so all of it is requeued. */
-    boolean selfRetired;
+    /**
+     * The worker started to take its place when it retired (recycled, memory limit), or null: its
+     * exit starts no second one.
+     */
+    WorkerProcess replacement;
+    private State state = State.STARTING;
+    private Dispatch victim;
+    private ExitCause killedFor;
 
     Slot(WorkerProcess process) {
         this.process = process;
     }
 
-    /** Room under maxTasksPerChild; a chunk larger than what is left still goes to an idle worker. */
-    boolean hasAllowance(int maxTasks) {
-        return maxTasks <= 0 || tasksDone < maxTasks && (inflight.isEmpty() || tasksDone + inflightTasks < maxTasks);
+    State state() {
+        return state;
+    }
+
+    /**
+     * @param next where to go
+     * @return {@code true} when it moved; {@code false} when the overview draws no such move
+     */
+    boolean moveTo(State next) {
+        if (!state.canMoveTo(next)) {
+            return false;
+        }
+        state = next;
+        return true;
+    }
+
+    /**
+     * SERVING (or KILLING, for another batch) → KILLING: the engine is killing it because
+     * {@code batch}, running, ran past the task timeout or was cancelled. The caller kills the process.
+     *
+     * @param batch the batch it is killed for
+     * @param why   TASK_TIMEOUT or CANCELLED
+     * @return {@code false} when it was not SERVING or KILLING, or is being killed for that batch already
+     */
+    boolean killFor(Dispatch batch, ExitCause why) {
+        if (batch == victim || !moveTo(State.KILLING)) {
+            return false;
+        }
+        victim = batch;
+        killedFor = why;
+        return true;
+    }
+
+    /** @return the batch it is being killed for, or null when it is not KILLING */
+    Dispatch victim() {
+        return victim;
+    }
+
+    /** @return why it is being killed (TASK_TIMEOUT or CANCELLED), or null when it is not KILLING */
+    ExitCause killedFor() {
+        return killedFor;
+    }
+
+    /** @return whether it may be sent work: serving, and its process READY or BUSY, connected */
+    boolean serving() {
+        WorkerProcess.State s = process.state();
+        return state == State.SERVING && link != null && (s == WorkerProcess.State.READY || s == WorkerProcess.State.BUSY);
     }
 
     /** @return the dispatch it holds whose latest send carried {@code wireId}, or null (stale or settled) */

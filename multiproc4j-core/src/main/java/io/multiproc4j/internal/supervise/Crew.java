@@ -11,12 +11,17 @@ import java.util.function.Function;
 /**
  * The lives of a set of children of one kind under one {@link Supervisor} (a pool's workers; a
  * server's workers): naming and spawning them, the start-failure streak that says they cannot be
- * started at all, retiring one (recycled, idle, past its memory limit, shutdown) with the cause its
- * exit will carry, stopping it with a grace period after which it is killed, and replacing it.
+ * started at all, recycling (a child's share of tasks: when it may take more, when it is done),
+ * idle retirement ({@link #retireIfIdle}), retiring one (recycled, idle, past its memory limit, shutdown) with the cause its exit will
+ * carry, stopping it with a grace period after which it is killed, and which retirements are
+ * replaced at once.
  *
  * <pre>
  *  spawn ─► STARTING ──ready()──► READY ⇄ BUSY ──retire(why)──► RETIRING ──stop(ask)──► asked ──exit──► DEAD (why)
- *                │                                                           └── grace over ──► kill ──► DEAD (why)
+ *                │                      │   ▲                                  └── grace over ──► kill ──► DEAD (why)
+ *                │                      └───┴─ mayTake(done, held): room under maxTasksPerChild;
+ *                │                             recycleIfDue(done): its share done ⇒ retire(RECYCLED)
+ *                │                             retireIfIdle(since, now, timeout): READY too long ⇒ retire(IDLE)
  *                └── exit before ready ─► startFailed(): as many in a row as the crew's size ⇒ cannot start
  * </pre>
  *
@@ -40,6 +45,7 @@ public final class Crew {
     private final Function<String, LaunchSpec> specs;
     private final Duration startTimeout;
     private final int size;
+    private final int maxTasksPerChild;
     private int counter;
     private int startFailuresInARow;
 
@@ -52,11 +58,25 @@ public final class Crew {
      */
     public Crew(Supervisor supervisor, String prefix, Function<String, LaunchSpec> specs, Duration startTimeout,
                 int size) {
+        this(supervisor, prefix, specs, startTimeout, size, 0);
+    }
+
+    /**
+     * @param supervisor       where children are spawned
+     * @param prefix           children are named prefix-1, prefix-2, ...
+     * @param specs            the launch spec of a child, given its name
+     * @param startTimeout     how long a child may stay STARTING
+     * @param size             how many children the crew has when full (the start-failure limit)
+     * @param maxTasksPerChild a child is recycled after this many tasks; 0 = never
+     */
+    public Crew(Supervisor supervisor, String prefix, Function<String, LaunchSpec> specs, Duration startTimeout,
+                int size, int maxTasksPerChild) {
         this.supervisor = supervisor;
         this.prefix = prefix;
         this.specs = specs;
         this.startTimeout = startTimeout;
         this.size = Math.max(1, size);
+        this.maxTasksPerChild = maxTasksPerChild;
     }
 
     /**
@@ -92,6 +112,80 @@ public final class Crew {
      */
     public boolean startFailed() {
         return ++startFailuresInARow >= size;
+    }
+
+    /**
+     * @param child a child that died before it was ready
+     * @param exit  how it ended
+     * @return what a user is told: a start timeout or its exit code, and its last lines of standard error
+     */
+    public String whyNotStarted(WorkerProcess child, Supervisor.Exit exit) {
+        String why = exit.cause() == ExitCause.START_TIMEOUT
+                ? "did not start within " + startTimeout.toMillis() + " ms"
+                : "exited with code " + exit.exitCode() + " before it was ready";
+        return child + " " + why
+                + (exit.stderrTail().isEmpty() ? "" : "; its stderr:\n  " + String.join("\n  ", exit.stderrTail()));
+    }
+
+    /**
+     * Whether a child may be sent more tasks under maxTasksPerChild. One that holds nothing takes a
+     * chunk even when it is larger than what is left of its share: otherwise a chunk larger than
+     * the share would never run.
+     *
+     * @param tasksDone the tasks it has finished
+     * @param tasksHeld the tasks it holds, sent and not finished
+     * @return {@code true} when it has room
+     */
+    public boolean mayTake(long tasksDone, long tasksHeld) {
+        return maxTasksPerChild <= 0
+                || tasksDone < maxTasksPerChild && (tasksHeld == 0 || tasksDone + tasksHeld < maxTasksPerChild);
+    }
+
+    /**
+     * A child finished tasks: once it has done its share of maxTasksPerChild it is retired as
+     * RECYCLED. It finishes what it holds; its owner stops it when it holds nothing.
+     *
+     * @param child     the child
+     * @param tasksDone the tasks it has finished, in all
+     * @return {@code true} when it retired now
+     */
+    public boolean recycleIfDue(WorkerProcess child, long tasksDone) {
+        return maxTasksPerChild > 0 && tasksDone >= maxTasksPerChild && retire(child, ExitCause.RECYCLED);
+    }
+
+    /**
+     * Whether a child retired for {@code why} is replaced at once, while it finishes what it holds:
+     * a recycled one and one past its memory limit are (the crew keeps its size); an idle one and a
+     * shut-down one are not (an owner starting on demand starts another when work comes).
+     *
+     * @param why its retire cause
+     * @return {@code true} when its owner should start a replacement now, if work is left
+     */
+    public static boolean replacedAtRetire(ExitCause why) {
+        return why == ExitCause.RECYCLED || why == ExitCause.MEMORY_LIMIT;
+    }
+
+    /**
+     * @param idleTimeout how long a child may stay idle
+     * @return how often to look for idle children: a quarter of the timeout, between 10 ms and 1 s
+     */
+    public static long idleCheckPeriodMillis(Duration idleTimeout) {
+        return Math.clamp(idleTimeout.toMillis() / 4, 10, 1000);
+    }
+
+    /**
+     * Retires a child idle past {@code idleTimeout} as IDLE: READY, holding nothing, since
+     * {@code idleSince}. It is not replaced ({@link #replacedAtRetire}); an owner starting on demand
+     * starts another when work comes. Its owner then stops it ({@link #stop}).
+     *
+     * @param child       the child
+     * @param idleSince   when it last became idle ({@link System#nanoTime()})
+     * @param now         {@link System#nanoTime()}
+     * @param idleTimeout how long a child may stay idle
+     * @return {@code true} when it retired now
+     */
+    public boolean retireIfIdle(WorkerProcess child, long idleSince, long now, Duration idleTimeout) {
+        return child.state() == State.READY && now - idleSince > idleTimeout.toNanos() && retire(child, ExitCause.IDLE);
     }
 
     /**
