@@ -318,7 +318,8 @@ public final class ServerBench {
 
     private static String loadAverage() {
         try {
-            return Files.readString(Path.of("/proc/loadavg")).strip();
+            String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split(" ");
+            return f[0] + " " + f[1] + " " + f[2];
         } catch (IOException e) {
             return "unknown";
         }
@@ -520,15 +521,6 @@ public final class ServerBench {
             return Arrays.asList(cmdline.split("\0")).stream().anyMatch(a -> a.startsWith("-XX:AOTCache="));
         } catch (IOException e) {
             return false;
-        }
-    }
-
-    private static String loadAverage() {
-        try {
-            String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split(" ");
-            return f[0] + " " + f[1] + " " + f[2];
-        } catch (IOException e) {
-            return "?";
         }
     }
 
