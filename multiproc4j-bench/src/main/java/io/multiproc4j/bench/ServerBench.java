@@ -36,6 +36,11 @@ import java.util.concurrent.TimeUnit;
  *       Debian's).</li>
  * </ul>
  * and the cost of a rolling reload under load (duration, failed requests) for each sharing model.
+ * {@code ACCEPTOR} is measured twice: with its supervisor in this JVM, and with the supervisor in a
+ * JVM of its own, as {@code multiproc serve --acceptor} deploys it. Only that model does per-request
+ * work in the supervisor (it accepts, reads each request, hands it to a worker and writes the answer),
+ * and in this JVM that work shares the virtual-thread carriers, the heap and the collector with the
+ * load generator's clients; the socket models' supervisors do nothing per request.
  *
  * <p>The load is {@link HttpLoad}: C clients on virtual threads in this JVM, each keeping a
  * connection alive (reconnecting when the server closes it, as gunicorn's sync workers do after
@@ -52,6 +57,8 @@ import java.util.concurrent.TimeUnit;
 public final class ServerBench {
     /** Spins about 2 ms of CPU: the CPU-bound request. */
     static final long CPU_NANOS = 2_000_000;
+    /** The suffix of the rows whose supervisor ran in a JVM of its own. */
+    private static final String OWN_JVM = ", supervisor in its own JVM";
 
     /**
      * @param name         full or quick
@@ -128,6 +135,10 @@ public final class ServerBench {
             oneJvmMain(Integer.parseInt(args[1]), args[2]);
             return;
         }
+        if (args.length == 5 && args[0].equals("--supervisor")) {
+            supervisorMain(Integer.parseInt(args[1]), PortSharing.valueOf(args[2]), Integer.parseInt(args[3]), args[4]);
+            return;
+        }
         if (args.length > 0 && args[0].equals("reload")) {
             reloadProbe(args.length > 1 ? Integer.parseInt(args[1]) : 2);
             return;
@@ -153,6 +164,9 @@ public final class ServerBench {
                             .threadsPerWorker(1).workerOutput(WorkerOutput.DISCARD).log(l -> { }).start()) {
                         figures.add(measure(mode, sharing + " x" + n, handler, server.port()));
                         perWorker(server);
+                    }
+                    if (sharing == PortSharing.ACCEPTOR) {
+                        figures.add(supervisorJvm(mode, sharing, n, handler));
                     }
                 }
             }
@@ -183,22 +197,29 @@ public final class ServerBench {
     private static void ratios(List<Figure> figures, int cores) {
         Figure gTrivial = find(figures, "gunicorn x" + cores, "trivial");
         for (PortSharing sharing : PortSharing.values()) {
-            Figure t = find(figures, sharing + " x" + cores, "trivial");
-            Figure c1 = find(figures, sharing + " x1", "cpu");
-            Figure cn = find(figures, sharing + " x" + cores, "cpu");
-            StringBuilder line = new StringBuilder(sharing.name()).append(": ");
-            if (t != null && gTrivial != null) {
-                line.append(String.format(Locale.ROOT, "trivial %.1fx gunicorn's req/s (goal >= 5), p99 %.2f vs %.2f ms (goal <=); ",
-                        t.perSecond() / gTrivial.perSecond(), t.p99(), gTrivial.p99()));
-            } else {
-                line.append("trivial vs gunicorn: not measured (no gunicorn); ");
+            ratioLine(figures, cores, gTrivial, sharing.name(), "");
+            if (sharing == PortSharing.ACCEPTOR) {
+                ratioLine(figures, cores, gTrivial, sharing.name(), OWN_JVM);
             }
-            if (c1 != null && cn != null && cn != c1) {
-                line.append(String.format(Locale.ROOT, "cpu %d workers / 1 worker = %.2fx (goal >= 1.8)", cores,
-                        cn.perSecond() / c1.perSecond()));
-            }
-            System.out.println(line);
         }
+    }
+
+    private static void ratioLine(List<Figure> figures, int cores, Figure gTrivial, String sharing, String suffix) {
+        Figure t = find(figures, sharing + " x" + cores + suffix, "trivial");
+        Figure c1 = find(figures, sharing + " x1" + suffix, "cpu");
+        Figure cn = find(figures, sharing + " x" + cores + suffix, "cpu");
+        StringBuilder line = new StringBuilder(sharing).append(suffix).append(": ");
+        if (t != null && gTrivial != null) {
+            line.append(String.format(Locale.ROOT, "trivial %.1fx gunicorn's req/s (goal >= 5), p99 %.2f vs %.2f ms (goal <=); ",
+                    t.perSecond() / gTrivial.perSecond(), t.p99(), gTrivial.p99()));
+        } else {
+            line.append("trivial vs gunicorn: not measured (no gunicorn); ");
+        }
+        if (c1 != null && cn != null && cn != c1) {
+            line.append(String.format(Locale.ROOT, "cpu %d workers / 1 worker = %.2fx (goal >= 1.8)", cores,
+                    cn.perSecond() / c1.perSecond()));
+        }
+        System.out.println(line);
     }
 
     /** Prints the requests each worker served (warm-up included): whether the load was spread over them. */
@@ -358,6 +379,47 @@ public final class ServerBench {
         } finally {
             p.destroy();
             p.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    /**
+     * The same Supervisor row as in this JVM, with the supervisor in a JVM of its own (default options,
+     * as {@code multiproc serve} would run it); its workers' request counts come back on its stdout.
+     */
+    private static Figure supervisorJvm(Mode mode, PortSharing sharing, int workers, String handler) throws Exception {
+        int port = freePort();
+        List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), ServerBench.class.getName(),
+                "--supervisor", Integer.toString(port), sharing.name(), Integer.toString(workers), handler);
+        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        OutputStream toChild = p.getOutputStream();
+        try (var fromChild = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+            String ready = fromChild.readLine(); // the supervisor's start() returned: every worker is READY
+            if (ready == null || !ready.startsWith("listening")) {
+                throw new IOException("the supervisor JVM exited before it listened: " + ready);
+            }
+            Figure f = measure(mode, sharing + " x" + workers + OWN_JVM, handler, port);
+            toChild.close(); // EOF: the supervisor prints its workers' counts and closes
+            System.out.println("           requests per worker: " + fromChild.readLine());
+            return f;
+        } finally {
+            toChild.close();
+            if (!p.waitFor(60, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                p.waitFor(10, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    private static void supervisorMain(int port, PortSharing sharing, int workers, String handler) throws IOException {
+        Class<? extends HttpHandler> type = handler.equals("cpu") ? Cpu.class : Trivial.class;
+        try (Supervisor server = Supervisor.builder().http(type).sharing(sharing).model(WorkerModel.prefork(workers)).port(port)
+                .threadsPerWorker(1).workerOutput(WorkerOutput.DISCARD).log(l -> { }).start()) {
+            System.out.println("listening on " + server.port());
+            System.out.flush();
+            System.in.transferTo(java.io.OutputStream.nullOutputStream()); // until the bench closes our stdin
+            System.out.println(server.workers().stream().map(w -> Long.toString(w.requestsServed())).toList());
+            System.out.flush();
         }
     }
 
