@@ -12,17 +12,12 @@ import io.multiproc4j.internal.transport.FrameChannel.Frame;
 import io.multiproc4j.internal.transport.FrameChannel.PayloadWriter;
 import io.multiproc4j.internal.transport.FrameType;
 import io.multiproc4j.server.internal.FdServer;
-import io.multiproc4j.server.internal.Http;
-import io.multiproc4j.server.internal.LineInput;
 import io.multiproc4j.server.internal.NativeSockets;
 import io.multiproc4j.server.internal.Protocol;
 import io.multiproc4j.server.internal.ServerAotTrainer;
 import io.multiproc4j.server.internal.ServerWorkerMain;
-import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.BindException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -30,7 +25,6 @@ import java.net.NetworkInterface;
 import java.net.SocketException;
 import java.net.UnknownHostException;
 import java.nio.channels.ServerSocketChannel;
-import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -44,18 +38,12 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Queue;
-import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
@@ -87,11 +75,15 @@ import java.util.stream.Stream;
  *  monitor thread, every tick: PING every worker; kill one silent for workerTimeout; every
  *           {@value WorkerModel#SAMPLE_MILLIS} ms apply the autoscaling rule; start or stop workers
  *           until the number of slots in use matches the target
- *  ACCEPTOR: accept (platform thread) ─► a virtual thread per connection reads each request ─►
- *           the least busy READY worker gets it as a BATCH frame (through the worker's outbox: the
- *           frames queued while one is written go out in the same write) ─► RESULTS carries the
- *           response back, with the worker's verdict on keep-alive
+ *  ACCEPTOR ({@code AcceptorDispatch}, which owns this path and its per-worker state): accept
+ *           (platform thread) ─► a virtual thread per connection reads each request ─► the least
+ *           busy READY worker gets it as a BATCH frame (through the worker's outbox: the frames
+ *           queued while one is written go out in the same write) ─► RESULTS carries the response
+ *           back, with the worker's verdict on keep-alive
  * </pre>
+ * This class keeps the listener set-up of the three {@link PortSharing} models and the workers'
+ * lifecycle; {@code AcceptorDispatch} shares its lock, its {@code changed} condition and its worker
+ * list, and calls back only to read the phase and to send a stopping worker's SHUTDOWN.
  *
  * <h2>Slots and successors</h2>
  * Each worker holds a slot (its place: numbered from 0, named in {@link WorkerInfo}). With
@@ -105,20 +97,21 @@ import java.util.stream.Stream;
  * One lock guards the worker list, the target, the phase and the {@link Crew}; supervision's
  * connection threads (one per worker, reading its frames), its exit callbacks (virtual threads),
  * the monitor and the public methods take it briefly.
- * Frames are sent outside it where they might block (a client request), inside it where they are
- * control frames of a few bytes. {@code changed} wakes whoever waits for a worker to become ready or
- * to go.
+ * Frames are sent outside it where they might block (a client request: {@code AcceptorDispatch}
+ * says how), inside it where they are control frames of a few bytes. {@code changed} wakes whoever
+ * waits for a worker to become ready or to go.
  *
  * <h2>Crash handling</h2>
  * A worker's death is its process exit as supervision reports it (once, after its frames were read,
  * with one {@link ExitCause}), never a read on a channel the dying worker may hold. Exit handling
- * fails the ACCEPTOR requests it held with 503, logs the cause (exit code, signal, missed
- * heartbeats, last stderr line, supervision's cause) and, unless the worker was being stopped,
- * starts a replacement; a worker that failed to construct its app is not restarted at once (a back
- * off up to 30 s) so broken code does not spin.
+ * fails the ACCEPTOR requests it held with 503 ({@code AcceptorDispatch.failRequests}), logs the
+ * cause (exit code, signal, missed heartbeats, last stderr line, supervision's cause) and, unless
+ * the worker was being stopped, starts a replacement; a worker that failed to construct its app is
+ * not restarted at once (a back off up to 30 s) so broken code does not spin.
  *
  * <h2>Shutdown</h2>
- * Phases: RUNNING → CLOSING → CLOSED. {@link #close()} stops accepting (ACCEPTOR), tells every
+ * Phases: RUNNING → CLOSING → CLOSED. {@link #close()} stops accepting (ACCEPTOR: the requests in
+ * flight are answered first, then the clients closed, by {@code AcceptorDispatch}), tells every
  * worker to stop (each finishes its requests and exits), waits for them, then closes the sockets
  * and removes its directory. {@link #shutdownNow()} kills the workers instead of waiting.
  */
@@ -127,9 +120,7 @@ public final class Supervisor implements AutoCloseable {
      * How long a worker may take to be READY. The AOT trainer ({@code ServerAotTrainer}: at nice 10,
      * recording, on a machine that may be busy) lengthens it through this internal property.
      */
-    private static final long START_TIMEOUT_MILLIS = Long.getLong("multiproc4j.server.startTimeoutMillis", 60_000);
-    /** How long an ACCEPTOR client may stay silent (between requests or within one): the workers' keep-alive timeout. */
-    private static final int CLIENT_IDLE_MILLIS = 5_000;
+    static final long START_TIMEOUT_MILLIS = Long.getLong("multiproc4j.server.startTimeoutMillis", 60_000);
     private static final long STOP_TIMEOUT_MILLIS = 35_000;
     /** How long after its kill was due a stopped worker may take to be reported gone before it is killed again. */
     private static final long BACKSTOP_MILLIS = 10_000;
@@ -149,11 +140,8 @@ public final class Supervisor implements AutoCloseable {
     private final Condition changed = lock.newCondition();
     private final List<Worker> workers = new ArrayList<>();
     private final Map<Integer, Integer> slotFds = new HashMap<>();
-    private final AtomicLong requestIds = new AtomicLong();
-    private final Set<SocketChannel> clients = ConcurrentHashMap.newKeySet();
     private volatile Phase phase = Phase.RUNNING; // written under the lock; read without it per ACCEPTOR request
     private int target;
-    private int waitingRequests;
     private int queuedStreak;
     private long idleSinceNanos;
     private long spawnBackoffMillis;
@@ -165,6 +153,7 @@ public final class Supervisor implements AutoCloseable {
     private FdServer fdServer;
     private int sharedFd = -1;
     private ServerSocketChannel acceptor;
+    private AcceptorDispatch dispatch; // ACCEPTOR only: accepts and hands each request to a worker
     private InetSocketAddress bindAddress;
     private int port;
     private Thread monitor;
@@ -407,7 +396,7 @@ public final class Supervisor implements AutoCloseable {
     }
 
     /** One worker JVM and what the supervisor knows of it. */
-    private final class Worker {
+    final class Worker {
         final String name;
         final int slot;
         final int restarts;
@@ -417,9 +406,7 @@ public final class Supervisor implements AutoCloseable {
         final Instant started = Instant.now();
         final long startNanos = System.nanoTime();
         final CompletableFuture<Void> ready = new CompletableFuture<>();
-        final Map<Long, CompletableFuture<Reply>> pending = new ConcurrentHashMap<>();
-        final Queue<Outgoing> outbox = new ConcurrentLinkedQueue<>(); // ACCEPTOR requests chosen for it, not yet written
-        final AtomicBoolean writing = new AtomicBoolean();            // a client thread is writing the outbox
+        final AcceptorDispatch.Requests requests = new AcceptorDispatch.Requests(); // ACCEPTOR: dispatched to it
         Worker predecessor;
         Worker successor;
         volatile WorkerInfo.State state = WorkerInfo.State.STARTING;
@@ -430,7 +417,6 @@ public final class Supervisor implements AutoCloseable {
         long lastBusySampleNanos;
         volatile double busyFraction;
         String stopReason;
-        int sending;          // ACCEPTOR requests being written to it (guarded by the lock)
         boolean shutdownSent; // guarded by the lock
         boolean drainOnStop;  // guarded by the lock
         volatile String killReason;
@@ -486,6 +472,7 @@ public final class Supervisor implements AutoCloseable {
                     throw portInUse(requested, e.getMessage());
                 }
                 port = ((InetSocketAddress) acceptor.getLocalAddress()).getPort();
+                dispatch = new AcceptorDispatch(this, acceptor, lock, changed, workers);
             }
         }
         bindAddress = new InetSocketAddress(address, port);
@@ -516,8 +503,8 @@ public final class Supervisor implements AutoCloseable {
             awaitReady(w, "start");
         }
         monitor = Thread.ofPlatform().daemon().name("multiproc4j-server-monitor").start(this::monitorLoop);
-        if (acceptor != null) {
-            Thread.ofPlatform().daemon().name("multiproc4j-server-acceptor").start(this::acceptLoop);
+        if (dispatch != null) {
+            dispatch.start();
         }
         log.accept("listening on " + bindAddress.getAddress().getHostAddress() + ":" + port + " (" + config.sharing
                 + ", " + describe(config.model) + ", " + first.size() + " worker(s) ready, app " + config.className + ")");
@@ -799,13 +786,7 @@ public final class Supervisor implements AutoCloseable {
             w.served = served;
             w.lastPongNanos = now;
         } else {
-            long id = in.readLong();
-            boolean keep = in.readBoolean();
-            byte[] response = FrameChannel.readBytes(in);
-            CompletableFuture<Reply> f = w.pending.remove(id);
-            if (f != null) {
-                f.complete(new Reply(response, keep));
-            }
+            AcceptorDispatch.onAnswer(w, in);
             w.lastPongNanos = System.nanoTime(); // an answer is as good as a heartbeat
         }
     }
@@ -854,7 +835,7 @@ public final class Supervisor implements AutoCloseable {
             return;
         }
         crew.stop(w.process, () -> {
-            if (w.sending == 0) {
+            if (w.requests.sending == 0) {
                 sendShutdownLocked(w);
             } // else the last ACCEPTOR request being written to it sends it: SHUTDOWN must follow every request
         }, Duration.ofMillis(STOP_TIMEOUT_MILLIS));
@@ -866,7 +847,7 @@ public final class Supervisor implements AutoCloseable {
      * once it is stopping and has nothing in flight, so a request written after SHUTDOWN would be
      * lost with it.
      */
-    private void sendShutdownLocked(Worker w) {
+    void sendShutdownLocked(Worker w) {
         if (w.shutdownSent) {
             return;
         }
@@ -889,10 +870,7 @@ public final class Supervisor implements AutoCloseable {
                 : w.stopReason != null && exit.cause() == ExitCause.KILLED
                         ? "killed: still running " + STOP_TIMEOUT_MILLIS + " ms after it was told to stop (" + w.stopReason + ")"
                 : exitDescription(code, tail);
-        for (CompletableFuture<Reply> f : w.pending.values()) {
-            f.completeExceptionally(new IOException(w + " exited while handling this request: " + cause));
-        }
-        w.pending.clear();
+        AcceptorDispatch.failRequests(w, cause);
         boolean wasReady;
         lock.lock();
         try {
@@ -1030,8 +1008,8 @@ public final class Supervisor implements AutoCloseable {
     }
 
     private boolean queuedLocked() {
-        if (acceptor != null) {
-            return waitingRequests > 0;
+        if (dispatch != null) {
+            return dispatch.requestsWaitingLocked();
         }
         try {
             if (sharedFd >= 0) {
@@ -1117,171 +1095,6 @@ public final class Supervisor implements AutoCloseable {
         }
     }
 
-    // ---------------------------------------------------------------- ACCEPTOR
-
-    private void acceptLoop() {
-        while (true) {
-            SocketChannel client;
-            try {
-                client = acceptor.accept();
-            } catch (IOException e) {
-                return; // closed
-            }
-            clients.add(client);
-            Thread.ofVirtual().start(() -> serveClient(client));
-        }
-    }
-
-    private void serveClient(SocketChannel client) {
-        try (client) {
-            client.socket().setTcpNoDelay(true);
-            // as the workers do (their keep-alive timeout): a client silent this long, before or
-            // within a request, is dropped, so that silent connections cannot pile up descriptors here
-            client.socket().setSoTimeout(CLIENT_IDLE_MILLIS);
-            String remote = String.valueOf(client.getRemoteAddress());
-            InputStream in = new LineInput(client.socket().getInputStream(), 8192);
-            OutputStream out = new BufferedOutputStream(client.socket().getOutputStream(), 8192);
-            while (true) {
-                Http.Request request;
-                try {
-                    request = Http.readRequest(in);
-                } catch (IOException e) {
-                    if (e instanceof Http.BadRequest bad) {  // the same status a worker answers with
-                        out.write(Http.simpleResponse(bad.status(), e.getMessage()));
-                        out.flush();
-                    }
-                    return;
-                }
-                if (request == null) {
-                    return;
-                }
-                Reply reply = dispatch(request, remote);
-                out.write(reply.response());
-                out.flush();
-                if (!reply.keep() || !request.keepAlive() || isClosing()) {
-                    return;
-                }
-            }
-        } catch (IOException e) {
-            // the client went away
-        } finally {
-            clients.remove(client);
-        }
-    }
-
-    /**
-     * A worker's answer: the response's bytes, and whether the connection may stay open after it
-     * (the worker's own decision: false after {@code Connection: close}, or a handler that failed
-     * mid-response, whose bytes then end short).
-     */
-    private record Reply(byte[] response, boolean keep) {
-        static Reply failed(int status, String text) {
-            return new Reply(Http.simpleResponse(status, text), false);
-        }
-    }
-
-    /** A request frame waiting in a worker's outbox. */
-    private record Outgoing(long id, byte[] frame) {}
-
-    private boolean isClosing() {
-        return phase != Phase.RUNNING;
-    }
-
-    private Reply dispatch(Http.Request request, String remote) throws IOException {
-        Worker chosen = null;
-        long id = requestIds.incrementAndGet();
-        var future = new CompletableFuture<Reply>();
-        lock.lock();
-        try {
-            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(START_TIMEOUT_MILLIS);
-            waitingRequests++;
-            try {
-                while (chosen == null) {
-                    for (Worker w : workers) {
-                        if (w.state == WorkerInfo.State.READY && (chosen == null || w.pending.size() < chosen.pending.size())) {
-                            chosen = w;
-                        }
-                    }
-                    if (chosen != null) {
-                        break;
-                    }
-                    long left = deadline - System.nanoTime();
-                    if (left <= 0 || phase == Phase.CLOSED) {
-                        return Reply.failed(503, "no worker became available");
-                    }
-                    changed.awaitNanos(left);
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return Reply.failed(503, "interrupted");
-            } finally {
-                waitingRequests--;
-            }
-            chosen.pending.put(id, future);
-            chosen.sending++;
-        } finally {
-            lock.unlock();
-        }
-        var w = new PayloadWriter();
-        w.writeByte(Protocol.REQUEST);
-        w.writeLong(id);
-        Http.encode(request, remote, w);
-        chosen.outbox.add(new Outgoing(id, w.toByteArray()));
-        writeOutbox(chosen);
-        try {
-            return future.get();
-        } catch (ExecutionException e) {
-            return Reply.failed(503, e.getCause().getMessage());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return Reply.failed(503, "interrupted");
-        }
-    }
-
-    /**
-     * Writes the worker's outbox, unless another client thread is writing it now (that one takes
-     * our frame too): with many requests in flight, the frames that queued during one write go out
-     * together, one system call for all of them instead of one each. Whoever clears the flag looks
-     * at the queue again, so no frame is left behind. A request whose frame cannot be written is
-     * answered 503 (the worker is gone). Each frame written counts down {@code sending}; the last
-     * one of a stopping worker is followed by its SHUTDOWN.
-     */
-    private void writeOutbox(Worker worker) {
-        while (!worker.outbox.isEmpty() && worker.writing.compareAndSet(false, true)) {
-            List<Outgoing> batch = new ArrayList<>();
-            IOException failure = null;
-            try {
-                Outgoing o;
-                while ((o = worker.outbox.poll()) != null) {
-                    batch.add(o);
-                    worker.channel.sendBuffered(FrameType.BATCH, o.frame());
-                }
-                worker.channel.flush();
-            } catch (IOException e) {
-                failure = e;
-            } finally {
-                worker.writing.set(false);
-            }
-            if (failure != null) {
-                for (Outgoing o : batch) {
-                    CompletableFuture<Reply> f = worker.pending.remove(o.id());
-                    if (f != null) {
-                        f.complete(Reply.failed(503, worker + " is gone: " + failure.getMessage()));
-                    }
-                }
-            }
-            lock.lock();
-            try {
-                worker.sending -= batch.size();
-                if (worker.sending == 0 && worker.state == WorkerInfo.State.STOPPING) {
-                    sendShutdownLocked(worker);
-                }
-            } finally {
-                lock.unlock();
-            }
-        }
-    }
-
     // ---------------------------------------------------------------- public operations
 
     /** @return the bound port */
@@ -1358,6 +1171,16 @@ public final class Supervisor implements AutoCloseable {
         }
         awaitGone(olds, STOP_TIMEOUT_MILLIS);
         log.accept("reload done in " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0) + " ms");
+    }
+
+    /** Read without the lock, per ACCEPTOR request: a closing supervisor ends each connection after its answer. */
+    boolean isClosing() {
+        return phase != Phase.RUNNING;
+    }
+
+    /** Read under the lock by an ACCEPTOR request that waits for a READY worker: none will come. */
+    boolean isClosed() {
+        return phase == Phase.CLOSED;
     }
 
     private void requireRunning(String what) {
@@ -1446,7 +1269,9 @@ public final class Supervisor implements AutoCloseable {
             lock.unlock();
         }
         closeQuietly(acceptor);
-        awaitClientsIdle();
+        if (dispatch != null) {
+            dispatch.awaitClientsIdle(); // ACCEPTOR holds the clients: what is in flight is answered first
+        }
         lock.lock();
         try {
             all = List.copyOf(workers);
@@ -1459,35 +1284,6 @@ public final class Supervisor implements AutoCloseable {
         awaitGone(all, STOP_TIMEOUT_MILLIS);
         release();
         log.accept("stopped");
-    }
-
-    private void awaitClientsIdle() {
-        // In ACCEPTOR mode the supervisor holds the clients: answer what is in flight, then close.
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (System.nanoTime() < deadline) {
-            boolean inFlight;
-            lock.lock();
-            try {
-                inFlight = workers.stream().anyMatch(w -> !w.pending.isEmpty()) || waitingRequests > 0;
-            } finally {
-                lock.unlock();
-            }
-            if (!inFlight) {
-                break;
-            }
-            lock.lock();
-            try {
-                changed.await(10, TimeUnit.MILLISECONDS); // answers do not signal: re-check at a short period
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            } finally {
-                lock.unlock();
-            }
-        }
-        for (SocketChannel c : clients) {
-            closeQuietly(c);
-        }
     }
 
     /** Fast stop: kills every worker (requests in flight fail) and closes the sockets. */
@@ -1509,8 +1305,8 @@ public final class Supervisor implements AutoCloseable {
             lock.unlock();
         }
         closeQuietly(acceptor);
-        for (SocketChannel c : clients) {
-            closeQuietly(c);
+        if (dispatch != null) {
+            dispatch.closeClients();
         }
         awaitGone(all, 5000);
         release();
@@ -1543,7 +1339,7 @@ public final class Supervisor implements AutoCloseable {
         }
     }
 
-    private static void closeQuietly(java.io.Closeable c) {
+    static void closeQuietly(java.io.Closeable c) {
         if (c == null) {
             return;
         }
