@@ -870,12 +870,16 @@ public final class Supervisor implements AutoCloseable {
                 : w.stopReason != null && exit.cause() == ExitCause.KILLED
                         ? "killed: still running " + STOP_TIMEOUT_MILLIS + " ms after it was told to stop (" + w.stopReason + ")"
                 : exitDescription(code, tail);
-        AcceptorDispatch.failRequests(w, cause);
         boolean wasReady;
         lock.lock();
         try {
             w.gone = true;
             workers.remove(w);
+            // Under the lock and after the removal: dispatch picks workers under the lock from the
+            // list, so no request can reach w after this (failed outside it, a request dispatched in
+            // between would wait for an answer that never comes). Nothing but the clients' own
+            // future.get() waits on these futures: no callback runs under the lock.
+            AcceptorDispatch.failRequests(w, cause);
             wasReady = w.ready.isDone();
             log.accept(w + " exited: " + cause + " after " + w.served + " request(s) [" + exit.cause() + "]");
             if (w.successor != null && !w.successor.gone && !w.successor.ready.isDone()) {
