@@ -559,6 +559,14 @@ public final class ProcessEngine implements Engine {
         if (slot.process.state() == State.RETIRING && slot.inflight.isEmpty()) {
             sendShutdownLocked(slot);
         }
+        progressLocked();
+    }
+
+    /**
+     * After any change to the pending work or to a worker: in SHUTDOWN with nothing left to run the
+     * workers are told to exit, and idle workers get what is pending.
+     */
+    void progressLocked() {
         if (runState == RunState.SHUTDOWN) {
             shutdownIfQuiescentLocked();
         }

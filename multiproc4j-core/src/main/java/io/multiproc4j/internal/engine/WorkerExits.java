@@ -59,10 +59,7 @@ final class WorkerExits {
                     engine.spawnLocked();
                 }
             }
-            if (engine.runState == RunState.SHUTDOWN) {
-                engine.shutdownIfQuiescentLocked();
-            }
-            engine.assignLocked();
+            engine.progressLocked();
             engine.terminateIfDoneLocked();
         } finally {
             engine.unlock();
@@ -162,10 +159,7 @@ final class WorkerExits {
             } else {
                 d.restart(rest, bytes);
             }
-            if (engine.runState == RunState.SHUTDOWN) {
-                engine.shutdownIfQuiescentLocked();
-            }
-            engine.assignLocked();
+            engine.progressLocked();
             engine.terminateIfDoneLocked();
         } finally {
             engine.unlock();

@@ -3,7 +3,6 @@ package io.multiproc4j.internal.engine;
 import io.multiproc4j.TaskFailedException;
 import io.multiproc4j.WorkerRef;
 import io.multiproc4j.internal.codec.RemoteFailure;
-import io.multiproc4j.internal.engine.ProcessEngine.RunState;
 import io.multiproc4j.internal.supervise.ExitCause;
 import io.multiproc4j.internal.supervise.WorkerProcess.State;
 import io.multiproc4j.internal.transport.WorkerMessage;
@@ -60,10 +59,7 @@ final class WorkerReplies {
             }
             slot.moveTo(Slot.State.SERVING);
             slot.idleSince = System.nanoTime();
-            if (engine.runState == RunState.SHUTDOWN) {
-                engine.shutdownIfQuiescentLocked();
-            }
-            engine.assignLocked();
+            engine.progressLocked();
         } finally {
             engine.unlock();
         }
@@ -211,10 +207,7 @@ final class WorkerReplies {
             if (slot.process.state() == State.RETIRING && slot.inflight.isEmpty()) {
                 engine.sendShutdownLocked(slot);
             }
-            if (engine.runState == RunState.SHUTDOWN) {
-                engine.shutdownIfQuiescentLocked();
-            }
-            engine.assignLocked();
+            engine.progressLocked();
         } finally {
             engine.unlock();
         }

@@ -4,14 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.multiproc4j.internal.transport.FrameChannel;
-import java.io.IOException;
+import io.multiproc4j.internal.transport.Sockets;
 import java.io.StreamCorruptedException;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
-import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -29,7 +25,7 @@ class SharedFramingTest {
 
     @Test
     void framesWrittenByEitherChannelAreReadByTheOther() throws Exception {
-        SocketChannel[] ends = pair(dir.resolve("s"));
+        SocketChannel[] ends = Sockets.pair(dir.resolve("s"));
         try (FrameChannel pool = new FrameChannel(ends[0]); ManagerChannel manager = new ManagerChannel(ends[1])) {
             manager.limit(1 << 20);
             byte[] small = {1, 2, 3};
@@ -66,13 +62,13 @@ class SharedFramingTest {
     @Test
     void bothChannelsRefuseAnEmptyFrameAndOneOverTheirLimitBeforeAllocatingIt() throws Exception {
         for (int hostileLength : new int[] {0, -5, Integer.MAX_VALUE}) {
-            SocketChannel[] toManager = pair(dir.resolve("m" + (hostileLength & 0xff)));
+            SocketChannel[] toManager = Sockets.pair(dir.resolve("m" + (hostileLength & 0xff)));
             try (SocketChannel raw = toManager[0]; ManagerChannel manager = new ManagerChannel(toManager[1])) {
                 raw.write(ByteBuffer.allocate(5).putInt(hostileLength).put(ManagerLayout.CALL).flip());
                 assertThatThrownBy(manager::receive).isInstanceOf(StreamCorruptedException.class)
                         .hasMessageContaining("frame");
             }
-            SocketChannel[] toPool = pair(dir.resolve("p" + (hostileLength & 0xff)));
+            SocketChannel[] toPool = Sockets.pair(dir.resolve("p" + (hostileLength & 0xff)));
             try (SocketChannel raw = toPool[0]; FrameChannel pool = new FrameChannel(toPool[1])) {
                 raw.write(ByteBuffer.allocate(5).putInt(hostileLength).put((byte) 1).flip());
                 assertThatThrownBy(pool::receive).isInstanceOf(StreamCorruptedException.class)
@@ -80,22 +76,11 @@ class SharedFramingTest {
             }
         }
         // Before authentication the manager accepts tiny frames only; the pool's channel takes a limit per call.
-        SocketChannel[] ends = pair(dir.resolve("limit"));
+        SocketChannel[] ends = Sockets.pair(dir.resolve("limit"));
         try (FrameChannel pool = new FrameChannel(ends[0]); ManagerChannel manager = new ManagerChannel(ends[1])) {
             pool.sendCode(ManagerLayout.RESPONSE, new byte[ManagerLayout.HANDSHAKE_LIMIT + 1]);
             assertThatThrownBy(manager::receive).isInstanceOf(StreamCorruptedException.class)
                     .hasMessageContaining("the limit is " + ManagerLayout.HANDSHAKE_LIMIT);
-        }
-    }
-
-    private static SocketChannel[] pair(Path path) throws IOException {
-        try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
-            server.bind(UnixDomainSocketAddress.of(path));
-            SocketChannel client = SocketChannel.open(StandardProtocolFamily.UNIX);
-            client.connect(UnixDomainSocketAddress.of(path));
-            return new SocketChannel[] {client, server.accept()};
-        } finally {
-            Files.deleteIfExists(path);
         }
     }
 }

@@ -10,15 +10,15 @@ import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** Real Unix-domain sockets for transport tests, and a frame reader that reads as little as asked. */
-final class Sockets {
+/** Real Unix-domain sockets for transport (and manager framing) tests, and a frame reader that reads as little as asked. */
+public final class Sockets {
     private Sockets() {}
 
     /**
      * @param path where to bind for the moment it takes to connect (removed after)
      * @return two connected, blocking ends
      */
-    static SocketChannel[] pair(Path path) throws IOException {
+    public static SocketChannel[] pair(Path path) throws IOException {
         try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
             server.bind(UnixDomainSocketAddress.of(path));
             SocketChannel client = SocketChannel.open(StandardProtocolFamily.UNIX);
