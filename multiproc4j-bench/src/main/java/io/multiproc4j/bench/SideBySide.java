@@ -23,7 +23,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.ForkJoinTask;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -40,7 +39,8 @@ import java.util.concurrent.TimeUnit;
  *   <li>map of tiny tasks with chunk size 1, tasks/s</li>
  *   <li>{@code Pool.processes(2)} creation to first result, ms, with the workers' AOT cache and without it
  *       (A/B in the same run; the cache needs a class path of jars)</li>
- *   <li>{@code Pool.threads(2).map} vs a bare {@link ForkJoinPool} running the same chunks (Java only), ratio</li>
+ *   <li>{@code Pool.threads(2).map} vs a bare {@link ForkJoinPool} running the same chunks (Java only, in a JVM of
+ *       its own: {@link ThreadPoolOverheadProbe}), median of paired ratios</li>
  *   <li>an idle worker's resident set size ({@code VmRSS} from {@code /proc/<pid>/status}), MB</li>
  * </ol>
  * The map figures depend on the pool JVM's collector: the targets are for the default (G1), which a
@@ -233,7 +233,7 @@ public final class SideBySide {
         progress.println("bench: executor done");
 
         double ratio = threadPoolOverhead(mode, vector);
-        rows.add(row("threads-vs-fj", "Pool.threads(2).map time / bare ForkJoinPool(2) on the same chunks", "ratio",
+        rows.add(row("threads-vs-fj", "Pool.threads(2).map time / bare ForkJoinPool(2) on the same chunks, own JVM, median of pairs", "ratio",
                 ratio, null, false, "<= 1.2", ratio <= 1.2));
         progress.println("bench: thread pool overhead done");
         return new Result(rows, pyVersion, pyNote);
@@ -367,51 +367,11 @@ public final class SideBySide {
     }
 
     /**
-     * The same chunks of x + 1 on {@code Pool.threads(2)} and on a bare {@code ForkJoinPool(2)}: what the
-     * pool's scheduling, ordering and bookkeeping cost over the JDK's own executor. The two run
-     * alternately, after both are warmed up, so that each sees the same JIT state and the same heap
-     * (measured one after the other, the first one paid for the compilation both use).
+     * The same chunks of x + 1 on {@code Pool.threads(2)} and on a bare {@code ForkJoinPool(2)}, in a JVM
+     * of its own with the default options: see {@link ThreadPoolOverheadProbe} for why not in this one.
      */
     static double threadPoolOverhead(Mode mode, List<Integer> vector) throws Exception {
-        int chunk = 10_000;
-        ForkJoinPool fj = new ForkJoinPool(2);
-        try (Pool threads = Pool.threads(2)) {
-            Body pool = () -> threads.map(Workloads.LIGHT, vector, chunk);
-            Body bare = () -> {
-                List<ForkJoinTask<List<Integer>>> tasks = new ArrayList<>();
-                for (int from = 0; from < vector.size(); from += chunk) {
-                    List<Integer> part = vector.subList(from, Math.min(vector.size(), from + chunk));
-                    tasks.add(fj.submit(() -> sequential(Workloads.LIGHT, part)));
-                }
-                List<Integer> out = new ArrayList<>(vector.size());
-                for (ForkJoinTask<List<Integer>> t : tasks) {
-                    out.addAll(t.join());
-                }
-                if (out.size() != vector.size()) {
-                    throw new IllegalStateException("lost results");
-                }
-            };
-            for (int i = 0; i < 5; i++) {
-                pool.run();
-                bare.run();
-            }
-            int n = 3 * mode.repetitions();
-            double[] poolMs = new double[n];
-            double[] bareMs = new double[n];
-            for (int i = 0; i < n; i++) {
-                poolMs[i] = millis(pool);
-                bareMs[i] = millis(bare);
-            }
-            return Workloads.median(poolMs) / Workloads.median(bareMs);
-        } finally {
-            fj.shutdownNow();
-        }
-    }
-
-    private static double millis(Body body) throws Exception {
-        long t0 = System.nanoTime();
-        body.run();
-        return (System.nanoTime() - t0) / 1e6;
+        return ThreadPoolOverheadProbe.measureInOwnJvm(8 * mode.repetitions() + 1, vector.size());
     }
 
     /** Finds every worker's pid by asking workers (tiny tasks only), then reads their mean VmRSS. */
