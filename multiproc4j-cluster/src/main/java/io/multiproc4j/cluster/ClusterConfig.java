@@ -213,7 +213,9 @@ public final class ClusterConfig {
 
     /**
      * @param chunks how many chunks a member holds beyond its worker count, hiding the round trip
-     *               (default 1); a slow member never holds more than capacity + this
+     *               (default 1); a slow member never holds more than capacity + this. A prefetched chunk
+     *               waits on its member behind the running ones, however long they take, and a member
+     *               need not start its chunks in the order they were sent
      * @return a changed copy
      */
     public ClusterConfig prefetch(int chunks) {

@@ -6,14 +6,21 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.multiproc4j.TaskFailedException;
 import io.multiproc4j.testkit.Conditions;
 import io.multiproc4j.testkit.Deadline;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
+import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -62,14 +69,70 @@ class ClusterFaultTest {
         return IntStream.range(0, n).boxed().toList();
     }
 
-    /** Waits (the work itself waiting, in the member) until {@code marker} exists, then returns x * 2. */
+    /**
+     * Returns x * 2; from {@code from} on, only once {@code marker} exists. A task that has to wait
+     * says so first, with a note {@code <marker>-waiting-<member pid>-<x>}, so the test sees which
+     * member's workers are taken by waiting tasks.
+     */
     private static Integer doubledOnceMarked(int x, int from, String marker) {
         if (x >= from) {
-            while (!Files.exists(Path.of(marker))) {
+            Path go = Path.of(marker);
+            if (!Files.exists(go)) {
+                try {
+                    Files.writeString(Path.of(marker + "-waiting-" + ProcessHandle.current().pid() + "-" + x), "");
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }
+            while (!Files.exists(go)) {
                 java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
             }
         }
         return x * 2;
+    }
+
+    /** @return member pid → how many tasks of the call with this marker began waiting there */
+    private Map<Long, Long> waitingByPid(Path marker) {
+        String prefix = marker.getFileName() + "-waiting-";
+        try (var files = Files.list(dir)) {
+            return files.map(f -> f.getFileName().toString()).filter(n -> n.startsWith(prefix))
+                    .collect(Collectors.groupingBy(n -> Long.parseLong(n.substring(prefix.length(), n.lastIndexOf('-'))),
+                            TreeMap::new, Collectors.counting()));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Waits until each worker of every member the pool uses runs a task that waits for {@code marker}.
+     * Then nothing of the call can end before the marker is written: every member holds chunks
+     * that must run again elsewhere if it is lost. The dispatcher always gets there (a free worker
+     * is sent more chunks while any are queued), whereas a count of chunks done may never reach
+     * the waiting ones' index: a member runs the chunks it holds in no guaranteed order, and one
+     * queued behind waiting ones waits for the marker too.
+     */
+    private void awaitEveryWorkerWaiting(ClusterPool pool, Path marker, Duration timeout) {
+        await("every worker of every member to run a waiting task", timeout, () -> {
+            Map<Long, Long> waiting = waitingByPid(marker);
+            List<ClusterPool.MemberState> members = pool.members();
+            return members.size() >= 2 && members.stream().allMatch(m -> waiting.getOrDefault(m.pid(), 0L) >= m.capacity());
+        }, () -> describe(pool, marker));
+    }
+
+    /** {@link Conditions#await}, whose failure also says what {@code state} tells at the deadline. */
+    private static void await(String what, Duration timeout, BooleanSupplier condition, Supplier<String> state) {
+        try {
+            Conditions.await(what, timeout, condition);
+        } catch (AssertionError e) {
+            throw new AssertionError(e.getMessage() + "; " + state.get(), e);
+        }
+    }
+
+    /** What the pool and the cluster look like, for a failure message. */
+    private String describe(ClusterPool pool, Path marker) {
+        return "the pool's members " + pool.members() + ", tasks waiting per member pid " + waitingByPid(marker)
+                + ", member losses " + pool.memberLosses() + ", live member JVMs " + cluster.members().stream()
+                .filter(m -> m.process().isAlive()).map(m -> m.address() + " pid " + m.pid()).toList();
     }
 
     @Test
@@ -81,15 +144,17 @@ class ClusterFaultTest {
             CompletableFuture<List<Integer>> call = pool.mapAsync((Integer x) -> doubledOnceMarked(x, 3_000, go),
                     range(10_000), 1);
             try {
-                // every chunk below 3000 ran, and each member holds all the waiting chunks it may
-                Conditions.await("every member to hold waiting chunks", Duration.ofSeconds(120), () ->
-                        pool.members().stream().mapToLong(ClusterPool.MemberState::done).sum() >= 3_000
-                                && pool.members().stream().allMatch(m -> m.inFlight() == m.capacity() + 1));
-                String address = pool.members().get(0).address();
+                // Chunks below 3000 ran (all of them but those queued behind waiting ones, which run after the
+                // kill), and every worker of the victim runs a waiting chunk: those must run again elsewhere.
+                awaitEveryWorkerWaiting(pool, marker, Duration.ofSeconds(120));
+                ClusterPool.MemberState before = pool.members().get(0);
+                System.out.printf("before the kill: %s%n", describe(pool, marker));
                 LocalCluster.LocalMember victim = cluster.members().stream()
-                        .filter(m -> m.address().equals(address)).findFirst().orElseThrow();
+                        .filter(m -> m.address().equals(before.address())).findFirst().orElseThrow();
                 long killedAt = System.nanoTime();
                 victim.process().destroyForcibly(); // SIGKILL
+                // gone before the marker is there, so that none of its waiting chunks can end on it
+                assertThat(victim.process().waitFor(30, TimeUnit.SECONDS)).as("the killed member exited").isTrue();
                 Files.createFile(marker);
                 List<Integer> out = call.get(180, TimeUnit.SECONDS);
                 long completedAt = System.nanoTime();
@@ -98,7 +163,7 @@ class ClusterFaultTest {
                 assertThat(pool.memberLosses()).hasSize(1);
                 ClusterPool.MemberLoss loss = pool.memberLosses().get(0);
                 assertThat(loss.member()).isEqualTo(victim.address());
-                assertThat(loss.chunks()).isPositive();
+                assertThat(loss.chunks()).as("chunks the victim held: at least its waiting ones").isGreaterThanOrEqualTo(before.capacity());
                 assertThat(loss.doneAtNanos()).isPositive();
                 System.out.printf("recovery after SIGKILL of %s: noticed after %d ms, its %d chunks ran again within %d ms "
                                 + "of the kill; the whole map ended %d ms after it%n", victim.address(),
@@ -138,11 +203,12 @@ class ClusterFaultTest {
             String go = marker.toString();
             CompletableFuture<List<Integer>> call = pool.mapAsync((Integer x) -> doubledOnceMarked(x, 0, go), range(16), 1);
             try {
-                Conditions.await("chunks on every member", Duration.ofSeconds(60),
-                        () -> pool.members().stream().allMatch(m -> m.inFlight() > 0));
+                awaitEveryWorkerWaiting(pool, marker, Duration.ofSeconds(60));
                 String address = pool.members().get(0).address();
-                cluster.members().stream().filter(m -> m.address().equals(address)).findFirst().orElseThrow()
-                        .process().destroyForcibly();
+                Process victim = cluster.members().stream().filter(m -> m.address().equals(address)).findFirst().orElseThrow()
+                        .process();
+                victim.destroyForcibly();
+                assertThat(victim.waitFor(30, TimeUnit.SECONDS)).as("the killed member exited").isTrue();
                 assertThatThrownBy(() -> call.get(120, TimeUnit.SECONDS)).cause().isInstanceOf(TaskFailedException.class)
                         .hasMessageContaining(address).hasMessageContaining("retries");
             } finally {
