@@ -12,7 +12,8 @@ import java.util.concurrent.TimeUnit;
  * A/B probe for pool start-up on a noisy machine: for fresh pools, the wall time from creation to
  * the first result and the CPU time the worker JVM spent to get there ({@code utime + stime} from
  * {@code /proc/<pid>/stat}, 10 ms ticks), which other load on the machine hardly changes, and its
- * resident size once it answered. Compare
+ * resident size once it answered; and this (the pool's) JVM's CPU over the same interval
+ * (all its threads, in ns, so a warm pool JVM's few ms show). Compare
  * {@code -Dmultiproc4j.aot=off} with the default (a worker AOT cache):
  * {@code java [-Dmultiproc4j.aot=off] -cp 'multiproc4j-bench/target/multiproc4j-bench-0.1.0-SNAPSHOT.jar:multiproc4j-bench/target/lib/*' io.multiproc4j.bench.StartProbe [pools] [workers]}.
  * The class path must be jars only: the JDK cannot make an AOT cache for a class directory.
@@ -32,8 +33,11 @@ public final class StartProbe {
         double[] wall = new double[pools];
         double[] cpu = new double[pools];
         double[] rss = new double[pools];
+        double[] poolCpu = new double[pools];
+        var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
         java.util.Map<String, java.util.List<Double>> byThread = new java.util.TreeMap<>();
         for (int i = 0; i < pools; i++) {
+            long cpu0 = os.getProcessCpuTime();
             long t0 = System.nanoTime();
             String options = System.getProperty("startprobe.workerOptions", "").trim();
             Pool pool = options.isEmpty() ? Pool.processes(workers)
@@ -41,6 +45,7 @@ public final class StartProbe {
             try {
                 long pid = pool.applyAsync(pidOf, i).get(60, TimeUnit.SECONDS);
                 wall[i] = (System.nanoTime() - t0) / 1e6;
+                poolCpu[i] = (os.getProcessCpuTime() - cpu0) / 1e6;
                 cpu[i] = cpuMillis(pid);
                 threadCpu(pid).forEach((name, ms) -> byThread.computeIfAbsent(name, k -> new java.util.ArrayList<>()).add(ms));
                 rss[i] = SideBySide.rssMb(pid);
@@ -52,6 +57,8 @@ public final class StartProbe {
                         + " its resident size then %.1f MB%n",
                 System.getProperty("multiproc4j.aot", "default"), Workloads.median(wall), Arrays.toString(wall),
                 Workloads.median(cpu), Arrays.toString(cpu), Workloads.median(rss));
+        System.out.printf(Locale.ROOT, "  this (the pool's) JVM's CPU from creation to first result: median %.0f ms %s%n",
+                Workloads.median(poolCpu), Arrays.toString(poolCpu));
         StringBuilder threads = new StringBuilder("  that worker's CPU by thread (median ms, threads with any):");
         byThread.forEach((name, ms) -> threads.append(String.format(Locale.ROOT, " %s %.0f;", name,
                 Workloads.median(ms.stream().mapToDouble(Double::doubleValue).toArray()))));

@@ -60,6 +60,25 @@ class PeerCredentialsTest {
         }
     }
 
+    @Test
+    void names_ofARealSocket_nameThisUser_andLeaveTheIdsUnknown() throws Exception {
+        Path path = dir.resolve("s");
+        try (var server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+            server.bind(UnixDomainSocketAddress.of(path));
+            try (var client = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+                client.connect(UnixDomainSocketAddress.of(path));
+                try (SocketChannel accepted = server.accept()) {
+                    PeerCredentials names = PeerCredentials.names(accepted).orElseThrow();
+                    assertThat(names.user()).isEqualTo(PeerCredentials.thisProcessUser());
+                    assertThat(names.sameUserAsThisProcess()).isTrue();
+                    assertThat(names.pid()).isEqualTo(-1);
+                    assertThat(names.uid()).isEqualTo(-1);
+                    assertThat(names.describe()).contains("pid unknown");
+                }
+            }
+        }
+    }
+
     /** Runs ManagerClientMain "use" as nobody, with only the class directories it needs on its class path. */
     private static Process asNobody(String address, byte[] key) throws Exception {
         String classPath = String.join(":", Path.of(Manager.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString(),

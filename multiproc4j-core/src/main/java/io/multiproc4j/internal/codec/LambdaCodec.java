@@ -36,7 +36,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * named module's only where it opens the package): {@code writeReplace} and
  * {@code $deserializeLambda$} are private, and anything else goes through JDK serialization as before.
  * A JVM-wide {@code jdk.serialFilter} is asked about {@link SerializedLambda} and the capturing class,
- * as JDK deserialization would ask it.
+ * as JDK deserialization would ask it ({@link JvmSerialFilter}: without initializing
+ * {@code ObjectInputFilter.Config} in a new worker's first lambda, where it can hold none).
  */
 final class LambdaCodec {
     /** Shapes kept per capturing class (one per lambda in it, normally a handful). */
@@ -206,9 +207,13 @@ final class LambdaCodec {
                     instantiated, deserialize);
         }
 
-        /** Asks the JVM-wide filter, when there is one, what JDK deserialization would ask it. */
+        /**
+         * Asks the JVM-wide filter, when there is one, what JDK deserialization would ask it. In a
+         * new worker's first lambda, {@link JvmSerialFilter} knows there is none without
+         * initializing {@code ObjectInputFilter.Config} (60 ms of a worker's start).
+         */
         void checkFilter() throws InvalidClassException {
-            ObjectInputFilter filter = ObjectInputFilter.Config.getSerialFilter();
+            ObjectInputFilter filter = JvmSerialFilter.takeForLambda();
             if (filter == null) {
                 return;
             }

@@ -450,6 +450,7 @@ public final class StandardCodec implements Codec {
 
         LoaderObjectInputStream(InputStream in) throws IOException {
             super(in);
+            JvmSerialFilter.userCodeMayRun(); // readObject runs user code
             ObjectInputFilter jvmWide = ObjectInputFilter.Config.getSerialFilter();
             setObjectInputFilter(jvmWide == null ? LIMITS : ObjectInputFilter.merge(jvmWide, LIMITS));
         }

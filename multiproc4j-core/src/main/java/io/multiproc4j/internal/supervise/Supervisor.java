@@ -209,20 +209,23 @@ public final class Supervisor implements Closeable {
         // nothing, and a silent connection does not hold this thread and its descriptor for ever.
         var deadline = TIMER.schedule(() -> closeQuietly(channel), HANDSHAKE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         try {
-            PeerCredentials peer = PeerCredentials.of(socket).orElse(null);
+            // perf: the names only, which decide; the pid (a descriptor search, a downcall linked on
+            // first use) only for a line that is written
+            PeerCredentials peer = PeerCredentials.names(socket).orElse(null);
             // (a user this JVM cannot tell, without /proc, refuses nobody: the directory is private anyway)
             if (peer != null && PeerCredentials.thisProcessUser() != null && !peer.sameUserAsThisProcess()) {
                 LOG.log(System.Logger.Level.WARNING, "refused a connection to the worker socket from another user ("
-                        + peer.describe() + ")");
+                        + PeerCredentials.of(socket).orElse(peer).describe() + ")");
             } else {
                 Frame frame = channel.receive(MAX_HELLO_BYTES);
                 if (frame.code() == FrameType.HELLO.ordinal()
                         && WorkerMessage.decode(frame) instanceof WorkerMessage.Hello hello && hello.key() != null) {
                     child = unconnected.remove(HexFormat.of().formatHex(hello.key()));
                 }
-                if (child != null) {
-                    LOG.log(System.Logger.Level.DEBUG, child.name() + " connected (" + (peer == null ? "no peer credentials"
-                            : peer.describe()) + ")");
+                if (child != null && LOG.isLoggable(System.Logger.Level.DEBUG)) {
+                    PeerCredentials full = PeerCredentials.of(socket).orElse(null);
+                    LOG.log(System.Logger.Level.DEBUG, child.name() + " connected (" + (full == null ? "no peer credentials"
+                            : full.describe()) + ")");
                 }
             }
         } catch (IOException | RuntimeException e) {

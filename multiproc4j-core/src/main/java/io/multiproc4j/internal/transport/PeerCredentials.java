@@ -36,12 +36,17 @@ import java.util.concurrent.locks.ReentrantLock;
  * access), the pid is reported as unknown ({@code -1}) and the decision is unchanged.
  *
  * <p>Costs one directory listing and a system call per socket descriptor of the process, once per
- * accepted connection (a connection is a client JVM, not a request).
+ * accepted connection (a connection is a client JVM, not a request), and linking the downcall once
+ * per JVM. {@link #names} reads only the names, for a caller that needs the pid only for a log line
+ * it may not write (a pool's workers: their start is on the path to a new pool's first result).
  */
 @SuppressWarnings("restricted") // getsockopt through the FFM linker; JVMs need --enable-native-access
 public record PeerCredentials(long pid, int uid, int gid, String user, String group) {
     private static final int SOL_SOCKET = 1, SO_RCVBUF = 8, SO_PEERCRED = 17, SO_DOMAIN = 39, AF_UNIX = 1;
-    private static final MethodHandle GETSOCKOPT = getsockopt();
+    /** Linked on first use only: {@link #names} and the class's other callers need no downcall. */
+    private static final class Native {
+        static final MethodHandle GETSOCKOPT = getsockopt();
+    }
     private static final ReentrantLock MARKING = new ReentrantLock();
     /** Receive-buffer sizes used as markers: even values Linux stores doubled and below its usual cap. */
     private static final AtomicInteger MARKER = new AtomicInteger(5000);
@@ -52,17 +57,27 @@ public record PeerCredentials(long pid, int uid, int gid, String user, String gr
      * @return the peer's credentials, or empty when the platform gives none (not a Unix socket)
      */
     public static Optional<PeerCredentials> of(SocketChannel channel) {
+        return names(channel).map(names -> {
+            int[] native3 = nativeCredentials(channel, names.user);
+            return native3 == null ? names : new PeerCredentials(native3[0], native3[1], native3[2], names.user, names.group);
+        });
+    }
+
+    /**
+     * The peer's user and group names only, which {@link #sameUserAsThisProcess} needs: one
+     * {@code getsockopt} through the JDK, no descriptor search. Pid, uid and gid are -1 (unknown).
+     *
+     * @param channel an accepted (or connected) Unix-domain socket channel
+     * @return the peer's names, or empty when the platform gives none (not a Unix socket)
+     */
+    public static Optional<PeerCredentials> names(SocketChannel channel) {
         jdk.net.UnixDomainPrincipal principal;
         try {
             principal = channel.getOption(jdk.net.ExtendedSocketOptions.SO_PEERCRED);
         } catch (IOException | UnsupportedOperationException e) {
             return Optional.empty();
         }
-        String user = principal.user().getName();
-        String group = principal.group().getName();
-        int[] native3 = nativeCredentials(channel, user);
-        return Optional.of(native3 == null ? new PeerCredentials(-1, -1, -1, user, group)
-                : new PeerCredentials(native3[0], native3[1], native3[2], user, group));
+        return Optional.of(new PeerCredentials(-1, -1, -1, principal.user().getName(), principal.group().getName()));
     }
 
     /** @return whether the peer runs as the same user as this process */
@@ -82,7 +97,8 @@ public record PeerCredentials(long pid, int uid, int gid, String user, String gr
     }
 
     private static int[] nativeCredentials(SocketChannel channel, String user) {
-        if (GETSOCKOPT == null) {
+        MethodHandle getsockopt = Native.GETSOCKOPT;
+        if (getsockopt == null) {
             return null;
         }
         MARKING.lock();
@@ -101,7 +117,7 @@ public record PeerCredentials(long pid, int uid, int gid, String user, String gr
                         continue;
                     }
                     length.set(ValueLayout.JAVA_INT, 0, 12);
-                    if ((int) GETSOCKOPT.invokeExact(fd, SOL_SOCKET, SO_PEERCRED, value, length) == 0) {
+                    if ((int) getsockopt.invokeExact(fd, SOL_SOCKET, SO_PEERCRED, value, length) == 0) {
                         found.add(new int[] {value.get(ValueLayout.JAVA_INT, 0), value.get(ValueLayout.JAVA_INT, 4),
                                 value.get(ValueLayout.JAVA_INT, 8)});
                         readBack = rcvbuf;
@@ -120,7 +136,7 @@ public record PeerCredentials(long pid, int uid, int gid, String user, String gr
 
     private static int intOption(int fd, int option, MemorySegment value, MemorySegment length) throws Throwable {
         length.set(ValueLayout.JAVA_INT, 0, 4);
-        int rc = (int) GETSOCKOPT.invokeExact(fd, SOL_SOCKET, option, value, length);
+        int rc = (int) Native.GETSOCKOPT.invokeExact(fd, SOL_SOCKET, option, value, length);
         return rc == 0 ? value.get(ValueLayout.JAVA_INT, 0) : Integer.MIN_VALUE;
     }
 

@@ -89,6 +89,9 @@ public final class WorkerMain {
         Thread.currentThread().setName(setup.workerName());
         codec = (Codec) Class.forName(setup.codecClass(), true, Thread.currentThread().getContextClassLoader())
                 .getConstructor().newInstance();
+        if (codec.getClass() == io.multiproc4j.internal.codec.StandardCodec.class) {
+            io.multiproc4j.internal.codec.JvmSerialFilter.openBeforeUserCode(); // perf: start-up, see there
+        }
         Thread.ofPlatform().daemon().name("multiproc4j-answers").start(this::answerLoop);
         SupervisedChild.startLifeline(channel, this::onFrame);
         if (setup.initializer() != null) {
