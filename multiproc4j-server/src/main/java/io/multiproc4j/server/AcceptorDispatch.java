@@ -67,8 +67,8 @@ import java.util.concurrent.locks.ReentrantLock;
  *     ─► answered: written whole ─► READING again (the loop parses what was read ahead), or closed
  *                  written in part ─► WRITING (the loop writes the rest when the socket is writable)
  *                                     ─► READING, or closed
- *  any state ─► closed (client gone, bad request answered, idle {@value #CLIENT_IDLE_MILLIS} ms while
- *               READING or WRITING, supervisor closing)
+ *  any state ─► closed (client gone, bad request answered, silent {@value #CLIENT_IDLE_MILLIS} ms while
+ *               READING, supervisor closing)
  * </pre>
  *
  * <h2>Concurrency</h2>
@@ -171,7 +171,11 @@ final class AcceptorDispatch {
                 selector.select(this::onSelected, waiting.isEmpty() ? SWEEP_MILLIS : WAITING_RETRY_MILLIS);
                 Client c;
                 while ((c = handedBack.poll()) != null) {
-                    c.resume();
+                    try {
+                        c.resume();
+                    } catch (RuntimeException e) {
+                        c.close(); // a client's trouble (a header the JDK's Headers refuses, say) ends that client only
+                    }
                 }
                 if (!waiting.isEmpty()) {
                     dispatchWaiting();
@@ -517,7 +521,9 @@ final class AcceptorDispatch {
         /**
          * The loop: parses a request from what was read (the read buffer's first {@code n} bytes, or
          * the client's own buffer when {@code fresh} is null) unless one is in flight; dispatches it
-         * when whole; keeps what is not parsed yet.
+         * when whole; keeps what is not parsed yet. A request still arriving is parsed again from
+         * its start after each read: its head again, but a Content-Length body is not copied until
+         * it is all there ({@link LineInput#readNBytes}); a chunked one is, each time.
          */
         private void process(byte[] fresh, int n) {
             byte[] data = fresh != null ? fresh : buffered;
@@ -676,9 +682,12 @@ final class AcceptorDispatch {
             }
         }
 
-        /** The loop's sweep: an idle client (nothing in flight) is closed. */
+        /**
+         * The loop's sweep: an idle client (nothing in flight, no answer being written) is closed. A
+         * client that does not read its answer keeps its connection, as a blocking write would.
+         */
         synchronized void closeIfIdle() {
-            if (!inFlight && System.nanoTime() - lastActiveNanos > TimeUnit.MILLISECONDS.toNanos(CLIENT_IDLE_MILLIS)) {
+            if (!inFlight && rest == null && System.nanoTime() - lastActiveNanos > TimeUnit.MILLISECONDS.toNanos(CLIENT_IDLE_MILLIS)) {
                 closeLocked();
             }
         }
