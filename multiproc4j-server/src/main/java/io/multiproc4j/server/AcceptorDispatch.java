@@ -258,7 +258,11 @@ final class AcceptorDispatch {
         }
         if (acceptPaused && acceptKey.isValid()) {
             acceptPaused = false;
-            acceptKey.interestOps(SelectionKey.OP_ACCEPT);
+            try {
+                acceptKey.interestOps(SelectionKey.OP_ACCEPT);
+            } catch (CancelledKeyException e) {
+                // the acceptor closed just now: the supervisor is stopping
+            }
         }
     }
 
