@@ -877,8 +877,9 @@ public final class Supervisor implements AutoCloseable {
             workers.remove(w);
             // Under the lock and after the removal: dispatch picks workers under the lock from the
             // list, so no request can reach w after this (failed outside it, a request dispatched in
-            // between would wait for an answer that never comes). Nothing but the clients' own
-            // future.get() waits on these futures: no callback runs under the lock.
+            // between would wait for an answer that never comes). The 503s are written to the
+            // clients' non-blocking sockets here (never blocking; the rest of one goes to the loop),
+            // each under its client's monitor, which AcceptorDispatch takes after this lock, never before.
             AcceptorDispatch.failRequests(w, cause);
             wasReady = w.ready.isDone();
             log.accept(w + " exited: " + cause + " after " + w.served + " request(s) [" + exit.cause() + "]");
