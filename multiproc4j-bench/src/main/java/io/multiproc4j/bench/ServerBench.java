@@ -264,6 +264,7 @@ public final class ServerBench {
      * them alike. Besides requests/s it prints CPU per request, read from {@code /proc}: the workers'
      * (their utime + stime) and this JVM's (the load generator, and the supervisor, which accepts in
      * ACCEPTOR mode); on 2 cores shared with the load generator, CPU per request is what sets the rate.
+     * {@code -Dserverbench.handler=cpu} measures the CPU-bound handler instead.
      */
     private static void alternate(String[] args) throws Exception {
         int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 3;
@@ -276,14 +277,16 @@ public final class ServerBench {
         if (sharings.isEmpty()) {
             sharings.addAll(List.of(PortSharing.values()));
         }
-        System.out.printf(Locale.ROOT, "ServerBench ab: nproc %d, %s, trivial handler, %d worker(s) each, %d rounds of %d ms, "
-                + "load average %s%n", Runtime.getRuntime().availableProcessors(), Runtime.version(), n, rounds, millis,
+        String handler = System.getProperty("serverbench.handler", "trivial");
+        Class<? extends HttpHandler> type = handler.equals("cpu") ? Cpu.class : Trivial.class;
+        System.out.printf(Locale.ROOT, "ServerBench ab: nproc %d, %s, %s handler, %d worker(s) each, %d rounds of %d ms, "
+                + "load average %s%n", Runtime.getRuntime().availableProcessors(), Runtime.version(), handler, n, rounds, millis,
                 loadAverage());
         List<Supervisor> servers = new ArrayList<>();
         try {
             for (PortSharing sharing : sharings) {
                 String options = System.getProperty("serverbench.workerOptions", ""); // for experiments: worker JVM options
-                servers.add(Supervisor.builder().http(Trivial.class).sharing(sharing).model(WorkerModel.prefork(n))
+                servers.add(Supervisor.builder().http(type).sharing(sharing).model(WorkerModel.prefork(n))
                         .threadsPerWorker(1).jvmOptions(options.isBlank() ? List.of() : List.of(options.trim().split("\\s+")))
                         .workerOutput(WorkerOutput.DISCARD).log(l -> { }).start());
             }

@@ -75,11 +75,11 @@ import java.util.stream.Stream;
  *  monitor thread, every tick: PING every worker; kill one silent for workerTimeout; every
  *           {@value WorkerModel#SAMPLE_MILLIS} ms apply the autoscaling rule; start or stop workers
  *           until the number of slots in use matches the target
- *  ACCEPTOR ({@code AcceptorDispatch}, which owns this path and its per-worker state): accept
- *           (platform thread) ─► a virtual thread per connection reads each request ─► the least
- *           busy READY worker gets it as a BATCH frame (through the worker's outbox: the frames
- *           queued while one is written go out in the same write) ─► RESULTS carries the response
- *           back, with the worker's verdict on keep-alive
+ *  ACCEPTOR ({@code AcceptorDispatch}, which owns this path and its per-worker state): one
+ *           event-loop thread accepts and reads every client ─► the least busy READY worker gets
+ *           each request as a BATCH frame (one write per worker per round of the loop) ─► RESULTS
+ *           carries the response back, with the worker's verdict on keep-alive, and the worker's
+ *           connection thread writes it to the client's non-blocking socket
  * </pre>
  * This class keeps the listener set-up of the three {@link PortSharing} models and the workers'
  * lifecycle; {@code AcceptorDispatch} shares its lock, its {@code changed} condition and its worker
@@ -877,8 +877,9 @@ public final class Supervisor implements AutoCloseable {
             workers.remove(w);
             // Under the lock and after the removal: dispatch picks workers under the lock from the
             // list, so no request can reach w after this (failed outside it, a request dispatched in
-            // between would wait for an answer that never comes). Nothing but the clients' own
-            // future.get() waits on these futures: no callback runs under the lock.
+            // between would wait for an answer that never comes). The 503s are written to the
+            // clients' non-blocking sockets here (never blocking; the rest of one goes to the loop),
+            // each under its client's monitor, which AcceptorDispatch takes after this lock, never before.
             AcceptorDispatch.failRequests(w, cause);
             wasReady = w.ready.isDone();
             log.accept(w + " exited: " + cause + " after " + w.served + " request(s) [" + exit.cause() + "]");

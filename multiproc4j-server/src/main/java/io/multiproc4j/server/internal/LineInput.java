@@ -10,9 +10,13 @@ import java.nio.charset.StandardCharsets;
  * string at once, where reading them byte by byte from a {@link java.io.BufferedInputStream} takes
  * its lock for every byte and a {@link StringBuilder} for every line. Used by one thread at a time
  * (the connection's), so it has no lock. Bodies read through {@link #read(byte[], int, int)}.
+ *
+ * <p>Over an array ({@link #LineInput(byte[], int, int)}), it reads bytes already received, with no
+ * copy: the end of the array is the end of the stream, and {@link #position()} says how far a parse
+ * got. The ACCEPTOR's event loop parses a request this way as soon as its bytes are in.
  */
 public final class LineInput extends InputStream {
-    private final InputStream in;
+    private final InputStream in; // null over an array
     private final byte[] buf;
     private int pos;
     private int count;
@@ -26,7 +30,42 @@ public final class LineInput extends InputStream {
         this.buf = new byte[size];
     }
 
+    /**
+     * Reads the bytes already in an array: its end is the end of the stream.
+     *
+     * @param bytes  the array
+     * @param offset where the bytes start
+     * @param length how many there are
+     */
+    public LineInput(byte[] bytes, int offset, int length) {
+        java.util.Objects.checkFromIndexSize(offset, length, bytes.length);
+        this.in = null;
+        this.buf = bytes;
+        this.pos = offset;
+        this.count = offset + length;
+    }
+
+    /** @return over an array, the index of the next byte to read */
+    public int position() {
+        return pos;
+    }
+
+    /**
+     * Over an array, a read of more bytes than are there ends the stream at once, with no copy of the
+     * ones that are (a request whose body has not all arrived is parsed again later, whole).
+     */
+    @Override
+    public byte[] readNBytes(int len) throws IOException {
+        if (in == null && len > count - pos) {
+            throw new EOFException("end of the bytes received, " + (len - (count - pos)) + " short");
+        }
+        return super.readNBytes(len);
+    }
+
     private boolean fill() throws IOException {
+        if (in == null) {
+            return false;
+        }
         int n = in.read(buf, 0, buf.length);
         if (n <= 0) {
             return false;
@@ -61,7 +100,7 @@ public final class LineInput extends InputStream {
             return 0;
         }
         if (pos == count) {
-            if (len >= buf.length) {
+            if (in != null && len >= buf.length) {
                 return in.read(b, off, len); // a large body: no copy through the buffer
             }
             if (!fill()) {
