@@ -196,6 +196,7 @@ public final class ProcessEngine implements Engine {
      * @return the engine
      */
     public static ProcessEngine start(Options options) {
+        WorkerLink.checkTransport(); // a bad -Dmultiproc4j.transport fails the pool's creation
         ProcessEngine engine;
         try {
             engine = new ProcessEngine(options);
@@ -499,7 +500,7 @@ public final class ProcessEngine implements Engine {
     private final class Events implements Supervisor.Listener {
         @Override
         public void connected(WorkerProcess child, FrameChannel channel) {
-            var link = new WorkerLink(channel, child.name(), () -> child.kill(ExitCause.CRASHED)); // its exit settles what it held
+            var link = WorkerLink.forWorker(channel, child.name(), () -> child.kill(ExitCause.CRASHED)); // its exit settles what it held
             Slot slot;
             lock.lock();
             try {
