@@ -47,9 +47,10 @@ import java.util.function.Supplier;
  * (package-private, under {@code lock}): they are its parts, not layers.
  *
  * <pre>
- *  execute(batch) ─► encode inputs (caller's thread) ─► pending ─► assign ─► link.send (queued) ─► sender thread ─► socket
- *                                                                    ▲                                           │
- *        deliver / fail ◄── reader thread per worker ◄── RESULTS / FAILED / RECALLED ◄──────────────────────────┘
+ *  execute(batch) ─► encode inputs (caller's thread) ─► pending ─► assign ─► link.send (never blocks) ─► WorkerLink ─► worker
+ *                                                                    ▲                                                │
+ *        deliver / fail ◄── reader thread per worker ◄── RESULTS / FAILED / RECALLED ◄───────────────────────────────┘
+ *  (WorkerLink's ring or socket: the engine does not know which)
  *        exit (from supervision) ─► fail the running batch (or retry it), requeue the prefetched ones, respawn
  * </pre>
  *
