@@ -371,7 +371,7 @@ public final class WorkerLink implements Closeable {
                 }
             }
         });
-        ShmRing.AdaptiveSpin spin = new ShmRing.AdaptiveSpin(RESULT_SPIN_NANOS);
+        ShmRing.AdaptiveSpin spin = new ShmRing.AdaptiveSpin(WorkerRings.SPIN_NANOS);
         java.util.function.BooleanSupplier socketReady = () -> socketEnded || !socketInbox.isEmpty();
         try {
             while (true) {
@@ -417,13 +417,6 @@ public final class WorkerLink implements Closeable {
         }
     }
 
-    /**
-     * How long the pool's reader spins for a result before it sleeps. A result usually follows
-     * within microseconds of a batch; on a machine with a core to spare the spin saves the worker's
-     * wake system call and two context switches. {@link ShmRing.AdaptiveSpin} switches itself off
-     * when spins keep running out (a loaded machine).
-     */
-    private static final long RESULT_SPIN_NANOS = Long.getLong("multiproc4j.transport.spinNanos", 20_000);
 
     /** Stops the sender after what is queued, and closes the channel (and the rings, when no reader runs). */
     @Override

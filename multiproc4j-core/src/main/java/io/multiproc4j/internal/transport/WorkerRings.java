@@ -30,6 +30,16 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class WorkerRings implements Closeable {
     /** The system property that chooses the data path: {@code ring} (default) or {@code socket}. */
     public static final String PROPERTY = "multiproc4j.transport";
+    /**
+     * How long a ring's consumer (the pool's reader, an idle worker's main thread) spins for the next
+     * record before it sleeps, at most ({@link ShmRing.AdaptiveSpin}): {@code
+     * -Dmultiproc4j.transport.spinNanos} (workers inherit it from the pool JVM's command line,
+     * see JvmCommand), else 20 µs with 4 processors or more and none below. Measured on 2
+     * cores at load 14–20 (docs/BENCHMARKS.md): the spin saved no system call and cost 10–20 % more
+     * CPU, so a machine with few cores does not spin unless asked.
+     */
+    public static final long SPIN_NANOS = Long.getLong("multiproc4j.transport.spinNanos",
+            Runtime.getRuntime().availableProcessors() >= 4 ? 20_000 : 0);
     /** Data bytes of each ring. */
     public static final long RING_BYTES = 1L << 21;
     private static final AtomicLong COUNT = new AtomicLong();

@@ -89,8 +89,7 @@ public final class WorkerMain {
     private final ReentrantLock takeLock = new ReentrantLock();
     /** Records the lifeline moved out of the request ring, oldest first (rings only). */
     private final ConcurrentLinkedQueue<Object> taken = new ConcurrentLinkedQueue<>();
-    private final ShmRing.AdaptiveSpin takeSpin = new ShmRing.AdaptiveSpin(
-            Long.getLong("multiproc4j.transport.spinNanos", 20_000));
+    private final ShmRing.AdaptiveSpin takeSpin = new ShmRing.AdaptiveSpin(WorkerRings.SPIN_NANOS);
     private final ShmRing.AdaptiveSpin roomSpin = new ShmRing.AdaptiveSpin(0);
 
     private WorkerMain(FrameChannel channel) {
