@@ -20,7 +20,7 @@ import java.util.function.BooleanSupplier;
  *
  * <pre>
  *  header (offsets from base)            data (ringBytes, a power of two; positions only grow, index = pos &amp; mask)
- *   0   long tail        (producer)      record: int length │ int code (| MORE) │ payload │ pad to 8
+ *   0   long tail        (producer)      record: int length │ int code (| MORE | FIRST) │ payload │ pad to 8
  *   64  long head        (consumer)      a record may wrap around the end of the data (copied in two parts)
  *   128 int dataSeq      consumer's futex word      132 int consumerSleeping
  *   192 int roomSeq      producer's futex word      196 int producerWaiting
@@ -30,7 +30,8 @@ import java.util.function.BooleanSupplier;
  * The producer writes a record beyond the tail, then publishes it with one release store of the
  * tail; the consumer copies it out and frees it with one release store of the head. A record larger
  * than half the ring (or than the room there is, when the producer may wait) goes as fragments
- * flagged {@link #MORE}; the consumer joins them. So a result of any size streams through the ring.
+ * flagged {@link #MORE}, the first also {@link #FIRST} with the whole length before its bytes, so the
+ * consumer joins them into one array of the right size. So a result of any size streams through.
  *
  * <h2>Concurrency</h2>
  * One producer thread and one consumer thread at a time (callers serialize with their own locks).
@@ -53,6 +54,8 @@ import java.util.function.BooleanSupplier;
 public final class ShmRing {
     /** Set in a record's code word: more fragments of the same record follow. */
     public static final int MORE = 1 << 16;
+    /** Set on the first fragment of a record in fragments: its payload starts with the record's long length. */
+    public static final int FIRST = 1 << 17;
     /** Bytes of header before a ring's data. */
     public static final long HEADER_BYTES = 256;
     private static final long TAIL = 0;
@@ -219,10 +222,13 @@ public final class ShmRing {
         private long fragmentEnd; // end of the current fragment's payload
         private AdaptiveSpin spin;
         private WaitCheck check;
+        private long total;
+        private boolean first;
 
         void begin(int code, long length, AdaptiveSpin spin, WaitCheck check) throws IOException {
             this.code = code;
             this.remaining = length;
+            this.total = length;
             this.spin = spin;
             this.check = check;
             startFragment();
@@ -241,12 +247,19 @@ public final class ShmRing {
             fragmentStart = tail;
             position = tail + RECORD_HEADER;
             fragmentEnd = position + size;
+            // the first of several (a first fragment that is not the whole body is at least 4 KiB)
+            first = remaining == total && size < remaining;
+            if (first) {
+                memory.set(ValueLayout.JAVA_LONG, data + (position & mask), total);
+                position += 8;
+            }
         }
 
         private void endFragment(boolean more) {
             int length = (int) (fragmentEnd - fragmentStart - RECORD_HEADER);
             memory.set(ValueLayout.JAVA_INT, data + (fragmentStart & mask), length);
-            memory.set(ValueLayout.JAVA_INT, data + ((fragmentStart + 4) & mask), code | (more ? MORE : 0));
+            memory.set(ValueLayout.JAVA_INT, data + ((fragmentStart + 4) & mask),
+                    code | (more ? MORE : 0) | (first ? FIRST : 0));
             publishTail(fragmentStart + align(RECORD_HEADER + length));
         }
 
@@ -323,7 +336,21 @@ public final class ShmRing {
             int code = memory.get(ValueLayout.JAVA_INT, data + ((head + 4) & mask));
             byte[] payload;
             int offset;
-            if (partial == null && (code & MORE) == 0) {
+            long from = head + RECORD_HEADER;
+            int bytes = length;
+            if ((code & FIRST) != 0) {
+                long whole = memory.get(ValueLayout.JAVA_LONG, data + (from & mask));
+                if (partial != null || whole < 0 || whole > Integer.MAX_VALUE - 8) {
+                    throw new IllegalStateException("corrupt ring: a record of " + whole + " bytes");
+                }
+                partial = new byte[(int) whole];
+                partialLength = 0;
+                from += 8;
+                bytes -= 8;
+                payload = partial;
+                offset = 0;
+                partialLength = bytes;
+            } else if (partial == null && (code & MORE) == 0) {
                 payload = new byte[length];
                 offset = 0;
             } else {
@@ -336,7 +363,7 @@ public final class ShmRing {
                 offset = partialLength;
                 partialLength += length;
             }
-            copyOut(head + RECORD_HEADER, payload, offset, length);
+            copyOut(from, payload, offset, bytes);
             head += align(RECORD_HEADER + length);
             LONG.setVolatile(memory, base + HEAD, head);
             if ((int) INT.getVolatile(memory, base + PRODUCER_WAITING) != 0) {
@@ -346,7 +373,7 @@ public final class ShmRing {
                 continue;
             }
             if (payload == partial) {
-                payload = Arrays.copyOf(partial, partialLength);
+                payload = partialLength == partial.length ? partial : Arrays.copyOf(partial, partialLength);
                 partial = null;
                 partialLength = 0;
             }
