@@ -47,9 +47,10 @@ import java.util.function.Supplier;
  * (package-private, under {@code lock}): they are its parts, not layers.
  *
  * <pre>
- *  execute(batch) ─► encode inputs (caller's thread) ─► pending ─► assign ─► link.send (queued) ─► sender thread ─► socket
- *                                                                    ▲                                           │
- *        deliver / fail ◄── reader thread per worker ◄── RESULTS / FAILED / RECALLED ◄──────────────────────────┘
+ *  execute(batch) ─► encode inputs (caller's thread) ─► pending ─► assign ─► link.send (never blocks) ─► WorkerLink ─► worker
+ *                                                                    ▲                                                │
+ *        deliver / fail ◄── reader thread per worker ◄── RESULTS / FAILED / RECALLED ◄───────────────────────────────┘
+ *  (WorkerLink's ring or socket: the engine does not know which)
  *        exit (from supervision) ─► fail the running batch (or retry it), requeue the prefetched ones, respawn
  * </pre>
  *
@@ -196,6 +197,7 @@ public final class ProcessEngine implements Engine {
      * @return the engine
      */
     public static ProcessEngine start(Options options) {
+        WorkerLink.checkTransport(); // a bad -Dmultiproc4j.transport fails the pool's creation
         ProcessEngine engine;
         try {
             engine = new ProcessEngine(options);
@@ -499,7 +501,7 @@ public final class ProcessEngine implements Engine {
     private final class Events implements Supervisor.Listener {
         @Override
         public void connected(WorkerProcess child, FrameChannel channel) {
-            var link = new WorkerLink(channel, child.name(), () -> child.kill(ExitCause.CRASHED)); // its exit settles what it held
+            var link = WorkerLink.forWorker(channel, child.name(), () -> child.kill(ExitCause.CRASHED)); // its exit settles what it held
             Slot slot;
             lock.lock();
             try {

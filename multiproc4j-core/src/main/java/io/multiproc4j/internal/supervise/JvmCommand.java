@@ -35,7 +35,8 @@ public final class JvmCommand {
 
     private static final List<String> INHERITED_PREFIXES = List.of(
             "--add-opens", "--add-exports", "--add-reads", "--add-modules", "--enable-preview",
-            "--enable-native-access", "--sun-misc-unsafe-memory-access", "-Djava.security.manager");
+            "--enable-native-access", "--sun-misc-unsafe-memory-access", "-Djava.security.manager",
+            "-Dmultiproc4j.transport"); // the spin of the rings (WorkerRings.SPIN_NANOS) is read on both sides
 
     private static final String SELECTOR_PROVIDER = "java.nio.channels.spi.SelectorProvider";
 

@@ -20,12 +20,19 @@ package io.multiproc4j.internal.transport;
  *
  *  parent ─► worker
  *   SETUP        utf codec class │ utf worker name │ boolean stream results │ long memory limit
- *                │ bytes initializer
+ *                │ bytes initializer │ utf rings (the segment of WorkerRings, "" = the socket alone)
  *   BATCH        long batch │ long function id │ bytes function (absent when the worker holds it)
  *                │ long function id to forget (-1 none) │ bytes inputs (the codec's List)
  *   SHUTDOWN     (empty)                            finish what is queued, then exit
  *   RECALL       long batch                         give back this batch if it has not started
  * </pre>
+ *
+ * <h2>Which path</h2>
+ * When SETUP names rings ({@link WorkerRings}), BATCH and SHUTDOWN go through the request ring and
+ * READY, INIT_FAILED, RESULTS, FAILED and RETIRING through the result ring ({@link ShmRing}: the same
+ * code and payload as a frame, in records); HELLO, SETUP, RECALL and RECALLED stay on the socket.
+ * Each ring keeps its records in write order, which is all the function table needs: every BATCH
+ * takes the same path.
  *
  * <h2>Order</h2>
  * Frames are read in the order they were written. The function table of a worker follows from

@@ -1,7 +1,9 @@
 package io.multiproc4j.internal.transport;
 
+import io.multiproc4j.internal.transport.FrameChannel.Frame;
 import java.io.Closeable;
 import java.io.IOException;
+import java.util.ArrayDeque;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
@@ -37,6 +39,27 @@ import java.util.concurrent.locks.ReentrantLock;
  * {@code onWriteFailure}, which kills the worker unless the link was being closed. The worker's
  * exit, reported by supervision, then settles what it held; a live worker behind a broken link
  * would hold its batches for ever. The reader sees EOF and returns.
+ *
+ * <h2>With rings ({@link WorkerRings}, the default; {@code -Dmultiproc4j.transport=socket} turns them off)</h2>
+ * <pre>
+ *  any thread ─► send(BATCH / SHUTDOWN) ─► ringLock ─► fits? ─yes─► request ring (a store; futex wake only if the worker sleeps)
+ *                                                    └─no──► ringPending ─► sender thread streams it in fragments as room frees
+ *  any thread ─► send(SETUP / RECALL) ─► outbox ─► sender or this reader ─► socket (SETUP names the segment)
+ *  result ring ─┐
+ *  socket ─► socket thread (READY before a ring is named, RECALLED; EOF) ─► socketInbox ─┴─► reader ─► handler
+ * </pre>
+ * The caller's own thread writes a batch into the request ring under {@code ringLock}: a memory
+ * copy that never waits and touches no channel, so an interrupted caller harms nothing. A record
+ * that does not fit in the free room now goes to {@code ringPending}, and while anything is there
+ * every later record queues behind it, so the worker takes records in send order; the sender thread
+ * writes the head of {@code ringPending} into the ring (in fragments for one over half the ring),
+ * waiting for room <em>without</em> {@code ringLock} (only it writes while {@code ringPending} is not
+ * empty), so no caller ever waits for the worker. RECALL stays on the socket, read by the worker's
+ * lifeline. The reader waits on the result ring and the socket thread's queue at once (the socket
+ * thread bumps the ring's futex word); at the socket's EOF (the worker's exit, or this link's close)
+ * it delivers every record committed in the ring before it returns, so supervision, which waits
+ * for the reader before it settles an exit, never counts a stored result as lost. The reader unmaps
+ * the segment when it returns ({@link #close()} does when no reader ever ran).
  */
 public final class WorkerLink implements Closeable {
     /** Handles what a worker sends, on the reader thread. */
@@ -53,7 +76,18 @@ public final class WorkerLink implements Closeable {
     private static final ThreadLocal<WorkerLink> READING = new ThreadLocal<>();
 
     private final FrameChannel channel;
+    private final String name;
     private final Runnable onWriteFailure;
+    /** Null: the socket alone. */
+    private final WorkerRings rings;
+    private final ReentrantLock ringLock = new ReentrantLock();
+    /** Records waiting for room in the request ring, in send order; guarded by {@code ringLock}. */
+    private final ArrayDeque<WorkerMessage> ringPending = new ArrayDeque<>();
+    /** Messages the socket thread read, for the reader (rings only). */
+    private final ConcurrentLinkedQueue<WorkerMessage> socketInbox = new ConcurrentLinkedQueue<>();
+    private volatile boolean socketEnded;
+    /** Whether {@link #readLoop} runs (it unmaps the rings when it returns); guarded by {@code this}. */
+    private boolean readerRunning;
     private final ConcurrentLinkedQueue<WorkerMessage> outbox = new ConcurrentLinkedQueue<>();
     private final ReentrantLock writeLock = new ReentrantLock();
     private final Thread sender;
@@ -68,9 +102,42 @@ public final class WorkerLink implements Closeable {
      * @param onWriteFailure called once when a write fails while the link is open: kills the worker
      */
     public WorkerLink(FrameChannel channel, String name, Runnable onWriteFailure) {
+        this(channel, name, onWriteFailure, null);
+    }
+
+    private WorkerLink(FrameChannel channel, String name, Runnable onWriteFailure, WorkerRings rings) {
         this.channel = channel;
+        this.name = name;
         this.onWriteFailure = onWriteFailure;
+        this.rings = rings;
         this.sender = Thread.ofPlatform().daemon().name("multiproc4j-sender-" + name).start(this::sendLoop);
+    }
+
+    /**
+     * A pool worker's link: with rings in shared memory unless {@value WorkerRings#PROPERTY} is
+     * {@code socket} or they cannot be made; SETUP sent through it names them to the worker.
+     *
+     * @param channel        the worker's connected channel
+     * @param name           the worker's name
+     * @param onWriteFailure called once when a write fails while the link is open: kills the worker
+     * @return the link
+     */
+    public static WorkerLink forWorker(FrameChannel channel, String name, Runnable onWriteFailure) {
+        return new WorkerLink(channel, name, onWriteFailure, WorkerRings.enabled() ? WorkerRings.create(name) : null);
+    }
+
+    /**
+     * Refuses a bad {@value WorkerRings#PROPERTY} at the pool's creation.
+     *
+     * @throws IllegalArgumentException naming the property and the values it takes
+     */
+    public static void checkTransport() {
+        WorkerRings.enabled();
+    }
+
+    /** @return whether this link's data path is its rings */
+    public boolean usesRings() {
+        return rings != null;
     }
 
     /**
@@ -80,7 +147,24 @@ public final class WorkerLink implements Closeable {
      * @param message the message
      */
     public void send(WorkerMessage message) {
+        if (rings != null) {
+            if (message instanceof WorkerMessage.BatchMessage || message instanceof WorkerMessage.Shutdown) {
+                sendOnRing(message);
+                return;
+            }
+            if (message instanceof WorkerMessage.Setup s && s.rings().isEmpty()) {
+                message = new WorkerMessage.Setup(s.codecClass(), s.workerName(), s.streamResults(),
+                        s.maxResidentBytes(), s.initializer(), rings.name());
+            }
+        }
         outbox.offer(message);
+        if (rings != null && !closed) {
+            try {
+                rings.requests().wakeProducer(); // a sender waiting for room writes the socket meanwhile
+            } catch (RuntimeException e) {
+                // unmapped: the link is closing
+            }
+        }
         if (READING.get() == this) {
             queuedByReader = true; // written by this reader when its handler returns
         } else {
@@ -93,14 +177,97 @@ public final class WorkerLink implements Closeable {
         return broken;
     }
 
+    /** On the caller's thread: into the ring if it fits now and nothing waits before it, else queued. */
+    private void sendOnRing(WorkerMessage message) {
+        boolean failed = false;
+        ringLock.lock();
+        try {
+            if (closed || broken) {
+                return; // dropped, as a broken link drops its outbox
+            }
+            if (ringPending.isEmpty() && rings.requests().tryWrite(message.type().ordinal(), message.length(),
+                    message::writeBody)) {
+                return;
+            }
+            ringPending.add(message);
+        } catch (Throwable e) { // a message that cannot be written, or a ring unmapped by close
+            failed = true;
+        } finally {
+            ringLock.unlock();
+        }
+        if (failed) {
+            fail();
+        } else {
+            LockSupport.unpark(sender);
+        }
+    }
+
+    private boolean ringPendingEmpty() {
+        ringLock.lock();
+        try {
+            return ringPending.isEmpty();
+        } finally {
+            ringLock.unlock();
+        }
+    }
+
     private void sendLoop() {
+        ShmRing.AdaptiveSpin spin = new ShmRing.AdaptiveSpin(0);
         while (!closed && !broken) {
             drain(true);
-            if (outbox.isEmpty() && !closed) {
+            if (rings != null) {
+                pumpRing(spin);
+            }
+            if (outbox.isEmpty() && !closed && (rings == null || ringPendingEmpty())) {
                 LockSupport.park(this);
             }
         }
         drain(true);
+    }
+
+    /**
+     * On the sender thread: writes {@code ringPending} into the request ring, oldest first, waiting
+     * for room as the worker frees it (RECALLs queued meanwhile are written to the socket between
+     * slices of the wait). The record stays at the head of {@code ringPending} until it is all in the
+     * ring, so callers queue behind it and nothing overtakes it.
+     */
+    private void pumpRing(ShmRing.AdaptiveSpin spin) {
+        try {
+            while (!closed && !broken) {
+                WorkerMessage next;
+                ringLock.lock();
+                try {
+                    next = ringPending.peek();
+                    if (next == null) {
+                        return;
+                    }
+                    if (rings.requests().tryWrite(next.type().ordinal(), next.length(), next::writeBody)) {
+                        ringPending.poll();
+                        continue;
+                    }
+                } finally {
+                    ringLock.unlock();
+                }
+                rings.requests().write(next.type().ordinal(), next.length(), next::writeBody, spin, () -> {
+                    if (closed || broken) {
+                        throw new IOException("the link is closed");
+                    }
+                    drain(true);
+                });
+                ringLock.lock();
+                try {
+                    ringPending.poll();
+                } finally {
+                    ringLock.unlock();
+                }
+            }
+        } catch (IOException e) {
+            if (!closed) {
+                fail();
+            }
+        } catch (Throwable e) { // whatever failed, the worker must not live on behind a dead link
+            fail();
+        }
     }
 
     /**
@@ -132,6 +299,12 @@ public final class WorkerLink implements Closeable {
     private void fail() {
         broken = true;
         outbox.clear();
+        ringLock.lock();
+        try {
+            ringPending.clear();
+        } finally {
+            ringLock.unlock();
+        }
         if (!closed) {
             onWriteFailure.run(); // its exit settles what it held
         }
@@ -144,6 +317,10 @@ public final class WorkerLink implements Closeable {
      * @param handler what to do with each
      */
     public void readLoop(Handler handler) {
+        if (rings != null) {
+            readRings(handler);
+            return;
+        }
         READING.set(this);
         try {
             while (true) {
@@ -166,7 +343,82 @@ public final class WorkerLink implements Closeable {
         }
     }
 
-    /** Stops the sender after what is queued, and closes the channel. */
+    /** The reader with rings: the result ring and what the socket thread read, until the socket's EOF. */
+    private void readRings(Handler handler) {
+        synchronized (this) {
+            if (closed) {
+                rings.close();
+                return;
+            }
+            readerRunning = true;
+        }
+        READING.set(this);
+        ShmRing results = rings.results();
+        Thread socketReader = Thread.ofPlatform().daemon().name("multiproc4j-socket-" + name).start(() -> {
+            try {
+                while (true) {
+                    socketInbox.offer(WorkerMessage.decode(channel.receive()));
+                    results.wakeConsumer();
+                }
+            } catch (IOException | RuntimeException e) {
+                // EOF: the worker exited or this link closed
+            } finally {
+                socketEnded = true;
+                try {
+                    results.wakeConsumer();
+                } catch (RuntimeException e) {
+                    // unmapped: the reader is gone already
+                }
+            }
+        });
+        ShmRing.AdaptiveSpin spin = new ShmRing.AdaptiveSpin(WorkerRings.SPIN_NANOS);
+        java.util.function.BooleanSupplier socketReady = () -> socketEnded || !socketInbox.isEmpty();
+        try {
+            while (true) {
+                boolean ended = socketEnded; // read before the ring: what was committed before EOF is seen below
+                WorkerMessage message = socketInbox.poll();
+                if (message == null) {
+                    Frame frame = results.poll();
+                    if (frame != null) {
+                        message = WorkerMessage.decode(frame);
+                    }
+                }
+                if (message != null) {
+                    handler.onMessage(message);
+                    if (queuedByReader) {
+                        queuedByReader = false;
+                        drain(false);
+                        if (!outbox.isEmpty()) {
+                            LockSupport.unpark(sender);
+                        }
+                    }
+                    continue;
+                }
+                if (ended) {
+                    return; // the ring and the inbox are empty after EOF: all delivered
+                }
+                results.awaitData(spin, socketReady);
+            }
+        } catch (IOException | RuntimeException e) {
+            // a malformed record: the link closes, and the worker with it
+        } finally {
+            READING.remove();
+            LockSupport.unpark(sender);
+            close();
+            try {
+                socketReader.join(); // ends at once: the channel is closed
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            synchronized (this) {
+                readerRunning = false;
+            }
+            rings.close();
+        }
+    }
+
+
+    /** Stops the sender after what is queued, and closes the channel (and the rings, when no reader runs). */
     @Override
     public void close() {
         closed = true;
@@ -175,6 +427,20 @@ public final class WorkerLink implements Closeable {
             channel.close();
         } catch (IOException e) {
             // already closed
+        }
+        if (rings != null) {
+            try {
+                rings.requests().wakeProducer();
+            } catch (RuntimeException e) {
+                // unmapped already
+            }
+            boolean unmap;
+            synchronized (this) {
+                unmap = !readerRunning;
+            }
+            if (unmap) {
+                rings.close();
+            }
         }
     }
 }

@@ -17,13 +17,26 @@ public sealed interface WorkerMessage {
     /** @return its frame code */
     FrameType type();
 
+    /** @return the exact length of its body (the frame's payload) */
+    long length();
+
+    /**
+     * Writes its body, exactly {@link #length()} bytes: into a channel's buffer or a ring.
+     *
+     * @param out where it goes
+     * @throws IOException when the peer is gone
+     */
+    void writeBody(DataOutputStream out) throws IOException;
+
     /**
      * Writes it into the channel's buffer; the caller flushes.
      *
      * @param channel the channel
      * @throws IOException when the peer is gone
      */
-    void write(FrameChannel channel) throws IOException;
+    default void write(FrameChannel channel) throws IOException {
+        channel.sendBuffered(type().ordinal(), length(), this::writeBody);
+    }
 
     /**
      * @param frame a received frame
@@ -40,7 +53,8 @@ public sealed interface WorkerMessage {
         }
         WorkerMessage message = switch (type) {
             case HELLO -> new Hello(FrameChannel.readBytes(in), in.readLong());
-            case SETUP -> new Setup(in.readUTF(), in.readUTF(), in.readBoolean(), in.readLong(), FrameChannel.readBytes(in));
+            case SETUP -> new Setup(in.readUTF(), in.readUTF(), in.readBoolean(), in.readLong(), FrameChannel.readBytes(in),
+                    in.readUTF());
             case READY -> Ready.INSTANCE;
             case INIT_FAILED -> new InitFailed(FrameChannel.readBytes(in));
             case BATCH -> new BatchMessage(in.readLong(), in.readLong(), FrameChannel.readBytes(in), in.readLong(),
@@ -58,7 +72,7 @@ public sealed interface WorkerMessage {
         return message;
     }
 
-    private static int length(byte[] bytes) {
+    private static int sizeOf(byte[] bytes) {
         return 4 + (bytes == null ? 0 : bytes.length);
     }
 
@@ -71,9 +85,6 @@ public sealed interface WorkerMessage {
         }
     }
 
-    private static void writeSmall(FrameChannel channel, FrameType type, PayloadWriter payload) throws IOException {
-        channel.sendBuffered(type, payload.toByteArray());
-    }
 
     /**
      * @param key the one-time key from the worker's environment
@@ -86,11 +97,14 @@ public sealed interface WorkerMessage {
         }
 
         @Override
-        public void write(FrameChannel channel) throws IOException {
-            var w = new PayloadWriter();
-            w.bytes(key);
-            w.writeLong(pid);
-            writeSmall(channel, type(), w);
+        public long length() {
+            return sizeOf(key) + 8;
+        }
+
+        @Override
+        public void writeBody(DataOutputStream out) throws IOException {
+            bytes(out, key);
+            out.writeLong(pid);
         }
     }
 
@@ -100,23 +114,45 @@ public sealed interface WorkerMessage {
      * @param streamResults    send each result at once (a task timeout reads progress)
      * @param maxResidentBytes retire past this resident size; 0 = never
      * @param initializer      the encoded initializer, or null
+     * @param rings            the name of the shared-memory segment holding this worker's rings
+     *                         ({@link WorkerRings}), or "" for the socket alone
      */
     record Setup(String codecClass, String workerName, boolean streamResults, long maxResidentBytes,
-                 byte[] initializer) implements WorkerMessage {
+                 byte[] initializer, String rings) implements WorkerMessage {
+        /** The socket alone, no rings. */
+        public Setup(String codecClass, String workerName, boolean streamResults, long maxResidentBytes,
+                     byte[] initializer) {
+            this(codecClass, workerName, streamResults, maxResidentBytes, initializer, "");
+        }
+
         @Override
         public FrameType type() {
             return FrameType.SETUP;
         }
 
-        @Override
-        public void write(FrameChannel channel) throws IOException {
+        private byte[] encoded() throws IOException {
             var w = new PayloadWriter();
             w.writeUTF(codecClass);
             w.writeUTF(workerName);
             w.writeBoolean(streamResults);
             w.writeLong(maxResidentBytes);
             w.bytes(initializer);
-            writeSmall(channel, type(), w);
+            w.writeUTF(rings);
+            return w.toByteArray();
+        }
+
+        @Override
+        public long length() {
+            try {
+                return encoded().length;
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e); // a string over 64 KiB of UTF-8: written by no caller
+            }
+        }
+
+        @Override
+        public void writeBody(DataOutputStream out) throws IOException {
+            out.write(encoded());
         }
     }
 
@@ -130,8 +166,13 @@ public sealed interface WorkerMessage {
         }
 
         @Override
-        public void write(FrameChannel channel) throws IOException {
-            channel.sendBuffered(type(), new byte[0]);
+        public long length() {
+            return 0;
+        }
+
+        @Override
+        public void writeBody(DataOutputStream out) {
+            // no body
         }
     }
 
@@ -143,10 +184,13 @@ public sealed interface WorkerMessage {
         }
 
         @Override
-        public void write(FrameChannel channel) throws IOException {
-            var w = new PayloadWriter();
-            w.bytes(failure);
-            writeSmall(channel, type(), w);
+        public long length() {
+            return sizeOf(failure);
+        }
+
+        @Override
+        public void writeBody(DataOutputStream out) throws IOException {
+            bytes(out, failure);
         }
     }
 
@@ -167,15 +211,17 @@ public sealed interface WorkerMessage {
         }
 
         @Override
-        public void write(FrameChannel channel) throws IOException {
-            long length = 8 + 8 + length(function) + 8 + length(inputs);
-            channel.sendBuffered(type().ordinal(), length, out -> {
-                out.writeLong(batchId);
-                out.writeLong(functionId);
-                bytes(out, function);
-                out.writeLong(forget);
-                bytes(out, inputs);
-            });
+        public long length() {
+            return 8 + 8 + sizeOf(function) + 8 + sizeOf(inputs);
+        }
+
+        @Override
+        public void writeBody(DataOutputStream out) throws IOException {
+            out.writeLong(batchId);
+            out.writeLong(functionId);
+            bytes(out, function);
+            out.writeLong(forget);
+            bytes(out, inputs);
         }
     }
 
@@ -191,12 +237,15 @@ public sealed interface WorkerMessage {
         }
 
         @Override
-        public void write(FrameChannel channel) throws IOException {
-            channel.sendBuffered(type().ordinal(), 8 + 4 + length(results), out -> {
-                out.writeLong(batchId);
-                out.writeInt(offset);
-                bytes(out, results);
-            });
+        public long length() {
+            return 8 + 4 + sizeOf(results);
+        }
+
+        @Override
+        public void writeBody(DataOutputStream out) throws IOException {
+            out.writeLong(batchId);
+            out.writeInt(offset);
+            bytes(out, results);
         }
     }
 
@@ -212,12 +261,15 @@ public sealed interface WorkerMessage {
         }
 
         @Override
-        public void write(FrameChannel channel) throws IOException {
-            channel.sendBuffered(type().ordinal(), 8 + 4 + length(failure), out -> {
-                out.writeLong(batchId);
-                out.writeInt(offset);
-                bytes(out, failure);
-            });
+        public long length() {
+            return 8 + 4 + sizeOf(failure);
+        }
+
+        @Override
+        public void writeBody(DataOutputStream out) throws IOException {
+            out.writeLong(batchId);
+            out.writeInt(offset);
+            bytes(out, failure);
         }
     }
 
@@ -231,8 +283,13 @@ public sealed interface WorkerMessage {
         }
 
         @Override
-        public void write(FrameChannel channel) throws IOException {
-            channel.sendBuffered(type(), new byte[0]);
+        public long length() {
+            return 0;
+        }
+
+        @Override
+        public void writeBody(DataOutputStream out) {
+            // no body
         }
     }
 
@@ -246,8 +303,13 @@ public sealed interface WorkerMessage {
         }
 
         @Override
-        public void write(FrameChannel channel) throws IOException {
-            channel.sendBuffered(type(), new byte[0]);
+        public long length() {
+            return 0;
+        }
+
+        @Override
+        public void writeBody(DataOutputStream out) {
+            // no body
         }
     }
 
@@ -259,10 +321,13 @@ public sealed interface WorkerMessage {
         }
 
         @Override
-        public void write(FrameChannel channel) throws IOException {
-            var w = new PayloadWriter();
-            w.writeLong(batchId);
-            writeSmall(channel, type(), w);
+        public long length() {
+            return 8;
+        }
+
+        @Override
+        public void writeBody(DataOutputStream out) throws IOException {
+            out.writeLong(batchId);
         }
     }
 
@@ -278,11 +343,14 @@ public sealed interface WorkerMessage {
         }
 
         @Override
-        public void write(FrameChannel channel) throws IOException {
-            var w = new PayloadWriter();
-            w.writeLong(batchId);
-            w.writeBoolean(recalled);
-            writeSmall(channel, type(), w);
+        public long length() {
+            return 9;
+        }
+
+        @Override
+        public void writeBody(DataOutputStream out) throws IOException {
+            out.writeLong(batchId);
+            out.writeBoolean(recalled);
         }
     }
 }

@@ -8,7 +8,9 @@ import io.multiproc4j.internal.supervise.WorkerProcess;
 import io.multiproc4j.internal.transport.FrameChannel;
 import io.multiproc4j.internal.transport.FrameChannel.Frame;
 import io.multiproc4j.internal.transport.WorkerLayout;
+import io.multiproc4j.internal.transport.ShmRing;
 import io.multiproc4j.internal.transport.WorkerMessage;
+import io.multiproc4j.internal.transport.WorkerRings;
 import io.multiproc4j.internal.transport.WorkerMessage.BatchMessage;
 import io.multiproc4j.internal.transport.WorkerMessage.Setup;
 import io.multiproc4j.spi.Codec;
@@ -18,7 +20,9 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The main class of a worker JVM.
@@ -48,6 +52,18 @@ import java.util.concurrent.LinkedBlockingQueue;
  * function's bytes the first time, and names a function to forget when its own bounded record of
  * this worker's table evicts one. Frames arrive in the order the parent wrote them, so both sides
  * agree; a recalled batch's "forget" is queued in its place, so it still happens in order.
+ *
+ * <h2>Rings</h2>
+ * When SETUP names a segment ({@link WorkerRings}; the pool's default), the main thread takes
+ * BATCH and SHUTDOWN records from the request ring itself (spinning briefly, then sleeping on the
+ * ring's futex word, which the pool wakes only when this thread has flagged itself asleep) and
+ * stores READY, RESULTS, FAILED, RETIRING and INIT_FAILED into the result ring: a result is the
+ * pool's the moment its record is committed, a memory store, so "results leave before user code
+ * runs again" costs no system call. The socket is the lifeline still, and carries RECALL and
+ * RECALLED. To answer RECALL the lifeline takes {@code takeLock} (which the main thread holds only
+ * while it reads one record), moves every record committed in the ring to {@code taken} and removes
+ * the recalled batch there; the main thread takes from {@code taken} before the ring, so the order
+ * holds, and the lifeline wakes it in case it went to sleep on a ring it had just emptied.
  */
 public final class WorkerMain {
     /** Environment variable holding the socket path. */
@@ -67,6 +83,14 @@ public final class WorkerMain {
     private final Map<Long, SerializableFunction<Object, Object>> functions = new HashMap<>();
     /** Messages from the lifeline (RECALLED), written by the answer thread: the lifeline never writes. */
     private final LinkedBlockingQueue<WorkerMessage> answers = new LinkedBlockingQueue<>();
+    /** The rings named by SETUP, or null for the socket alone. */
+    private WorkerRings rings;
+    /** Guards reading the request ring (main, and the lifeline answering RECALL). */
+    private final ReentrantLock takeLock = new ReentrantLock();
+    /** Records the lifeline moved out of the request ring, oldest first (rings only). */
+    private final ConcurrentLinkedQueue<Object> taken = new ConcurrentLinkedQueue<>();
+    private final ShmRing.AdaptiveSpin takeSpin = new ShmRing.AdaptiveSpin(WorkerRings.SPIN_NANOS);
+    private final ShmRing.AdaptiveSpin roomSpin = new ShmRing.AdaptiveSpin(0);
 
     private WorkerMain(FrameChannel channel) {
         this.channel = channel;
@@ -83,6 +107,9 @@ public final class WorkerMain {
     private void run() throws Exception {
         if (!(WorkerMessage.decode(channel.receive()) instanceof Setup setup)) {
             throw new IOException("expected SETUP first");
+        }
+        if (!setup.rings().isEmpty()) {
+            rings = WorkerRings.attach(setup.rings());
         }
         streamResults = setup.streamResults();
         maxResidentBytes = setup.maxResidentBytes();
@@ -138,6 +165,10 @@ public final class WorkerMain {
     private void onFrame(Frame frame) throws IOException, InterruptedException {
         // An if chain, not a pattern switch: see StandardCodec.writeFast.
         WorkerMessage message = WorkerMessage.decode(frame);
+        if (rings != null) {
+            onFrameWithRings(message);
+            return;
+        }
         if (message instanceof BatchMessage || message instanceof WorkerMessage.Shutdown) {
             inbox.put(message);
         } else if (message instanceof WorkerMessage.Recall(long id)) {
@@ -149,6 +180,38 @@ public final class WorkerMain {
             answers.put(new WorkerMessage.Recalled(id, recalled)); // never written here: see Threads
         } else {
             throw new IOException("unexpected " + message.type() + " from the pool");
+        }
+    }
+
+    /** On the lifeline, with rings: RECALL looks at every record committed in the request ring too. */
+    private void onFrameWithRings(WorkerMessage message) throws IOException, InterruptedException {
+        boolean recall = message instanceof WorkerMessage.Recall;
+        if (!recall && !(message instanceof BatchMessage) && !(message instanceof WorkerMessage.Shutdown)) {
+            throw new IOException("unexpected " + message.type() + " from the pool");
+        }
+        boolean recalled = false;
+        long id = recall ? ((WorkerMessage.Recall) message).batchId() : -1;
+        takeLock.lock();
+        try {
+            Frame frame;
+            while ((frame = rings.requests().poll()) != null) {
+                taken.add(WorkerMessage.decode(frame));
+            }
+            if (!recall) {
+                taken.add(message); // not sent so by this library's pool, but kept in order if it is
+            } else {
+                BatchMessage[] found = new BatchMessage[1];
+                recalled = taken.removeIf(o -> o instanceof BatchMessage b && b.batchId() == id && (found[0] = b) != null);
+                if (recalled && found[0].forget() >= 0) {
+                    taken.add(new Forget(found[0].forget()));
+                }
+            }
+        } finally {
+            takeLock.unlock();
+        }
+        rings.requests().wakeConsumer(); // the main thread may have gone to sleep on the ring just emptied
+        if (recall) {
+            answers.put(new WorkerMessage.Recalled(id, recalled)); // never written here: see Threads
         }
     }
 
@@ -173,6 +236,11 @@ public final class WorkerMain {
      */
     private void send(WorkerMessage message, boolean flush) throws IOException {
         Thread.interrupted();
+        if (rings != null) {
+            // committed at once (no system call unless the pool's reader sleeps); waits only for room
+            rings.results().write(message.type().ordinal(), message.length(), message::writeBody, roomSpin, null);
+            return;
+        }
         message.write(channel);
         if (flush) {
             channel.flush();
@@ -181,6 +249,9 @@ public final class WorkerMain {
 
     /** Flushes the channel, clearing the interrupt flag first (see {@link #send}). */
     private void flush() throws IOException {
+        if (rings != null) {
+            return; // every record is committed when written
+        }
         Thread.interrupted();
         channel.flush();
     }
@@ -192,7 +263,10 @@ public final class WorkerMain {
      */
     private static final long SPIN_NANOS = Runtime.getRuntime().availableProcessors() >= 4 ? 20_000 : 0;
 
-    private Object nextMessage() throws InterruptedException {
+    private Object nextMessage() throws InterruptedException, IOException {
+        if (rings != null) {
+            return nextRecord();
+        }
         long spinUntil = System.nanoTime() + SPIN_NANOS;
         do {
             Object message = inbox.poll();
@@ -202,6 +276,28 @@ public final class WorkerMain {
             Thread.onSpinWait();
         } while (System.nanoTime() < spinUntil);
         return inbox.take();
+    }
+
+    /** With rings: what the lifeline moved aside first, then the request ring; spin, then sleep. */
+    private Object nextRecord() throws IOException {
+        ShmRing requests = rings.requests();
+        java.util.function.BooleanSupplier movedAside = () -> !taken.isEmpty();
+        while (true) {
+            takeLock.lock();
+            try {
+                Object next = taken.poll();
+                if (next != null) {
+                    return next;
+                }
+                Frame frame = requests.poll();
+                if (frame != null) {
+                    return WorkerMessage.decode(frame);
+                }
+            } finally {
+                takeLock.unlock();
+            }
+            requests.awaitData(takeSpin, movedAside);
+        }
     }
 
     /** @return this process's resident set size from /proc, or -1 where the OS does not say */
