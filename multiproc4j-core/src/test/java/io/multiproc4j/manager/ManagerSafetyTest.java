@@ -38,7 +38,9 @@ class ManagerSafetyTest {
             assertThatThrownBy(() -> map.put("nested", List.of("fine", new Evil())))
                     .hasMessageContaining("io.multiproc4j.manager.evil.Evil");
             assertThat(map).isEmpty();
-            assertThat(refusing.serverOutput()).anySatisfy(line -> assertThat(line).contains("refused to deserialize"));
+            // the server's stderr reaches serverOutput() through a pump thread: wait for the line
+            Conditions.await(() -> refusing.serverOutput().stream().anyMatch(line -> line.contains("refused to deserialize")),
+                    Duration.ofSeconds(60), () -> "the server's output to say it refused, was " + refusing.serverOutput());
         }
         // the control: a manager that allows the package does run Evil's code, so the markers work
         long allowingPid;

@@ -26,20 +26,39 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The shared-memory data path between a pool and its workers (the request and result rings, the
- * default transport), on real worker JVMs: a result stored in the ring counts even when its worker
- * is SIGKILLed at once; results and inputs far larger than a ring stream through it, in order; an
- * interrupted caller writing a batch harms nothing; no segment of this JVM is left in /dev/shm
- * after close or a crash; {@code -Dmultiproc4j.transport=socket} runs the same pool over the socket.
+ * The shared-memory data path between a pool and its workers (the request and result rings,
+ * {@code -Dmultiproc4j.transport=ring}; this class sets it for its pools), on real worker JVMs: a
+ * result stored in the ring counts even when its worker is SIGKILLed at once; results and inputs far
+ * larger than a ring stream through it, in order; an interrupted caller writing a batch harms
+ * nothing; no segment of this JVM is left in /dev/shm after close or a crash; the default and
+ * {@code -Dmultiproc4j.transport=socket} run the same pool over the socket.
  */
 @Deadline(seconds = 600)
 class WorkerRingTest {
     private static final Duration WAIT = Duration.ofMinutes(3);
+    private static String transportBefore;
+
+    @BeforeAll
+    static void poolsOfThisClassUseRings() {
+        transportBefore = System.getProperty("multiproc4j.transport");
+        System.setProperty("multiproc4j.transport", "ring");
+    }
+
+    @AfterAll
+    static void restoreTheTransport() {
+        if (transportBefore == null) {
+            System.clearProperty("multiproc4j.transport");
+        } else {
+            System.setProperty("multiproc4j.transport", transportBefore);
+        }
+    }
     /** Larger than one ring (2 MiB): such a record goes as fragments, the ring wrapping under it. */
     private static final int BIG = 5 << 20;
 
@@ -228,7 +247,7 @@ class WorkerRingTest {
     @Test
     void noSegmentIsLeft_whenThePoolJvmIsSigkilled() throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process owner = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+        Process owner = new ProcessBuilder(java, "-Dmultiproc4j.transport=ring", "-cp", System.getProperty("java.class.path"),
                 PoolOwnerMain.class.getName(), "wait").redirectError(ProcessBuilder.Redirect.INHERIT).start();
         List<Long> workers = List.of();
         try {
@@ -265,13 +284,17 @@ class WorkerRingTest {
     }
 
     @Test
-    void theTransportProperty_socketRunsWorkersWithoutRings_ringIsTheDefault_andABadValueIsRefused() throws Exception {
+    void theTransportProperty_ringMapsRings_socketAndTheDefaultRunWorkersWithout_andABadValueIsRefused() throws Exception {
         String before = System.getProperty("multiproc4j.transport");
         try {
+            try (Pool pool = Pool.builder().processes(1).workerOutput(WorkerOutput.DISCARD).build()) {
+                assertThat(pool.applyAsync((Integer x) -> mapsARing(), 0).get(WAIT.toSeconds(), TimeUnit.SECONDS))
+                        .as("a worker of -Dmultiproc4j.transport=ring maps its rings").isTrue();
+            }
             System.clearProperty("multiproc4j.transport");
             try (Pool pool = Pool.builder().processes(1).workerOutput(WorkerOutput.DISCARD).build()) {
                 assertThat(pool.applyAsync((Integer x) -> mapsARing(), 0).get(WAIT.toSeconds(), TimeUnit.SECONDS))
-                        .as("a worker of the default transport maps its rings").isTrue();
+                        .as("a worker of the default transport maps no ring").isFalse();
             }
             System.setProperty("multiproc4j.transport", "socket");
             try (Pool pool = Pool.builder().processes(1).workerOutput(WorkerOutput.DISCARD).build()) {

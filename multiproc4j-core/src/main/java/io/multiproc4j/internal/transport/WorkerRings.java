@@ -24,11 +24,18 @@ import java.util.concurrent.atomic.AtomicLong;
  * this library removes ({@link Segment#removeLeftovers()}). Names start with {@link #prefix()} (the
  * pool's pid), so a test finds its own.
  *
- * <p>{@code -Dmultiproc4j.transport=socket} turns the rings off (everything over the socket, as
- * before); so does any failure to create the segment (logged once per pool JVM).
+ * <p>{@code -Dmultiproc4j.transport=ring} turns the rings on (the default is everything over the
+ * socket, see {@link #PROPERTY}); any failure to create the segment falls back to the socket
+ * (logged once per pool JVM).
  */
 public final class WorkerRings implements Closeable {
-    /** The system property that chooses the data path: {@code ring} (default) or {@code socket}. */
+    /**
+     * The system property that chooses the data path: {@code socket} (default) or {@code ring}. Not the
+     * ring by default: on 2 cores it halves the warm round trip (38 against 69 µs) and doubles tiny
+     * tasks (360k against 176k per second), but a worker's first futex call links an FFM downcall,
+     * ~125–145 ms of CPU in a fresh JVM (most of it class loading and the JIT), which doubles a new
+     * pool's time to its first result (404 against 177 ms); docs/BENCHMARKS.md has the run.
+     */
     public static final String PROPERTY = "multiproc4j.transport";
     /**
      * How long a ring's consumer (the pool's reader, an idle worker's main thread) spins for the next
@@ -55,12 +62,12 @@ public final class WorkerRings implements Closeable {
         this.results = new ShmRing(segment.data(), ShmRing.sizeOf(RING_BYTES), RING_BYTES);
     }
 
-    /** @return whether new workers get rings ({@value #PROPERTY} is not {@code socket}) */
+    /** @return whether new workers get rings ({@value #PROPERTY} is {@code ring}) */
     public static boolean enabled() {
-        String value = System.getProperty(PROPERTY, "ring");
+        String value = System.getProperty(PROPERTY, "socket");
         if (!value.equals("ring") && !value.equals("socket")) {
-            throw new IllegalArgumentException("-D" + PROPERTY + "=" + value + " is not a transport: use ring (the "
-                    + "default, shared memory with the socket as lifeline) or socket");
+            throw new IllegalArgumentException("-D" + PROPERTY + "=" + value + " is not a transport: use socket (the "
+                    + "default) or ring (shared memory, with the socket as lifeline)");
         }
         return value.equals("ring");
     }
