@@ -19,11 +19,9 @@ import java.util.concurrent.CompletableFuture;
  * }
  *
  * <h2>Chunks</h2>
- * Inputs travel to workers in chunks. {@code map} starts at Python's chunk size,
- * {@code ceil(n / (4 × workers))}, and tapers towards the end (down to an eighth of it), so that the
- * workers finish together instead of one running the last chunk alone; {@code imap},
- * {@code imapUnordered} and {@code starmap}'s lazy forms default to 1. A larger chunk means fewer
- * round trips; a smaller one, better balance.
+ * Inputs travel to workers in chunks. {@code map} defaults to Python's chunk size,
+ * {@code ceil(n / (4 × workers))}; {@code imap}, {@code imapUnordered} and {@code starmap}'s lazy
+ * forms default to 1. A larger chunk means fewer round trips; a smaller one, better balance.
  *
  * <h2>Failures</h2>
  * A task that throws fails its call with {@link TaskFailedException} (the cause is the original
@@ -121,7 +119,7 @@ public interface Pool extends AutoCloseable {
      *
      * @param fn        the function, shipped to workers
      * @param inputs    the inputs
-     * @param chunkSize inputs per chunk, at least 1; 0 chooses the default (Python's size, tapering at the end)
+     * @param chunkSize inputs per chunk, at least 1; 0 chooses Python's default
      * @param <T>       the input type
      * @param <R>       the result type
      * @return the results, in input order
@@ -147,7 +145,7 @@ public interface Pool extends AutoCloseable {
      *
      * @param fn        the function
      * @param inputs    the inputs
-     * @param chunkSize inputs per chunk, at least 1; 0 chooses the default (Python's size, tapering at the end)
+     * @param chunkSize inputs per chunk, at least 1; 0 chooses Python's default
      * @param <T>       the input type
      * @param <R>       the result type
      * @return a future of the results in input order; cancelling it drops chunks not yet started

@@ -92,8 +92,9 @@ public final class ScheduledPool implements Pool {
         checkChunkSize(chunkSize);
         FunctionSpec spec = prepare(fn);
         List<Object> all = materialize(inputs);
+        int size = chunkSize > 0 ? chunkSize : defaultChunkSize(all.size());
         MapJob<List<R>> job = new MapJob<>(all.size(), false);
-        submitAll(job, spec, all, chunkSize > 0 ? ChunkPlan.fixed(chunkSize) : ChunkPlan.tapering(all.size(), engine.workers()));
+        submitAll(job, spec, all, size);
         return job.future();
     }
 
@@ -131,7 +132,7 @@ public final class ScheduledPool implements Pool {
         MapJob<R> job = new MapJob<>(1, true);
         List<Object> inputs = new ArrayList<>(1);
         inputs.add(arg);
-        submitAll(job, spec, inputs, ChunkPlan.fixed(1));
+        submitAll(job, spec, inputs, 1);
         return job.future();
     }
 
@@ -177,10 +178,10 @@ public final class ScheduledPool implements Pool {
         return new ResultIterator<>(inputs.iterator(), spec, size, window(engine, size), ordered, this::submit);
     }
 
-    private void submitAll(MapJob<?> job, FunctionSpec spec, List<Object> all, ChunkPlan plan) {
+    private void submitAll(MapJob<?> job, FunctionSpec spec, List<Object> all, int chunkSize) {
         boolean immutable = IMMUTABLE_LISTS.contains(all.getClass());
-        for (int start = 0, end; start < all.size() && !job.isCancelled(); start = end) {
-            end = start + plan.next(all.size() - start);
+        for (int start = 0; start < all.size() && !job.isCancelled(); start += chunkSize) {
+            int end = Math.min(all.size(), start + chunkSize);
             // An immutable input list is chunked by views, each encoded here, in bulk: no copy of it
             // at all (a mutable one is copied, so a retry sends what the caller passed).
             byte[] encoded = immutable && engine.shipsTasks() ? StandardCodec.encodeChunk(codec, all.subList(start, end)) : null;
@@ -246,6 +247,16 @@ public final class ScheduledPool implements Pool {
         if (chunkSize < 0) {
             throw new IllegalArgumentException("chunkSize must be >= 1 (or 0 for the default), was " + chunkSize);
         }
+    }
+
+    /** Python's rule: ceil(n / (4 × workers)), at least 1. */
+    private int defaultChunkSize(int n) {
+        int workers = engine.workers();
+        if (workers >= 1024) {
+            return 1;
+        }
+        long per = 4L * workers;
+        return (int) Math.max(1, (n + per - 1) / per);
     }
 
     /**
