@@ -2,8 +2,8 @@ package io.multiproc4j.bench;
 
 import io.multiproc4j.Pool;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -45,18 +45,21 @@ public final class ThreadPoolOverheadProbe {
         List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
                 System.getProperty("java.class.path"), ThreadPoolOverheadProbe.class.getName(), Integer.toString(pairs),
                 Integer.toString(elements));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        try (InputStream out = p.getInputStream()) {
-            String text = new String(out.readAllBytes(), StandardCharsets.UTF_8);
+        // its output goes to a file, so a child that hangs is seen by the deadline, not a blocked read
+        Path output = Files.createTempFile("multiproc4j-thread-overhead-", ".txt");
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(output.toFile()).start();
+        try {
             if (!p.waitFor(5, TimeUnit.MINUTES)) {
                 throw new IOException("the thread pool overhead probe did not exit within 5 minutes");
             }
+            String text = Files.readString(output, StandardCharsets.UTF_8);
             if (p.exitValue() != 0) {
                 throw new IOException("the thread pool overhead probe exited with " + p.exitValue() + ": " + text.strip());
             }
             return parseRatio(text);
         } finally {
             p.destroyForcibly();
+            Files.deleteIfExists(output);
         }
     }
 
