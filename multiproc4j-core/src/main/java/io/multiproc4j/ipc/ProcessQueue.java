@@ -60,8 +60,10 @@ import java.util.concurrent.TimeUnit;
  * the middle of a put or a take leaves the queue consistent for the others: an element is in the
  * queue exactly when its put's single commit store happened, and the lock a dead process held is
  * taken over by the next process that needs it. A timed {@code offer} or {@code poll} keeps its
- * limit even then: it takes a dead holder's lock over at its limit at the latest. Elements put by a
- * process that has since exited stay in the queue.
+ * limit even then: it takes a dead holder's lock over at its limit at the latest. {@link #size()}
+ * takes the lock too (as {@code ArrayBlockingQueue}'s does), so right after a consumer died mid-take
+ * it does not count the element that consumer took. Elements put by a process that has since exited
+ * stay in the queue.
  *
  * <h2>Handles</h2>
  * The queue is {@link Serializable}: a task that captures it, or receives it as an argument, uses

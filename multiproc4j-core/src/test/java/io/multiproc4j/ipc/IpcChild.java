@@ -28,6 +28,8 @@ import java.util.Base64;
  *       no further: takes the ring lock, writes a record of the bytes {@code [1, 2, 3]}, records
  *       the put's intent, stores the tail (the commit), prints {@code COMMITTED} and waits to be
  *       killed, as a producer killed between its commit and its count would have left the queue.</li>
+ *   <li>{@code take-commit-and-hang NAME}: does what a take does up to its commit (the head store),
+ *       not the count store after it, prints {@code COMMITTED}, waits to be killed.</li>
  *   <li>{@code produce-and-exit NAME N}: puts 0..N-1 into queue NAME, prints {@code PUT}, exits.</li>
  *   <li>{@code hold-end BASE64}: deserializes a pipe end, prints {@code HOLDING}, waits to be killed.</li>
  * </ul>
@@ -103,6 +105,19 @@ public final class IpcChild {
                 memory.set(ValueLayout.JAVA_INT, RingLayout.PENDING_PUTS_OFFSET, puts + 1);
                 memory.set(ValueLayout.JAVA_LONG, RingLayout.PENDING_TAIL_OFFSET, newTail);
                 memory.set(ValueLayout.JAVA_LONG, RingLayout.TAIL_OFFSET, newTail); // the commit
+                System.out.println("COMMITTED");
+                System.out.flush();
+                System.in.read();
+            }
+            case "take-commit-and-hang" -> {
+                Segment segment = Segment.attach(args[1]);
+                MemorySegment memory = segment.data();
+                RobustMutex lock = new RobustMutex(memory, RingLayout.LOCK_OFFSET, false, "test");
+                lock.acquire(-1, false);
+                long head = memory.get(ValueLayout.JAVA_LONG, RingLayout.HEAD_OFFSET);
+                long ringBytes = memory.get(ValueLayout.JAVA_LONG, RingLayout.RING_BYTES_OFFSET);
+                int length = memory.get(ValueLayout.JAVA_INT, RingLayout.DATA_OFFSET + (head & (ringBytes - 1)));
+                memory.set(ValueLayout.JAVA_LONG, RingLayout.HEAD_OFFSET, head + RingLayout.recordSize(length)); // the commit
                 System.out.println("COMMITTED");
                 System.out.flush();
                 System.in.read();

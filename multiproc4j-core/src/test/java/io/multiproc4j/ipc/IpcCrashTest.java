@@ -169,6 +169,26 @@ class IpcCrashTest {
     }
 
     @Test
+    void consumerKilledBetweenCommitAndCount_sizeCountsOnlyWhatIsStillQueued() throws Exception {
+        try (ProcessQueue<String> queue = ProcessQueue.create(10)) {
+            queue.put("taken by the dead consumer");
+            queue.put("second");
+            queue.put("third");
+            try (IpcChildJvm consumer = IpcChildJvm.start("take-commit-and-hang", queue.name())) {
+                consumer.awaitLine("COMMITTED", START);
+                consumer.killAndCollect();
+            }
+            // Asked first, before anything else has locked the ring and so recounted it.
+            assertThat(queue.size()).as("the dead consumer's take committed: two left").isEqualTo(2);
+            assertThat(queue.remainingCapacity()).isEqualTo(8);
+            List<String> rest = new ArrayList<>();
+            assertThat(queue.drainTo(rest)).isEqualTo(2);
+            assertThat(rest).containsExactly("second", "third");
+            assertThat(queue.size()).isZero();
+        }
+    }
+
+    @Test
     void joinableProducerKilledBetweenCommitAndCount_theItemIsCountedExactlyOnce() throws Exception {
         try (JoinableProcessQueue<Object> queue = JoinableProcessQueue.create(10)) {
             try (IpcChildJvm producer = IpcChildJvm.start("joinable-commit-and-hang", queue.name())) {

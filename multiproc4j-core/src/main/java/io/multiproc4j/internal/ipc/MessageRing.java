@@ -505,7 +505,7 @@ public final class MessageRing {
     /*
      * Every store to the ring's words except the sleeper counts and the unfinished count is made
      * while holding the lock, so a release store suffices (a plain MOV on x86-64): the lock's release
-     * (a full-fence getAndSet) publishes them together, and lock-free readers (size(), the takers'
+     * (a full-fence getAndSet) publishes them together, and lock-free readers (countHint(), the takers'
      * spin) read them with getVolatile/getAcquire and only use them as hints.
      */
     private void bump(long word) {
@@ -576,8 +576,25 @@ public final class MessageRing {
         return (int) INT.getVolatile(memory, base + STATE_OFFSET);
     }
 
-    /** @return live messages now */
+    /**
+     * Counts live messages under the lock, as {@code ArrayBlockingQueue.size()} does. The lock is
+     * what makes it exact after a crash: a taker SIGKILLed between its commit (the head store) and
+     * its count store leaves {@code count} one high, and only the next locker's takeover recounts
+     * it. A lock-free read would report that dead taker's message as still queued.
+     *
+     * @return live messages now
+     */
     public int size() {
+        lock();
+        try {
+            return countHint();
+        } finally {
+            unlock();
+        }
+    }
+
+    /** @return {@code count} read without the lock: a hint for waits, one high after a taker's crash */
+    private int countHint() {
         return Math.max(0, (int) INT.getVolatile(memory, base + COUNT_OFFSET));
     }
 
@@ -615,7 +632,7 @@ public final class MessageRing {
         long lastCheck = System.nanoTime();
         for (;;) {
             int seen = (int) INT.getVolatile(memory, base + NOT_EMPTY_OFFSET);
-            if (size() > 0) {
+            if (countHint() > 0) {
                 return true;
             }
             if (state() != OPEN) {
@@ -629,7 +646,7 @@ public final class MessageRing {
             try {
                 // The word was read before count: a put after that read changed it, and the wait returns.
                 Futex.await(memory, base + NOT_EMPTY_OFFSET, seen, remaining);
-                if (size() > 0) {
+                if (countHint() > 0) {
                     // This waiter only looks: the wake it may have consumed belongs to a taker.
                     passOnWake(NOT_EMPTY_OFFSET, NOT_EMPTY_WAITERS_OFFSET);
                 }
