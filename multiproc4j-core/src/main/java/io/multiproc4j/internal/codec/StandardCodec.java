@@ -74,6 +74,9 @@ public final class StandardCodec implements Codec {
 
     /** {@link #encode}, for the parts of this codec that nest values. */
     static byte[] encodeValue(Object value) throws IOException {
+        if (value instanceof IntResults results) {
+            return results.encode(); // a worker's batch of Integer results, already unboxed
+        }
         if (value instanceof List<?> list && listTag(list) != JDK) {
             byte[] packed = packed(listTag(list), list);
             if (packed != null) {
@@ -148,6 +151,24 @@ public final class StandardCodec implements Codec {
             return null;
         }
         return packed(ARRAY_LIST, chunk);
+    }
+
+    /**
+     * The list a worker's batch loop should add a batch's results to: one that keeps Integers
+     * unboxed and encodes in bulk ({@link IntResults}) under this codec, an {@link ArrayList}
+     * under any other.
+     *
+     * @param codec    the worker's codec
+     * @param capacity the batch's size
+     * @return an empty list
+     */
+    public static List<Object> resultList(Codec codec, int capacity) {
+        return codec instanceof StandardCodec ? new IntResults(capacity) : new ArrayList<>(capacity);
+    }
+
+    /** An array for a packed list of {@code n} ints (an ArrayList's), header written; null when so few are not packed. */
+    static byte[] packedInts(int n) {
+        return n < MIN_PACKED ? null : packedHeader(INT_LIST, ARRAY_LIST, n, 4);
     }
 
     private static int checkedPackedSize(byte[] bytes, int at) throws IOException {
@@ -245,7 +266,9 @@ public final class StandardCodec implements Codec {
     private static final VarHandle INT_BE = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.BIG_ENDIAN);
     private static final VarHandle LONG_BE = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
     /** Bytes before the packed elements: tag, kind, int n. */
-    private static final int PACKED_HEADER = 6;
+    static final int PACKED_HEADER = 6;
+    /** Lists shorter than this are written element by element. */
+    private static final int MIN_PACKED = 8;
 
     /**
      * Encodes a list holding one box type only (no nulls) in bulk, in one pass into an array of the
@@ -253,7 +276,7 @@ public final class StandardCodec implements Codec {
      */
     private static byte[] packed(byte kind, List<?> list) {
         int n = list.size();
-        if (n < 8 || !(list instanceof RandomAccess)) {
+        if (n < MIN_PACKED || !(list instanceof RandomAccess)) {
             return null;
         }
         Object first = list.get(0);
