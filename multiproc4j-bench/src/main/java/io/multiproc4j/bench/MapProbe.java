@@ -71,6 +71,12 @@ public final class MapProbe {
             double[] lastHalfIterated = java.util.Arrays.copyOfRange(iterated, maps / 2, maps);
             System.out.printf(Locale.ROOT, "median of the last %d: %.1f ms wall, %.1f ms with one iteration of the results, %.1f ms parent CPU%n",
                     lastHalfWall.length, Workloads.median(lastHalfWall), Workloads.median(lastHalfIterated), Workloads.median(lastHalfCpu));
+            if (maps >= 8) {
+                // SideBySide full times maps 3..7 of its pool (3 warm-ups, 5 timed): is that steady yet?
+                double[] window = java.util.Arrays.copyOfRange(wall, 3, 8);
+                System.out.printf(Locale.ROOT, "median of maps 3..7 (SideBySide full's window): %.1f ms wall%n",
+                        Workloads.median(window));
+            }
             // CPU times come in 10 ms ticks: their mean over many maps is finer than any one map's
             System.out.printf(Locale.ROOT, "mean CPU per map over the last %d: %.1f ms parent, %.1f ms workers (both)%n",
                     lastHalfWall.length, mean(lastHalfCpu), mean(java.util.Arrays.copyOfRange(workersCpu, maps / 2, maps)));
