@@ -127,14 +127,38 @@ public final class StandardCodec implements Codec {
      * @throws ClassNotFoundException when a class in them cannot be found here
      */
     public static List<?> decodeResults(Codec codec, byte[] bytes) throws IOException, ClassNotFoundException {
-        if (codec instanceof StandardCodec && bytes.length >= PACKED_HEADER
-                && (bytes[0] == INT_LIST || bytes[0] == LONG_LIST || bytes[0] == DOUBLE_LIST)) {
-            int n = checkedPackedSize(bytes, 0);
-            PackedList.Kind kind = bytes[0] == INT_LIST ? PackedList.Kind.INT
-                    : bytes[0] == LONG_LIST ? PackedList.Kind.LONG : PackedList.Kind.DOUBLE;
-            return new PackedList(kind, bytes, PACKED_HEADER, n);
+        return decodeResults(codec, bytes, 0, bytes.length);
+    }
+
+    /**
+     * {@link #decodeResults(Codec, byte[])} of {@code length} bytes of {@code bytes} from {@code at}:
+     * a packed list is a view of them, anything else is decoded from a copy of them.
+     *
+     * @param codec  the pool's codec
+     * @param bytes  holds what a worker's codec encoded from a list
+     * @param at     where it starts
+     * @param length its length
+     * @return the list
+     * @throws IOException            when the bytes are malformed
+     * @throws ClassNotFoundException when a class in them cannot be found here
+     */
+    public static List<?> decodeResults(Codec codec, byte[] bytes, int at, int length)
+            throws IOException, ClassNotFoundException {
+        java.util.Objects.checkFromIndexSize(at, length, bytes.length);
+        if (codec instanceof StandardCodec && length >= PACKED_HEADER
+                && (bytes[at] == INT_LIST || bytes[at] == LONG_LIST || bytes[at] == DOUBLE_LIST)) {
+            int n = (int) INT_BE.get(bytes, at + 2);
+            int width = bytes[at] == INT_LIST ? 4 : 8;
+            if (n < 0 || (long) n * width > length - PACKED_HEADER) {
+                throw new StreamCorruptedException("a packed list of " + n + " elements does not fit in "
+                        + length + " bytes");
+            }
+            PackedList.Kind kind = bytes[at] == INT_LIST ? PackedList.Kind.INT
+                    : bytes[at] == LONG_LIST ? PackedList.Kind.LONG : PackedList.Kind.DOUBLE;
+            return new PackedList(kind, bytes, at + PACKED_HEADER, n);
         }
-        return (List<?>) codec.decode(bytes);
+        byte[] exact = at == 0 && length == bytes.length ? bytes : Arrays.copyOfRange(bytes, at, at + length);
+        return (List<?>) codec.decode(exact);
     }
 
     /**
