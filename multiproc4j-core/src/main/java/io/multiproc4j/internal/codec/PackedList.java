@@ -61,6 +61,15 @@ public final class PackedList extends AbstractList<Object> implements RandomAcce
         return (long) LONG_BE.get(bytes, offset + 8 * index);
     }
 
+    /**
+     * The ints from {@code from} on as a segment that reads them where they are: it keeps the
+     * received bytes alive, as a copy of them would keep an {@code int[]} of the same size.
+     */
+    SegmentedList.IntView intView(int from) {
+        Objects.checkIndex(from, size);
+        return new SegmentedList.IntView(bytes, offset + 4 * from);
+    }
+
     /** Copies ints {@code from .. from + length - 1} into {@code target} at {@code at}. */
     void copyInts(int from, int[] target, int at, int length) {
         Objects.checkFromIndexSize(from, length, size);
