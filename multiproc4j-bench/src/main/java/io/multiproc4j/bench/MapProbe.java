@@ -39,7 +39,11 @@ public final class MapProbe {
             double[] cpu = new double[maps];
             double[] iterated = new double[maps];
             double[] workersCpu = new double[maps];
+            java.util.Map<String, Long> threadCpu = new java.util.TreeMap<>();
             for (int m = 0; m < maps; m++) {
+                if (m == maps / 2) {
+                    threadCpu(threads, threadCpu, -1);
+                }
                 long cpu0 = os.getProcessCpuTime();
                 double workers0 = workerCpu(pids);
                 long alloc0 = threads.getTotalThreadAllocatedBytes();
@@ -66,6 +70,15 @@ public final class MapProbe {
                         m, wall[m], iterated[m], cpu[m], workersCpu[m], (threads.getTotalThreadAllocatedBytes() - alloc0) / 1e6,
                         gcCount(gcs) - gcCount0, gcTime(gcs) - gcTime0);
             }
+            threadCpu(threads, threadCpu, 1);
+            int last = maps - maps / 2;
+            StringBuilder byThread = new StringBuilder();
+            threadCpu.forEach((name, nanos) -> {
+                if (nanos / last >= 100_000) {
+                    byThread.append(String.format(Locale.ROOT, " %s %.1f,", name, nanos / 1e6 / last));
+                }
+            });
+            System.out.println("this JVM's CPU per map by thread over the last " + last + " (ms, exact):" + byThread);
             double[] lastHalfWall = java.util.Arrays.copyOfRange(wall, maps / 2, maps);
             double[] lastHalfCpu = java.util.Arrays.copyOfRange(cpu, maps / 2, maps);
             double[] lastHalfIterated = java.util.Arrays.copyOfRange(iterated, maps / 2, maps);
@@ -80,6 +93,18 @@ public final class MapProbe {
             // CPU times come in 10 ms ticks: their mean over many maps is finer than any one map's
             System.out.printf(Locale.ROOT, "mean CPU per map over the last %d: %.1f ms parent, %.1f ms workers (both)%n",
                     lastHalfWall.length, mean(lastHalfCpu), mean(java.util.Arrays.copyOfRange(workersCpu, maps / 2, maps)));
+        }
+    }
+
+    /** Adds each live thread's CPU time, times {@code sign}, to its name's total (threads of one name summed). */
+    private static void threadCpu(ThreadMXBean threads, java.util.Map<String, Long> into, int sign) {
+        long[] ids = threads.getAllThreadIds();
+        java.lang.management.ThreadInfo[] infos = threads.getThreadInfo(ids);
+        for (int i = 0; i < ids.length; i++) {
+            long nanos = threads.getThreadCpuTime(ids[i]);
+            if (infos[i] != null && nanos >= 0) {
+                into.merge(infos[i].getThreadName().replaceAll("-?\\d+$", ""), sign * nanos, Long::sum);
+            }
         }
     }
 
