@@ -22,8 +22,9 @@ import java.util.RandomAccess;
  * of its chunks an {@code Integer}, say) is an {@code int[]}, boxed when read: a million results are
  * then 4 MB the collector copies as plain bytes, not a million objects to trace. Reading such an
  * element twice gives two equal boxes, not necessarily the same one (as with any value that crossed a
- * process boundary). A segment that gets anything else becomes an {@code Object[]}, boxing what it
- * held.
+ * process boundary). A segment of ints that came whole in one chunk's results is not even copied:
+ * it reads them in the bytes they arrived in ({@link IntView}). A segment that gets anything else
+ * becomes an {@code Object[]}, boxing what it held.
  *
  * <h2>Concurrency</h2>
  * Chunks of one call arrive on several reader threads, and two chunks may share a segment, so writes
@@ -44,7 +45,7 @@ public final class SegmentedList<E> extends AbstractList<E> implements RandomAcc
     static final int SEGMENT = 1 << SEGMENT_BITS;
     private static final int MASK = SEGMENT - 1;
 
-    /** Each null (nothing written yet), an {@code Object[]}, {@code int[]}, {@code long[]} or a {@link Doubles}. */
+    /** Each null (nothing written yet), an {@code Object[]}, {@code int[]}, {@link IntView}, {@code long[]} or a {@link Doubles}. */
     private final transient Object[] segments;
     private final int size;
 
@@ -79,6 +80,17 @@ public final class SegmentedList<E> extends AbstractList<E> implements RandomAcc
             int at = index & MASK;
             int run = Math.min(n - i, segmentLength(s) - at);
             Object segment = segments[s];
+            if (packed != null && segment == null && at == 0 && run == segmentLength(s)
+                    && packed.kind() == PackedList.Kind.INT) {
+                // perf (map5): a whole segment in one chunk's results is a view of the bytes they
+                // arrived in, not a copy of them
+                segments[s] = packed.intView(i);
+                i += run;
+                continue;
+            }
+            if (segment instanceof IntView view) {
+                segment = segments[s] = view.copy(segmentLength(s)); // written twice: not by a call's batches
+            }
             if (packed != null && (segment == null || fits(segment, packed.kind()))) {
                 if (segment == null) {
                     segment = segments[s] = switch (packed.kind()) {
@@ -87,11 +99,12 @@ public final class SegmentedList<E> extends AbstractList<E> implements RandomAcc
                         case DOUBLE -> new Doubles(new long[segmentLength(s)]);
                     };
                 }
-                switch (segment) {
-                    case int[] ints -> packed.copyInts(i, ints, at, run);
-                    case long[] longs -> packed.copyLongs(i, longs, at, run);
-                    case Doubles d -> packed.copyLongs(i, d.bits(), at, run);
-                    default -> throw new AssertionError(segment);
+                if (segment instanceof int[] ints) {
+                    packed.copyInts(i, ints, at, run);
+                } else if (segment instanceof long[] longs) {
+                    packed.copyLongs(i, longs, at, run);
+                } else {
+                    packed.copyLongs(i, ((Doubles) segment).bits(), at, run);
                 }
             } else {
                 Object[] refs = references(s);
@@ -114,6 +127,9 @@ public final class SegmentedList<E> extends AbstractList<E> implements RandomAcc
     /** Segment {@code s} as references, boxing what a primitive segment held. */
     private Object[] references(int s) {
         Object segment = segments[s];
+        if (segment instanceof IntView view) {
+            segment = view.copy(segmentLength(s));
+        }
         if (segment instanceof Object[] refs) {
             return refs;
         }
@@ -128,13 +144,24 @@ public final class SegmentedList<E> extends AbstractList<E> implements RandomAcc
     }
 
     private static Object element(Object segment, int k) {
-        return switch (segment) {
-            case Object[] refs -> refs[k];
-            case int[] ints -> ints[k];
-            case long[] longs -> longs[k];
-            case Doubles d -> Double.longBitsToDouble(d.bits()[k]);
-            default -> throw new AssertionError(segment);
-        };
+        // perf (map5): instanceof tests, which the JIT folds by profile; a switch on the type goes
+        // through its typeSwitch bootstrap on every read (a user's loop over a million results)
+        if (segment instanceof IntView view) {
+            return view.get(k);
+        }
+        if (segment instanceof int[] ints) {
+            return ints[k];
+        }
+        if (segment instanceof Object[] refs) {
+            return refs[k];
+        }
+        if (segment instanceof long[] longs) {
+            return longs[k];
+        }
+        if (segment instanceof Doubles d) {
+            return Double.longBitsToDouble(d.bits()[k]);
+        }
+        throw new AssertionError(segment);
     }
 
     @Override
@@ -153,6 +180,25 @@ public final class SegmentedList<E> extends AbstractList<E> implements RandomAcc
     @Serial
     private Object writeReplace() {
         return Collections.unmodifiableList(new ArrayList<>(this));
+    }
+
+    /**
+     * A segment of ints that is a view of packed results as they arrived (big-endian, from
+     * {@code offset} in {@code bytes}): see {@link PackedList#intView}.
+     */
+    record IntView(byte[] bytes, int offset) {
+        private static final java.lang.invoke.VarHandle INT_BE = java.lang.invoke.MethodHandles.byteArrayViewVarHandle(
+                int[].class, java.nio.ByteOrder.BIG_ENDIAN);
+
+        int get(int k) {
+            return (int) INT_BE.get(bytes, offset + 4 * k);
+        }
+
+        int[] copy(int length) {
+            int[] ints = new int[length];
+            java.nio.ByteBuffer.wrap(bytes, offset, 4 * length).asIntBuffer().get(ints);
+            return ints;
+        }
     }
 
     /** The raw bits of a segment of doubles (a distinct type, so it is never mistaken for longs). */

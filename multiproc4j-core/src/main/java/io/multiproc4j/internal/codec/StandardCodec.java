@@ -74,6 +74,9 @@ public final class StandardCodec implements Codec {
 
     /** {@link #encode}, for the parts of this codec that nest values. */
     static byte[] encodeValue(Object value) throws IOException {
+        if (value instanceof IntResults results) {
+            return results.encode(); // a worker's batch of Integer results, already unboxed
+        }
         if (value instanceof List<?> list && listTag(list) != JDK) {
             byte[] packed = packed(listTag(list), list);
             if (packed != null) {
@@ -124,14 +127,38 @@ public final class StandardCodec implements Codec {
      * @throws ClassNotFoundException when a class in them cannot be found here
      */
     public static List<?> decodeResults(Codec codec, byte[] bytes) throws IOException, ClassNotFoundException {
-        if (codec instanceof StandardCodec && bytes.length >= PACKED_HEADER
-                && (bytes[0] == INT_LIST || bytes[0] == LONG_LIST || bytes[0] == DOUBLE_LIST)) {
-            int n = checkedPackedSize(bytes, 0);
-            PackedList.Kind kind = bytes[0] == INT_LIST ? PackedList.Kind.INT
-                    : bytes[0] == LONG_LIST ? PackedList.Kind.LONG : PackedList.Kind.DOUBLE;
-            return new PackedList(kind, bytes, PACKED_HEADER, n);
+        return decodeResults(codec, bytes, 0, bytes.length);
+    }
+
+    /**
+     * {@link #decodeResults(Codec, byte[])} of {@code length} bytes of {@code bytes} from {@code at}:
+     * a packed list is a view of them, anything else is decoded from a copy of them.
+     *
+     * @param codec  the pool's codec
+     * @param bytes  holds what a worker's codec encoded from a list
+     * @param at     where it starts
+     * @param length its length
+     * @return the list
+     * @throws IOException            when the bytes are malformed
+     * @throws ClassNotFoundException when a class in them cannot be found here
+     */
+    public static List<?> decodeResults(Codec codec, byte[] bytes, int at, int length)
+            throws IOException, ClassNotFoundException {
+        java.util.Objects.checkFromIndexSize(at, length, bytes.length);
+        if (codec instanceof StandardCodec && length >= PACKED_HEADER
+                && (bytes[at] == INT_LIST || bytes[at] == LONG_LIST || bytes[at] == DOUBLE_LIST)) {
+            int n = (int) INT_BE.get(bytes, at + 2);
+            int width = bytes[at] == INT_LIST ? 4 : 8;
+            if (n < 0 || (long) n * width > length - PACKED_HEADER) {
+                throw new StreamCorruptedException("a packed list of " + n + " elements does not fit in "
+                        + length + " bytes");
+            }
+            PackedList.Kind kind = bytes[at] == INT_LIST ? PackedList.Kind.INT
+                    : bytes[at] == LONG_LIST ? PackedList.Kind.LONG : PackedList.Kind.DOUBLE;
+            return new PackedList(kind, bytes, at + PACKED_HEADER, n);
         }
-        return (List<?>) codec.decode(bytes);
+        byte[] exact = at == 0 && length == bytes.length ? bytes : Arrays.copyOfRange(bytes, at, at + length);
+        return (List<?>) codec.decode(exact);
     }
 
     /**
@@ -148,6 +175,24 @@ public final class StandardCodec implements Codec {
             return null;
         }
         return packed(ARRAY_LIST, chunk);
+    }
+
+    /**
+     * The list a worker's batch loop should add a batch's results to: one that keeps Integers
+     * unboxed and encodes in bulk ({@link IntResults}) under this codec, an {@link ArrayList}
+     * under any other.
+     *
+     * @param codec    the worker's codec
+     * @param capacity the batch's size
+     * @return an empty list
+     */
+    public static List<Object> resultList(Codec codec, int capacity) {
+        return codec instanceof StandardCodec ? new IntResults(capacity) : new ArrayList<>(capacity);
+    }
+
+    /** An array for a packed list of {@code n} ints (an ArrayList's), header written; null when so few are not packed. */
+    static byte[] packedInts(int n) {
+        return n < MIN_PACKED ? null : packedHeader(INT_LIST, ARRAY_LIST, n, 4);
     }
 
     private static int checkedPackedSize(byte[] bytes, int at) throws IOException {
@@ -245,7 +290,9 @@ public final class StandardCodec implements Codec {
     private static final VarHandle INT_BE = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.BIG_ENDIAN);
     private static final VarHandle LONG_BE = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
     /** Bytes before the packed elements: tag, kind, int n. */
-    private static final int PACKED_HEADER = 6;
+    static final int PACKED_HEADER = 6;
+    /** Lists shorter than this are written element by element. */
+    private static final int MIN_PACKED = 8;
 
     /**
      * Encodes a list holding one box type only (no nulls) in bulk, in one pass into an array of the
@@ -253,7 +300,7 @@ public final class StandardCodec implements Codec {
      */
     private static byte[] packed(byte kind, List<?> list) {
         int n = list.size();
-        if (n < 8 || !(list instanceof RandomAccess)) {
+        if (n < MIN_PACKED || !(list instanceof RandomAccess)) {
             return null;
         }
         Object first = list.get(0);

@@ -85,7 +85,9 @@ final class WorkerReplies {
         }
         List<?> results;
         try {
-            results = io.multiproc4j.internal.codec.StandardCodec.decodeResults(engine.codec, message.results()); // packed results stay packed
+            // packed results stay packed, a view of the frame as it was read (no copy)
+            results = io.multiproc4j.internal.codec.StandardCodec.decodeResults(engine.codec, message.bytes(),
+                    message.at(), message.size());
         } catch (IOException | ClassNotFoundException | RuntimeException e) {
             WorkerRef ref = slot.process.ref();
             finishFailed(slot, wireId, offset, index -> {

@@ -59,7 +59,7 @@ public sealed interface WorkerMessage {
             case INIT_FAILED -> new InitFailed(FrameChannel.readBytes(in));
             case BATCH -> new BatchMessage(in.readLong(), in.readLong(), FrameChannel.readBytes(in), in.readLong(),
                     FrameChannel.readBytes(in));
-            case RESULTS -> new Results(in.readLong(), in.readInt(), FrameChannel.readBytes(in));
+            case RESULTS -> Results.read(frame.payload(), in);
             case FAILED -> new Failed(in.readLong(), in.readInt(), FrameChannel.readBytes(in));
             case RETIRING -> Retiring.INSTANCE;
             case SHUTDOWN -> Shutdown.INSTANCE;
@@ -226,11 +226,50 @@ public sealed interface WorkerMessage {
     }
 
     /**
+     * Results, as {@code size} bytes of {@code bytes} from {@code at}: a received message's are
+     * a view of its frame's payload, an array of its own (perf, map5: a map's results are megabytes, read from the
+     * socket once and not copied again before the pool decodes them).
+     *
      * @param batchId the batch
      * @param offset  the index within the batch of the first result
-     * @param results the encoded list of results
+     * @param bytes   holds the encoded list of results
+     * @param at      where in {@code bytes} it starts
+     * @param size    its length
      */
-    record Results(long batchId, int offset, byte[] results) implements WorkerMessage {
+    record Results(long batchId, int offset, byte[] bytes, int at, int size) implements WorkerMessage {
+        /** The layout's bytes before the results: batch id, offset, length. */
+        private static final int HEADER = 8 + 4 + 4;
+
+        /**
+         * @param batchId the batch
+         * @param offset  the index within the batch of the first result
+         * @param results the encoded list of results
+         */
+        public Results(long batchId, int offset, byte[] results) {
+            this(batchId, offset, results, 0, results.length);
+        }
+
+        public Results {
+            java.util.Objects.checkFromIndexSize(at, size, bytes.length);
+        }
+
+        private static Results read(byte[] payload, DataInputStream in) throws IOException {
+            long batchId = in.readLong();
+            int offset = in.readInt();
+            int length = in.readInt();
+            if (length < 0 || length > in.available()) {
+                throw new StreamCorruptedException("a RESULTS frame announces " + length + " bytes of results and holds "
+                        + in.available());
+            }
+            in.skipNBytes(length);
+            return new Results(batchId, offset, payload, HEADER, length);
+        }
+
+        /** @return the encoded results as an array of their own (a copy when they are a view) */
+        public byte[] results() {
+            return at == 0 && size == bytes.length ? bytes : java.util.Arrays.copyOfRange(bytes, at, at + size);
+        }
+
         @Override
         public FrameType type() {
             return FrameType.RESULTS;
@@ -238,14 +277,15 @@ public sealed interface WorkerMessage {
 
         @Override
         public long length() {
-            return 8 + 4 + sizeOf(results);
+            return HEADER + size;
         }
 
         @Override
         public void writeBody(DataOutputStream out) throws IOException {
             out.writeLong(batchId);
             out.writeInt(offset);
-            bytes(out, results);
+            out.writeInt(size);
+            out.write(bytes, at, size);
         }
     }
 

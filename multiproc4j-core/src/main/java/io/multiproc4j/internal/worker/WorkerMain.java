@@ -342,8 +342,9 @@ public final class WorkerMain {
             return;
         }
 
-        List<Object> results = new ArrayList<>(inputs.size());
         if (!streamResults) { // perf: a loop per function class, see BatchLoop
+            // perf (map5): Integer results stay unboxed and encode in bulk (IntResults)
+            List<Object> results = io.multiproc4j.internal.codec.StandardCodec.resultList(codec, inputs.size());
             Throwable[] failure = new Throwable[1];
             int stop = BatchLoop.apply(fn, inputs, results, failure);
             int sent = sendResults(batchId, 0, results);
@@ -352,6 +353,7 @@ public final class WorkerMain {
             }
             return;
         }
+        List<Object> results = new ArrayList<>(inputs.size());
         int sent = 0;
         for (int i = 0; i < inputs.size(); i++) {
             Object result;

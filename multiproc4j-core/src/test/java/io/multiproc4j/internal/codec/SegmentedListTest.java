@@ -94,4 +94,26 @@ class SegmentedListTest {
         assertThatThrownBy(() -> StandardCodec.decodeResults(codec, cut)).isInstanceOf(java.io.StreamCorruptedException.class);
         assertThatThrownBy(() -> codec.decode(cut)).isInstanceOf(java.io.StreamCorruptedException.class);
     }
+
+    @Test
+    void chunksThatHoldWholeSegments_areReadInTheBytesTheyArrivedIn_andStayCorrectWhenOverwritten() throws Exception {
+        int n = 4 * SEG + 99;
+        List<Integer> expected = IntStream.range(0, n).map(i -> i * 31 - 1_000_000).boxed().toList();
+        var list = new SegmentedList<Integer>(n);
+        int chunk = 2 * SEG + 5; // the first chunk holds segments 0 and 1 whole, the second 3 whole
+        list.putAll(chunk, packedFrom(expected.subList(chunk, n)));
+        list.putAll(0, packedFrom(expected.subList(0, chunk)));
+        assertThat(list).isEqualTo(expected);
+        long sum = 0;
+        for (Integer x : list) {
+            sum += x;
+        }
+        assertThat(sum).isEqualTo(expected.stream().mapToLong(Integer::longValue).sum());
+        // anything written over a segment that is a view makes it a copy first: nothing else changes
+        list.putAll(SEG + 3, List.of("x"));
+        list.putAll(3, packedFrom(expected.subList(3, 3 + 10)));
+        List<Object> changed = new ArrayList<>(expected);
+        changed.set(SEG + 3, "x");
+        assertThat(new ArrayList<Object>(list)).isEqualTo(changed);
+    }
 }
