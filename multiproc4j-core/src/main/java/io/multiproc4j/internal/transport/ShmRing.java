@@ -44,7 +44,7 @@ import java.util.function.BooleanSupplier;
  * and a bell are is the owner's ({@link WorkerRings}: a FIFO byte to the worker, a DOORBELL frame
  * on the socket to the pool); a side with no bell ({@code null}) has a peer that polls instead.
  * The consumer may spin first, bounded by {@link AdaptiveSpin}.
-
+ *
  * <h2>Crash handling</h2>
  * A record is visible exactly when the tail store covering it is made: a producer killed before it
  * leaves bytes beyond the tail that nobody reads; a consumer killed holds nothing. A half-sent
@@ -331,21 +331,25 @@ public final class ShmRing {
         }
     }
 
+    // perf: segment-to-segment copies; MemorySegment.copy with an array argument bootstraps a type
+    // switch on its first call (a class spun with the ClassFile API, ~50-100 ms of a fresh JVM's CPU)
     private void copyIn(byte[] bytes, int offset, long position, int length) {
+        MemorySegment from = MemorySegment.ofArray(bytes);
         long index = position & mask;
         int first = (int) Math.min(length, ringBytes - index);
-        MemorySegment.copy(bytes, offset, memory, ValueLayout.JAVA_BYTE, data + index, first);
+        MemorySegment.copy(from, offset, memory, data + index, first);
         if (first < length) {
-            MemorySegment.copy(bytes, offset + first, memory, ValueLayout.JAVA_BYTE, data, length - first);
+            MemorySegment.copy(from, offset + first, memory, data, length - first);
         }
     }
 
     private void copyOut(long position, byte[] bytes, int offset, int length) {
+        MemorySegment to = MemorySegment.ofArray(bytes);
         long index = position & mask;
         int first = (int) Math.min(length, ringBytes - index);
-        MemorySegment.copy(memory, ValueLayout.JAVA_BYTE, data + index, bytes, offset, first);
+        MemorySegment.copy(memory, data + index, to, offset, first);
         if (first < length) {
-            MemorySegment.copy(memory, ValueLayout.JAVA_BYTE, data, bytes, offset + first, length - first);
+            MemorySegment.copy(memory, data, to, offset + first, length - first);
         }
     }
 

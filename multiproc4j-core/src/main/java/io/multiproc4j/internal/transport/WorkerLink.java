@@ -40,7 +40,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * exit, reported by supervision, then settles what it held; a live worker behind a broken link
  * would hold its batches for ever. The reader sees EOF and returns.
  *
- * <h2>With rings ({@link WorkerRings}: the default; {@code -Dmultiproc4j.transport=socket} turns them off)</h2>
+ * <h2>With rings ({@link WorkerRings}: {@code -Dmultiproc4j.transport=ring}; the default is the socket alone)</h2>
  * <pre>
  *  any thread ─► send(BATCH / SHUTDOWN) ─► ringLock ─► fits? ─yes─► request ring (a store; a FIFO byte only if the worker sleeps)
  *                                                    └─no──► ringPending ─► sender thread streams it in fragments as room frees

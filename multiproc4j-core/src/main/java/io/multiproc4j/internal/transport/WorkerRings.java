@@ -46,18 +46,21 @@ import java.util.concurrent.atomic.AtomicLong;
  * which the next pool JVM that makes rings removes. Names start with {@link #prefix()} (the pool's
  * pid), so a test finds its own.
  *
- * <p>{@code -Dmultiproc4j.transport=socket} turns the rings off (see {@link #PROPERTY}); any failure
- * to create the segment or the FIFO falls back to the socket (logged once per pool JVM).
+ * <p>{@code -Dmultiproc4j.transport=ring} turns the rings on (the default is everything over the
+ * socket, see {@link #PROPERTY}); any failure to create the segment or the FIFO falls back to the
+ * socket (logged once per pool JVM).
  */
 public final class WorkerRings implements Closeable {
     /**
-     * The system property that chooses the data path: {@code ring} (default) or {@code socket}. On 2
-     * cores the rings halve the warm round trip and double tiny tasks (docs/BENCHMARKS.md); with
-     * their bells a FIFO and the socket, not a futex, they no longer cost a new pool's start.
+     * The system property that chooses the data path: {@code socket} (default) or {@code ring}. Not the
+     * ring by default: on 2 cores it halves the warm round trip and doubles tiny tasks, and with its
+     * bells a FIFO and the socket (no futex, no FFM downcall) a worker no longer pays 100+ ms to link
+     * one, but mapping the segment and the first VarHandle accesses still cost a fresh worker 55-100
+     * ms more CPU to its first result than the socket (docs/bench-notes/ring5.md has the runs).
      */
     public static final String PROPERTY = "multiproc4j.transport";
     /** The default of {@value #PROPERTY}. */
-    public static final String DEFAULT = "ring";
+    public static final String DEFAULT = "socket";
     /** The name prefix of a worker's bell FIFO in {@link Segment#DIRECTORY}. */
     public static final String BELL_PREFIX = "mp4jbell-";
     /**
@@ -109,8 +112,8 @@ public final class WorkerRings implements Closeable {
     public static boolean enabled() {
         String value = System.getProperty(PROPERTY, DEFAULT);
         if (!value.equals("ring") && !value.equals("socket")) {
-            throw new IllegalArgumentException("-D" + PROPERTY + "=" + value + " is not a transport: use ring (the "
-                    + "default: shared memory, with the socket as lifeline) or socket (everything over the socket)");
+            throw new IllegalArgumentException("-D" + PROPERTY + "=" + value + " is not a transport: use socket (the "
+                    + "default) or ring (shared memory, with the socket as lifeline)");
         }
         return value.equals("ring");
     }

@@ -55,7 +55,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * agree; a recalled batch's "forget" is queued in its place, so it still happens in order.
  *
  * <h2>Rings</h2>
- * When SETUP names a segment ({@link WorkerRings}; the pool's default), the main thread takes
+ * When SETUP names a segment ({@link WorkerRings}; {@code -Dmultiproc4j.transport=ring}), the main thread takes
  * BATCH and SHUTDOWN records from the request ring itself (spinning briefly where cores allow, then
  * sleeping in a read of its bell FIFO, into which the pool writes a byte only when this thread has
  * flagged itself asleep) and stores READY, RESULTS, FAILED, RETIRING and INIT_FAILED into the result

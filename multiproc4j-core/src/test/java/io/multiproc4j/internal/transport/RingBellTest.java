@@ -132,8 +132,19 @@ class RingBellTest {
     void thePoolsReaderAsleepOnTheSocket_isWokenByTheDoorbellOfACommittedResult_andEndsAtEof() throws Exception {
         SocketChannel[] sockets = Sockets.pair(dir.resolve("w.sock"));
         var failures = new AtomicInteger();
-        WorkerLink link = WorkerLink.forWorker(new FrameChannel(sockets[0]), "bell-reader", failures::incrementAndGet);
-        assertThat(link.usesRings()).as("rings are the default").isTrue();
+        String before = System.getProperty(WorkerRings.PROPERTY);
+        System.setProperty(WorkerRings.PROPERTY, "ring");
+        WorkerLink link;
+        try {
+            link = WorkerLink.forWorker(new FrameChannel(sockets[0]), "bell-reader", failures::incrementAndGet);
+        } finally {
+            if (before == null) {
+                System.clearProperty(WorkerRings.PROPERTY);
+            } else {
+                System.setProperty(WorkerRings.PROPERTY, before);
+            }
+        }
+        assertThat(link.usesRings()).as("-Dmultiproc4j.transport=ring").isTrue();
         var peer = new FrameChannel(sockets[1]);
         var handled = new LinkedBlockingQueue<WorkerMessage>();
         Thread reader = null;
