@@ -72,7 +72,9 @@ class WorkerRingTest {
     private static List<Path> segmentsOf(long pid) {
         try (Stream<Path> files = Files.list(Path.of("/dev/shm"))) {
             String prefix = "mp4j-pool-" + pid + "-";
-            return files.filter(f -> f.getFileName().toString().startsWith(prefix)).toList();
+            String bell = "mp4jbell-pool-" + pid + "-"; // the worker's bell FIFO
+            return files.filter(f -> f.getFileName().toString().startsWith(prefix)
+                    || f.getFileName().toString().startsWith(bell)).toList();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -228,6 +230,51 @@ class WorkerRingTest {
             PoolStats stats = pool.stats();
             assertThat(stats.workersExitedTotal()).as("workers exited: " + stats.workersExited()).isZero();
             assertThat(stats.workersStarted()).isEqualTo(2);
+        }
+    }
+
+    /**
+     * The worker's main thread asleep on its bell (a FIFO: no futex) is woken by a caller whose
+     * interrupt flag is set: the bell is a java.io write, which no interrupt closes, so the worker
+     * lives and the caller keeps its flag. Asleep is checked in /proc: a thread of the worker in
+     * read(2) on its FIFO (where /proc does not say, the calls still run with the flag set).
+     */
+    @Test
+    void aCallerWithItsInterruptFlagSet_wakesAWorkerAsleepOnItsBell_andTheWorkerSurvives() throws Exception {
+        try (Pool pool = Pool.builder().processes(1).workerOutput(WorkerOutput.DISCARD).build()) {
+            long pid = pool.applyAsync((Integer x) -> ProcessHandle.current().pid(), 0).get(WAIT.toSeconds(), TimeUnit.SECONDS);
+            for (int i = 0; i < 20; i++) {
+                Conditions.await("the worker's main thread asleep on its bell FIFO", WAIT,
+                        () -> asleepOnAPipe(pid) != Boolean.FALSE);
+                Thread.currentThread().interrupt();
+                CompletableFuture<Integer> result = pool.applyAsync((Integer x) -> x + 1, i);
+                assertThat(Thread.interrupted()).as("the caller's flag is kept").isTrue();
+                assertThat(result.get(WAIT.toSeconds(), TimeUnit.SECONDS)).isEqualTo(i + 1);
+            }
+            assertThat(pool.applyAsync((Integer x) -> ProcessHandle.current().pid(), 0).get(WAIT.toSeconds(), TimeUnit.SECONDS))
+                    .as("the same worker").isEqualTo(pid);
+            PoolStats stats = pool.stats();
+            assertThat(stats.workersExitedTotal()).as("workers exited: " + stats.workersExited()).isZero();
+            assertThat(stats.workersStarted()).isEqualTo(1);
+        }
+    }
+
+    /** @return whether a thread of {@code pid} is in read(2) on its bell FIFO; null where /proc does not say */
+    private static Boolean asleepOnAPipe(long pid) {
+        try (Stream<Path> tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+            for (Path task : tasks.toList()) {
+                String[] call = Files.readString(task.resolve("syscall")).trim().split(" ");
+                if (call.length > 1 && call[0].equals("0")) { // read(fd, ...)
+                    long fd = Long.decode(call[1]);
+                    Path link = Path.of("/proc/" + pid + "/fd/" + fd);
+                    if (Files.readSymbolicLink(link).toString().contains("mp4jbell-")) { // the FIFO (unlinked)
+                        return true;
+                    }
+                }
+            }
+            return false;
+        } catch (IOException | RuntimeException e) {
+            return null;
         }
     }
 

@@ -52,31 +52,38 @@ public final class Futex {
     private static final long FUTEX_WAIT = 0;
     private static final long FUTEX_WAKE = 1;
 
-    private static final MethodHandle SYSCALL;
+    private static final boolean SUPPORTED = ("amd64".equals(System.getProperty("os.arch"))
+            || "x86_64".equals(System.getProperty("os.arch"))) && System.getProperty("os.name", "").startsWith("Linux");
     private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
 
-    static {
-        if (!"amd64".equals(System.getProperty("os.arch")) && !"x86_64".equals(System.getProperty("os.arch"))
-                || !System.getProperty("os.name", "").startsWith("Linux")) {
-            SYSCALL = null;
-        } else {
+    /**
+     * The downcall, linked at the first wait or wake, not when the class loads: a fresh JVM's first
+     * FFM link costs 100–150 ms of CPU, and {@link #ensureSupported} (which every segment's create
+     * and attach calls, a worker's rings included) must not pay it.
+     */
+    private static final class Syscall {
+        static final MethodHandle HANDLE;
+
+        static {
             Linker linker = Linker.nativeLinker();
             // long syscall(long number, ...): every argument after the first is variadic; passing them
             // all as 64-bit values matches what glibc moves into the syscall registers.
-            SYSCALL = linker.downcallHandle(
+            HANDLE = linker.downcallHandle(
                     linker.defaultLookup().find("syscall").orElseThrow(),
                     FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG,
                             ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.ADDRESS,
                             ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG),
                     Linker.Option.firstVariadicArg(1));
         }
+
+        private Syscall() {}
     }
 
     private Futex() {}
 
     /** @throws UnsupportedOperationException where futexes are not available (not Linux x86-64) */
     public static void ensureSupported() {
-        if (SYSCALL == null) {
+        if (!SUPPORTED) {
             throw new UnsupportedOperationException("multiproc4j shared memory and process synchronization need "
                     + "Linux on x86-64 (futex through syscall 202); this is " + System.getProperty("os.name")
                     + " on " + System.getProperty("os.arch"));
@@ -113,7 +120,7 @@ public final class Futex {
             timespec.set(ValueLayout.JAVA_LONG, 8, nanos % 1_000_000_000L);
             long address = segment.address() + offset;
             // The result is ignored on purpose: 0, EAGAIN, EINTR and ETIMEDOUT all mean "re-check".
-            long ignored = (long) SYSCALL.invokeExact(SYS_FUTEX, address, FUTEX_WAIT, expected & 0xFFFF_FFFFL,
+            long ignored = (long) Syscall.HANDLE.invokeExact(SYS_FUTEX, address, FUTEX_WAIT, expected & 0xFFFF_FFFFL,
                     timespec, 0L, 0L);
             assert ignored >= -1;
         } catch (Throwable t) {
@@ -150,7 +157,7 @@ public final class Futex {
     public static int wake(MemorySegment segment, long offset, int count) {
         try {
             long address = segment.address() + offset;
-            return (int) (long) SYSCALL.invokeExact(SYS_FUTEX, address, FUTEX_WAKE, (long) count,
+            return (int) (long) Syscall.HANDLE.invokeExact(SYS_FUTEX, address, FUTEX_WAKE, (long) count,
                     MemorySegment.NULL, 0L, 0L);
         } catch (Throwable t) {
             throw new IllegalStateException("futex wake failed", t);

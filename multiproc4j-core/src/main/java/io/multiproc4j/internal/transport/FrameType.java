@@ -6,7 +6,7 @@ package io.multiproc4j.internal.transport;
  * decodes them, on both ends.
  */
 public enum FrameType {
-    HELLO, SETUP, READY, INIT_FAILED, BATCH, RESULTS, FAILED, RETIRING, SHUTDOWN, RECALL, RECALLED;
+    HELLO, SETUP, READY, INIT_FAILED, BATCH, RESULTS, FAILED, RETIRING, SHUTDOWN, RECALL, RECALLED, DOORBELL;
 
     private static final FrameType[] VALUES = values();
 

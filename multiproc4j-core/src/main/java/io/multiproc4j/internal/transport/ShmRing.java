@@ -1,6 +1,5 @@
 package io.multiproc4j.internal.transport;
 
-import io.multiproc4j.internal.shm.Futex;
 import io.multiproc4j.internal.transport.FrameChannel.Body;
 import io.multiproc4j.internal.transport.FrameChannel.Frame;
 import java.io.DataOutputStream;
@@ -11,6 +10,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
 import java.util.Arrays;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -22,8 +22,8 @@ import java.util.function.BooleanSupplier;
  *  header (offsets from base)            data (ringBytes, a power of two; positions only grow, index = pos &amp; mask)
  *   0   long tail        (producer)      record: int length │ int code (| MORE | FIRST) │ payload │ pad to 8
  *   64  long head        (consumer)      a record may wrap around the end of the data (copied in two parts)
- *   128 int dataSeq      consumer's futex word      132 int consumerSleeping
- *   192 int roomSeq      producer's futex word      196 int producerWaiting
+ *   132 int consumerSleeping  (set by the consumer, cleared by whoever rings its bell)
+ *   196 int producerWaiting   (likewise for the producer waiting for room)
  * </pre>
  *
  * <h2>Data flow</h2>
@@ -35,21 +35,23 @@ import java.util.function.BooleanSupplier;
  *
  * <h2>Concurrency</h2>
  * One producer thread and one consumer thread at a time (callers serialize with their own locks).
- * Wake-ups are Dekker-style: a sleeper stores its flag, fences, re-checks the ring and only then
- * sleeps on its sequence word (read <em>before</em> the re-check); the other side stores the
- * tail/head, fences, and bumps the word and calls {@code futex_wake} only when it sees the flag.
- * One of the two always sees the other, and the kernel's compare-and-sleep on the sequence word
- * makes a bump between the re-check and the sleep return at once. So a commit costs no system call
- * while the peer is awake. Other threads of the same process (a socket reader, the lifeline) wake
- * a sleeper with {@link #wakeConsumer()} / {@link #wakeProducer()}. Waits are spin-then-sleep,
- * the spin bounded by {@link AdaptiveSpin}, the sleep sliced ({@link Futex#SLICE_NANOS}) so the
- * caller re-checks whether its peer lives.
+ * Wake-ups are Dekker-style, with no futex (no FFM downcall, whose first link costs a fresh JVM
+ * 100+ ms of CPU): a sleeper stores its flag, fences, re-checks the ring and only then sleeps in its
+ * {@link Sleeper}; the other side stores the tail/head, fences, and when it sees the flag it clears
+ * it (a compare-and-set, so one bell per sleep) and rings its {@link Bell}. One of the two always
+ * sees the other; a bell rung for a sleep that ended on its own is a spurious wake of the next
+ * sleep, which re-checks. So a commit costs no system call while the peer is awake. What a sleep
+ * and a bell are is the owner's ({@link WorkerRings}: a FIFO byte to the worker, a DOORBELL frame
+ * on the socket to the pool); a side with no bell ({@code null}) has a peer that polls instead.
+ * The consumer may spin first, bounded by {@link AdaptiveSpin}.
  *
  * <h2>Crash handling</h2>
  * A record is visible exactly when the tail store covering it is made: a producer killed before it
  * leaves bytes beyond the tail that nobody reads; a consumer killed holds nothing. A half-sent
  * fragmented record (some fragments published) is dropped by the consumer's owner at the peer's
- * death. Sleepers of a dead peer are never woken by it, hence the slices.
+ * death. A dead peer rings no bell: the owners' sleepers end at the socket's EOF (the pool's
+ * reader, which reads it) or with the process (a worker's lifeline halts it), and a producer that
+ * polls for room checks between polls.
  */
 public final class ShmRing {
     /** Set in a record's code word: more fragments of the same record follow. */
@@ -60,10 +62,10 @@ public final class ShmRing {
     public static final long HEADER_BYTES = 256;
     private static final long TAIL = 0;
     private static final long HEAD = 64;
-    private static final long DATA_SEQ = 128;
     private static final long CONSUMER_SLEEPING = 132;
-    private static final long ROOM_SEQ = 192;
     private static final long PRODUCER_WAITING = 196;
+    /** The longest park of a producer that polls for room (it has no bell). */
+    private static final long POLL_MAX_NANOS = 1_000_000;
     private static final int RECORD_HEADER = 8;
     /** A fragment the producer starts when it may wait for room is at least this big (or the rest). */
     private static final long MIN_FRAGMENT = 4096;
@@ -77,6 +79,8 @@ public final class ShmRing {
     private final long ringBytes;
     private final long mask;
     private final long maxFragment;
+    /** Wakes the peer when it flagged itself asleep: the consumer if this side writes, else the producer. */
+    private final Bell peerBell;
     /** The producer's own copy of the tail (only the producer stores it). */
     private long tail;
     /** The consumer's own copy of the head (only the consumer stores it). */
@@ -91,8 +95,11 @@ public final class ShmRing {
      * @param memory    the mapped segment (zero-filled by its creator: an empty ring)
      * @param base      the ring's header offset, 64-byte aligned
      * @param ringBytes data bytes, a power of two, at least 64 KiB
+     * @param peerBell  what wakes the peer of this process's side when it flagged itself asleep
+     *                  (this side writes: the consumer; this side reads: the producer); null when
+     *                  that peer never flags itself (it polls)
      */
-    public ShmRing(MemorySegment memory, long base, long ringBytes) {
+    public ShmRing(MemorySegment memory, long base, long ringBytes, Bell peerBell) {
         if (Long.bitCount(ringBytes) != 1 || ringBytes < (1 << 16) || base % 64 != 0
                 || memory.byteSize() < base + sizeOf(ringBytes)) {
             throw new IllegalArgumentException("bad ring geometry: base " + base + ", " + ringBytes + " bytes in "
@@ -104,6 +111,7 @@ public final class ShmRing {
         this.ringBytes = ringBytes;
         this.mask = ringBytes - 1;
         this.maxFragment = ringBytes / 2 - RECORD_HEADER;
+        this.peerBell = peerBell;
         this.tail = (long) LONG.getVolatile(memory, base + TAIL);
         this.head = (long) LONG.getVolatile(memory, base + HEAD);
     }
@@ -114,6 +122,20 @@ public final class ShmRing {
      */
     public static long sizeOf(long ringBytes) {
         return HEADER_BYTES + ringBytes;
+    }
+
+    /** Wakes the other process's sleeper on a ring: a byte into a FIFO, a frame on a socket. */
+    @FunctionalInterface
+    public interface Bell {
+        /** @throws IOException when it cannot be rung (the peer or the link is gone) */
+        void ring() throws IOException;
+    }
+
+    /** Sleeps until this side's bell is rung (or earlier: every caller re-checks). */
+    @FunctionalInterface
+    public interface Sleeper {
+        /** @throws IOException when the peer is gone (the wait ends with it) */
+        void sleep() throws IOException;
     }
 
     /** Whether a waiting peer still lives: checked between slices of a wait. */
@@ -139,7 +161,7 @@ public final class ShmRing {
         if (length > maxFragment || need > ringBytes - (tail - headNow())) {
             return false;
         }
-        output.begin(code, length, null, null);
+        output.begin(code, length, null, null, null);
         body.writeTo(dataOutput);
         output.finish();
         return true;
@@ -152,12 +174,16 @@ public final class ShmRing {
      * @param code   the frame code
      * @param length the body's exact length
      * @param body   writes the body
-     * @param spin   the producer's spin policy
-     * @param check  called between slices of a wait; throws when the consumer is gone
-     * @throws IOException when the check or the body does, or the thread is interrupted while waiting
+     * @param spin    the producer's spin policy
+     * @param check   called between polls of a wait; throws when the consumer is gone
+     * @param sleeper how this side sleeps, flagged, until the consumer rings it; null: it polls
+     *                (parks up to 1 ms between looks; the consumer then needs no bell)
+     * @throws IOException when the check, the sleeper or the body does, or the thread is
+     *                     interrupted while waiting
      */
-    public void write(int code, long length, Body body, AdaptiveSpin spin, WaitCheck check) throws IOException {
-        output.begin(code, length, spin, check);
+    public void write(int code, long length, Body body, AdaptiveSpin spin, WaitCheck check, Sleeper sleeper)
+            throws IOException {
+        output.begin(code, length, spin, check, sleeper);
         body.writeTo(dataOutput);
         output.finish();
     }
@@ -171,39 +197,46 @@ public final class ShmRing {
         return (long) LONG.getAcquire(memory, base + HEAD);
     }
 
-    private void publishTail(long newTail) {
+    private void publishTail(long newTail) throws IOException {
         tail = newTail;
         LONG.setVolatile(memory, base + TAIL, newTail); // a store then a full fence: the flag read below is fresh
-        if ((int) INT.getVolatile(memory, base + CONSUMER_SLEEPING) != 0) {
-            wakeConsumer();
+        if (peerBell != null && claim(CONSUMER_SLEEPING)) {
+            peerBell.ring();
         }
     }
 
-    /** Wakes the consumer if it sleeps or is about to: from any thread of either process. */
-    public void wakeConsumer() {
-        INT.getAndAdd(memory, base + DATA_SEQ, 1);
-        Futex.wake(memory, base + DATA_SEQ, 1);
+    /** @return whether the flag was set and this thread cleared it (and so must ring the bell) */
+    private boolean claim(long flag) {
+        return (int) INT.getVolatile(memory, base + flag) != 0
+                && (int) INT.compareAndExchange(memory, base + flag, 1, 0) == 1;
     }
 
-    /** Wakes the producer if it waits for room or is about to: from any thread of either process. */
-    public void wakeProducer() {
-        INT.getAndAdd(memory, base + ROOM_SEQ, 1);
-        Futex.wake(memory, base + ROOM_SEQ, 1);
-    }
-
-    /** Waits until {@code need} bytes are free: spin, then sliced sleeps, checking between them. */
-    private void awaitRoom(long need, AdaptiveSpin spin, WaitCheck check) throws IOException {
+    /**
+     * Waits until {@code need} bytes are free: spin, then sleeps, flagged, in {@code sleeper} until
+     * the consumer rings; or, with no sleeper, parks 20 µs and twice as long each time up to 1 ms
+     * (woken early by {@link LockSupport#unpark}), calling {@code check} between.
+     */
+    private void awaitRoom(long need, AdaptiveSpin spin, WaitCheck check, Sleeper sleeper) throws IOException {
         BooleanSupplier room = () -> ringBytes - (tail - headNow()) >= need;
         if (spin != null && spin.spin(room)) {
             return;
         }
+        long pause = 20_000;
         while (!room.getAsBoolean()) {
-            int seq = (int) INT.getVolatile(memory, base + ROOM_SEQ);
-            INT.setVolatile(memory, base + PRODUCER_WAITING, 1);
-            if (!room.getAsBoolean()) {
-                Futex.await(memory, base + ROOM_SEQ, seq, Futex.SLICE_NANOS);
+            if (sleeper != null) {
+                INT.setVolatile(memory, base + PRODUCER_WAITING, 1);
+                VarHandle.fullFence();
+                try {
+                    if (!room.getAsBoolean()) {
+                        sleeper.sleep();
+                    }
+                } finally {
+                    INT.setVolatile(memory, base + PRODUCER_WAITING, 0);
+                }
+            } else {
+                LockSupport.parkNanos(this, pause);
+                pause = Math.min(pause * 2, POLL_MAX_NANOS);
             }
-            INT.setVolatile(memory, base + PRODUCER_WAITING, 0);
             if (Thread.currentThread().isInterrupted()) {
                 throw new InterruptedIOException("interrupted while waiting for room in the ring");
             }
@@ -222,11 +255,13 @@ public final class ShmRing {
         private long fragmentEnd; // end of the current fragment's payload
         private AdaptiveSpin spin;
         private WaitCheck check;
+        private Sleeper sleeper;
         private long total;
         private boolean first;
 
-        void begin(int code, long length, AdaptiveSpin spin, WaitCheck check) throws IOException {
+        void begin(int code, long length, AdaptiveSpin spin, WaitCheck check, Sleeper sleeper) throws IOException {
             this.code = code;
+            this.sleeper = sleeper;
             this.remaining = length;
             this.total = length;
             this.spin = spin;
@@ -240,7 +275,7 @@ public final class ShmRing {
             if (align(RECORD_HEADER + size) > free && spin != null) {
                 // stream what fits rather than wait for the whole fragment's room
                 long least = Math.min(size, MIN_FRAGMENT);
-                awaitRoom(align(RECORD_HEADER + least), spin, check);
+                awaitRoom(align(RECORD_HEADER + least), spin, check, sleeper);
                 free = ringBytes - (tail - headNow());
                 size = Math.min(size, ((free - RECORD_HEADER) & ~7L));
             }
@@ -255,7 +290,7 @@ public final class ShmRing {
             }
         }
 
-        private void endFragment(boolean more) {
+        private void endFragment(boolean more) throws IOException {
             int length = (int) (fragmentEnd - fragmentStart - RECORD_HEADER);
             memory.set(ValueLayout.JAVA_INT, data + (fragmentStart & mask), length);
             memory.set(ValueLayout.JAVA_INT, data + ((fragmentStart + 4) & mask),
@@ -296,21 +331,25 @@ public final class ShmRing {
         }
     }
 
+    // perf: segment-to-segment copies; MemorySegment.copy with an array argument bootstraps a type
+    // switch on its first call (a class spun with the ClassFile API, ~50-100 ms of a fresh JVM's CPU)
     private void copyIn(byte[] bytes, int offset, long position, int length) {
+        MemorySegment from = MemorySegment.ofArray(bytes);
         long index = position & mask;
         int first = (int) Math.min(length, ringBytes - index);
-        MemorySegment.copy(bytes, offset, memory, ValueLayout.JAVA_BYTE, data + index, first);
+        MemorySegment.copy(from, offset, memory, data + index, first);
         if (first < length) {
-            MemorySegment.copy(bytes, offset + first, memory, ValueLayout.JAVA_BYTE, data, length - first);
+            MemorySegment.copy(from, offset + first, memory, data, length - first);
         }
     }
 
     private void copyOut(long position, byte[] bytes, int offset, int length) {
+        MemorySegment to = MemorySegment.ofArray(bytes);
         long index = position & mask;
         int first = (int) Math.min(length, ringBytes - index);
-        MemorySegment.copy(memory, ValueLayout.JAVA_BYTE, data + index, bytes, offset, first);
+        MemorySegment.copy(memory, data + index, to, offset, first);
         if (first < length) {
-            MemorySegment.copy(memory, ValueLayout.JAVA_BYTE, data, bytes, offset + first, length - first);
+            MemorySegment.copy(memory, data, to, offset + first, length - first);
         }
     }
 
@@ -325,8 +364,9 @@ public final class ShmRing {
      * Takes the next whole record, joining its fragments; never waits.
      *
      * @return the record as a frame, or null when no whole record is published
+     * @throws IOException when the producer's bell (rung when it waits for the room freed) fails
      */
-    public Frame poll() {
+    public Frame poll() throws IOException {
         while (true) {
             long published = (long) LONG.getAcquire(memory, base + TAIL);
             if (published == head) {
@@ -366,8 +406,8 @@ public final class ShmRing {
             copyOut(from, payload, offset, bytes);
             head += align(RECORD_HEADER + length);
             LONG.setVolatile(memory, base + HEAD, head);
-            if ((int) INT.getVolatile(memory, base + PRODUCER_WAITING) != 0) {
-                wakeProducer();
+            if (peerBell != null && claim(PRODUCER_WAITING)) {
+                peerBell.ring();
             }
             if ((code & MORE) != 0) {
                 continue;
@@ -382,22 +422,38 @@ public final class ShmRing {
     }
 
     /**
-     * Waits for a published record: spins (bounded by {@code spin}), then sleeps one slice at most.
-     * Returns early when woken; the caller re-polls and re-checks whatever else it waits for.
+     * Waits for a published record: spins (bounded by {@code spin}), then flags itself asleep,
+     * re-checks and sleeps in {@code sleeper} until the producer rings (or something else ends the
+     * sleep). Returns early when woken; the caller re-polls and re-checks whatever else it waits for.
      *
-     * @param spin  the consumer's spin policy, or null for none
-     * @param ready also ends the spin and the sleep (another source of work of the caller)
+     * @param spin    the consumer's spin policy, or null for none
+     * @param ready   also ends the spin, and skips the sleep (another source of work of the caller)
+     * @param sleeper how this side sleeps
+     * @throws IOException when the sleeper does (the peer is gone)
      */
-    public void awaitData(AdaptiveSpin spin, BooleanSupplier ready) {
-        int seq = (int) INT.getVolatile(memory, base + DATA_SEQ);
+    public void awaitData(AdaptiveSpin spin, BooleanSupplier ready, Sleeper sleeper) throws IOException {
         if (spin != null && spin.spin(() -> hasData() || ready.getAsBoolean())) {
             return;
         }
         INT.setVolatile(memory, base + CONSUMER_SLEEPING, 1);
-        if (!hasData() && !ready.getAsBoolean()) {
-            Futex.await(memory, base + DATA_SEQ, seq, Futex.SLICE_NANOS);
+        VarHandle.fullFence();
+        try {
+            if (!hasData() && !ready.getAsBoolean()) {
+                sleeper.sleep();
+            }
+        } finally {
+            INT.setVolatile(memory, base + CONSUMER_SLEEPING, 0);
         }
-        INT.setVolatile(memory, base + CONSUMER_SLEEPING, 0);
+    }
+
+    /** @return whether the consumer has flagged itself asleep and no bell has claimed the flag yet (tests) */
+    boolean consumerFlagged() {
+        return (int) INT.getVolatile(memory, base + CONSUMER_SLEEPING) != 0;
+    }
+
+    /** @return whether the producer has flagged itself waiting for room, not yet claimed (tests) */
+    boolean producerFlagged() {
+        return (int) INT.getVolatile(memory, base + PRODUCER_WAITING) != 0;
     }
 
     private static long align(long n) {

@@ -17,6 +17,8 @@ package io.multiproc4j.internal.transport;
  *   RETIRING     (empty)                            past its memory limit between batches: it
  *                                                   started nothing it still holds, and exits
  *   RECALLED     long batch │ boolean taken back    answer to RECALL
+ *   DOORBELL     (empty)                            with rings: a record was committed in the result
+ *                                                   ring while the pool's reader was flagged asleep
  *
  *  parent ─► worker
  *   SETUP        utf codec class │ utf worker name │ boolean stream results │ long memory limit
@@ -30,7 +32,8 @@ package io.multiproc4j.internal.transport;
  * <h2>Which path</h2>
  * When SETUP names rings ({@link WorkerRings}), BATCH and SHUTDOWN go through the request ring and
  * READY, INIT_FAILED, RESULTS, FAILED and RETIRING through the result ring ({@link ShmRing}: the same
- * code and payload as a frame, in records); HELLO, SETUP, RECALL and RECALLED stay on the socket.
+ * code and payload as a frame, in records); HELLO, SETUP, RECALL, RECALLED and DOORBELL stay on the
+ * socket (the pool wakes a sleeping worker with a byte in a FIFO instead, see {@link WorkerRings}).
  * Each ring keeps its records in write order, which is all the function table needs: every BATCH
  * takes the same path.
  *

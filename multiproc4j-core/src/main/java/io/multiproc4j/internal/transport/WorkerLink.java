@@ -42,24 +42,26 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <h2>With rings ({@link WorkerRings}: {@code -Dmultiproc4j.transport=ring}; the default is the socket alone)</h2>
  * <pre>
- *  any thread ─► send(BATCH / SHUTDOWN) ─► ringLock ─► fits? ─yes─► request ring (a store; futex wake only if the worker sleeps)
+ *  any thread ─► send(BATCH / SHUTDOWN) ─► ringLock ─► fits? ─yes─► request ring (a store; a FIFO byte only if the worker sleeps)
  *                                                    └─no──► ringPending ─► sender thread streams it in fragments as room frees
  *  any thread ─► send(SETUP / RECALL) ─► outbox ─► sender or this reader ─► socket (SETUP names the segment)
- *  result ring ─┐
- *  socket ─► socket thread (READY before a ring is named, RECALLED; EOF) ─► socketInbox ─┴─► reader ─► handler
+ *  result ring ─► reader ─► handler;  reader, when the ring is empty: flags itself asleep ─► socket read
+ *        ─► DOORBELL (a result was committed) / RECALLED (─► handler) / EOF (deliver what is committed, return)
  * </pre>
  * The caller's own thread writes a batch into the request ring under {@code ringLock}: a memory
- * copy that never waits and touches no channel, so an interrupted caller harms nothing. A record
+ * copy that never waits and touches no channel, so an interrupted caller harms nothing (the bell it
+ * may ring is a byte written to a FIFO with java.io, which no interrupt closes). A record
  * that does not fit in the free room now goes to {@code ringPending}, and while anything is there
  * every later record queues behind it, so the worker takes records in send order; the sender thread
  * writes the head of {@code ringPending} into the ring (in fragments for one over half the ring),
- * waiting for room <em>without</em> {@code ringLock} (only it writes while {@code ringPending} is not
+ * polling for room <em>without</em> {@code ringLock} (only it writes while {@code ringPending} is not
  * empty), so no caller ever waits for the worker. RECALL stays on the socket, read by the worker's
- * lifeline. The reader waits on the result ring and the socket thread's queue at once (the socket
- * thread bumps the ring's futex word); at the socket's EOF (the worker's exit, or this link's close)
- * it delivers every record committed in the ring before it returns, so supervision, which waits
- * for the reader before it settles an exit, never counts a stored result as lost. The reader unmaps
- * the segment when it returns ({@link #close()} does when no reader ever ran).
+ * lifeline. The reader is the socket's only reader: it reads the socket only when the result ring
+ * is empty and it has flagged itself asleep, so a worker's commit costs it a DOORBELL frame only
+ * then; at the socket's EOF (the worker's exit, or this link's close) it delivers every record
+ * committed in the ring before it returns, so supervision, which waits for the reader before it
+ * settles an exit, never counts a stored result as lost. The reader unmaps the segment when it
+ * returns ({@link #close()} does when no reader ever ran).
  */
 public final class WorkerLink implements Closeable {
     /** Handles what a worker sends, on the reader thread. */
@@ -83,9 +85,10 @@ public final class WorkerLink implements Closeable {
     private final ReentrantLock ringLock = new ReentrantLock();
     /** Records waiting for room in the request ring, in send order; guarded by {@code ringLock}. */
     private final ArrayDeque<WorkerMessage> ringPending = new ArrayDeque<>();
-    /** Messages the socket thread read, for the reader (rings only). */
-    private final ConcurrentLinkedQueue<WorkerMessage> socketInbox = new ConcurrentLinkedQueue<>();
-    private volatile boolean socketEnded;
+    /** The socket's EOF (or close), seen by the reader while asleep (rings only; reader's thread). */
+    private boolean socketEnded;
+    /** A frame the reader read while asleep, for it to handle (rings only; reader's thread). */
+    private WorkerMessage socketMessage;
     /** Whether {@link #readLoop} runs (it unmaps the rings when it returns); guarded by {@code this}. */
     private boolean readerRunning;
     private final ConcurrentLinkedQueue<WorkerMessage> outbox = new ConcurrentLinkedQueue<>();
@@ -157,14 +160,7 @@ public final class WorkerLink implements Closeable {
                         s.maxResidentBytes(), s.initializer(), rings.name());
             }
         }
-        outbox.offer(message);
-        if (rings != null && !closed) {
-            try {
-                rings.requests().wakeProducer(); // a sender waiting for room writes the socket meanwhile
-            } catch (RuntimeException e) {
-                // unmapped: the link is closing
-            }
-        }
+        outbox.offer(message); // a sender polling for room in the ring is unparked below and writes it meanwhile
         if (READING.get() == this) {
             queuedByReader = true; // written by this reader when its handler returns
         } else {
@@ -253,7 +249,7 @@ public final class WorkerLink implements Closeable {
                         throw new IOException("the link is closed");
                     }
                     drain(true);
-                });
+                }, null); // no bell for room: polls, unparked early by send() and close()
                 ringLock.lock();
                 try {
                     ringPending.poll();
@@ -343,7 +339,7 @@ public final class WorkerLink implements Closeable {
         }
     }
 
-    /** The reader with rings: the result ring and what the socket thread read, until the socket's EOF. */
+    /** The reader with rings: the result ring, and the socket while the ring is empty, until the socket's EOF. */
     private void readRings(Handler handler) {
         synchronized (this) {
             if (closed) {
@@ -354,29 +350,24 @@ public final class WorkerLink implements Closeable {
         }
         READING.set(this);
         ShmRing results = rings.results();
-        Thread socketReader = Thread.ofPlatform().daemon().name("multiproc4j-socket-" + name).start(() -> {
-            try {
-                while (true) {
-                    socketInbox.offer(WorkerMessage.decode(channel.receive()));
-                    results.wakeConsumer();
-                }
-            } catch (IOException | RuntimeException e) {
-                // EOF: the worker exited or this link closed
-            } finally {
-                socketEnded = true;
-                try {
-                    results.wakeConsumer();
-                } catch (RuntimeException e) {
-                    // unmapped: the reader is gone already
-                }
-            }
-        });
         ShmRing.AdaptiveSpin spin = new ShmRing.AdaptiveSpin(WorkerRings.SPIN_NANOS);
-        java.util.function.BooleanSupplier socketReady = () -> socketEnded || !socketInbox.isEmpty();
+        java.util.function.BooleanSupplier never = () -> false;
+        ShmRing.Sleeper sleepOnSocket = () -> {
+            Frame frame;
+            try {
+                frame = channel.receive();
+            } catch (IOException e) {
+                socketEnded = true; // EOF: the worker exited or this link closed
+                return;
+            }
+            if (frame.code() != FrameType.DOORBELL.ordinal()) {
+                socketMessage = WorkerMessage.decode(frame); // RECALLED
+            }
+        };
         try {
             while (true) {
-                boolean ended = socketEnded; // read before the ring: what was committed before EOF is seen below
-                WorkerMessage message = socketInbox.poll();
+                WorkerMessage message = socketMessage;
+                socketMessage = null;
                 if (message == null) {
                     Frame frame = results.poll();
                     if (frame != null) {
@@ -394,10 +385,10 @@ public final class WorkerLink implements Closeable {
                     }
                     continue;
                 }
-                if (ended) {
-                    return; // the ring and the inbox are empty after EOF: all delivered
+                if (socketEnded) {
+                    return; // the ring is empty after EOF (the worker is gone or cut off): all delivered
                 }
-                results.awaitData(spin, socketReady);
+                results.awaitData(spin, never, sleepOnSocket);
             }
         } catch (IOException | RuntimeException e) {
             // a malformed record: the link closes, and the worker with it
@@ -405,18 +396,12 @@ public final class WorkerLink implements Closeable {
             READING.remove();
             LockSupport.unpark(sender);
             close();
-            try {
-                socketReader.join(); // ends at once: the channel is closed
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
             synchronized (this) {
                 readerRunning = false;
             }
             rings.close();
         }
     }
-
 
     /** Stops the sender after what is queued, and closes the channel (and the rings, when no reader runs). */
     @Override
@@ -429,11 +414,6 @@ public final class WorkerLink implements Closeable {
             // already closed
         }
         if (rings != null) {
-            try {
-                rings.requests().wakeProducer();
-            } catch (RuntimeException e) {
-                // unmapped already
-            }
             boolean unmap;
             synchronized (this) {
                 unmap = !readerRunning;

@@ -65,6 +65,8 @@ public sealed interface WorkerMessage {
             case SHUTDOWN -> Shutdown.INSTANCE;
             case RECALL -> new Recall(in.readLong());
             case RECALLED -> new Recalled(in.readLong(), in.readBoolean());
+            // a ring's bell, not a message: WorkerLink's reader takes it before decoding
+            case DOORBELL -> throw new StreamCorruptedException("a DOORBELL frame where a message was expected");
         };
         if (in.available() > 0) {
             throw new StreamCorruptedException(type + " frame has " + in.available() + " bytes too many");

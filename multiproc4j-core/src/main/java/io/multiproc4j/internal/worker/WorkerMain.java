@@ -7,6 +7,7 @@ import io.multiproc4j.internal.supervise.SupervisedChild;
 import io.multiproc4j.internal.supervise.WorkerProcess;
 import io.multiproc4j.internal.transport.FrameChannel;
 import io.multiproc4j.internal.transport.FrameChannel.Frame;
+import io.multiproc4j.internal.transport.FrameType;
 import io.multiproc4j.internal.transport.WorkerLayout;
 import io.multiproc4j.internal.transport.ShmRing;
 import io.multiproc4j.internal.transport.WorkerMessage;
@@ -54,22 +55,26 @@ import java.util.concurrent.locks.ReentrantLock;
  * agree; a recalled batch's "forget" is queued in its place, so it still happens in order.
  *
  * <h2>Rings</h2>
- * When SETUP names a segment ({@link WorkerRings}; the pool's default), the main thread takes
- * BATCH and SHUTDOWN records from the request ring itself (spinning briefly, then sleeping on the
- * ring's futex word, which the pool wakes only when this thread has flagged itself asleep) and
- * stores READY, RESULTS, FAILED, RETIRING and INIT_FAILED into the result ring: a result is the
- * pool's the moment its record is committed, a memory store, so "results leave before user code
- * runs again" costs no system call. The socket is the lifeline still, and carries RECALL and
- * RECALLED. To answer RECALL the lifeline takes {@code takeLock} (which the main thread holds only
- * while it reads one record), moves every record committed in the ring to {@code taken} and removes
- * the recalled batch there; the main thread takes from {@code taken} before the ring, so the order
- * holds, and the lifeline wakes it in case it went to sleep on a ring it had just emptied.
+ * When SETUP names a segment ({@link WorkerRings}; {@code -Dmultiproc4j.transport=ring}), the main thread takes
+ * BATCH and SHUTDOWN records from the request ring itself (spinning briefly where cores allow, then
+ * sleeping in a read of its bell FIFO, into which the pool writes a byte only when this thread has
+ * flagged itself asleep) and stores READY, RESULTS, FAILED, RETIRING and INIT_FAILED into the result
+ * ring: a result is the pool's the moment its record is committed, a memory store, so "results
+ * leave before user code runs again" costs no system call unless the pool's reader sleeps (then a
+ * DOORBELL frame on the socket). No futex, so no FFM downcall on the start path. The socket is the
+ * lifeline still, and carries RECALL and RECALLED. To answer RECALL the lifeline takes
+ * {@code takeLock} (which the main thread holds only while it reads one record), moves every record
+ * committed in the ring to {@code taken} and removes the recalled batch there; the main thread takes
+ * from {@code taken} before the ring, so the order holds, and the lifeline rings the FIFO in case it
+ * went to sleep on a ring it had just emptied.
  */
 public final class WorkerMain {
     /** Environment variable holding the socket path. */
     public static final String ENV_SOCKET = WorkerProcess.ENV_SOCKET;
     /** Environment variable holding the one-time key, hex. */
     public static final String ENV_KEY = WorkerProcess.ENV_KEY;
+
+    private static final byte[] NO_BYTES = {};
 
     /** A recalled batch's instruction to forget a function, kept in order in the inbox. */
     private record Forget(long functionId) {}
@@ -109,7 +114,8 @@ public final class WorkerMain {
             throw new IOException("expected SETUP first");
         }
         if (!setup.rings().isEmpty()) {
-            rings = WorkerRings.attach(setup.rings());
+            // the pool's reader flagged itself asleep on the socket: a DOORBELL frame wakes it
+            rings = WorkerRings.attach(setup.rings(), () -> channel.sendCode(FrameType.DOORBELL.ordinal(), NO_BYTES));
         }
         streamResults = setup.streamResults();
         maxResidentBytes = setup.maxResidentBytes();
@@ -209,7 +215,7 @@ public final class WorkerMain {
         } finally {
             takeLock.unlock();
         }
-        rings.requests().wakeConsumer(); // the main thread may have gone to sleep on the ring just emptied
+        rings.ringOwnBell(); // the main thread may have gone to sleep on the ring just emptied
         if (recall) {
             answers.put(new WorkerMessage.Recalled(id, recalled)); // never written here: see Threads
         }
@@ -238,7 +244,8 @@ public final class WorkerMain {
         Thread.interrupted();
         if (rings != null) {
             // committed at once (no system call unless the pool's reader sleeps); waits only for room
-            rings.results().write(message.type().ordinal(), message.length(), message::writeBody, roomSpin, null);
+            rings.results().write(message.type().ordinal(), message.length(), message::writeBody, roomSpin, null,
+                    rings::sleepOnBell);
             return;
         }
         message.write(channel);
@@ -296,7 +303,7 @@ public final class WorkerMain {
             } finally {
                 takeLock.unlock();
             }
-            requests.awaitData(takeSpin, movedAside);
+            requests.awaitData(takeSpin, movedAside, rings::sleepOnBell);
         }
     }
 
