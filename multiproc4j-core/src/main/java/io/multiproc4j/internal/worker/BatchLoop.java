@@ -4,9 +4,7 @@ import io.multiproc4j.SerializableFunction;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
-import java.lang.invoke.MethodType;
 import java.util.List;
 
 /**
@@ -21,24 +19,51 @@ import java.util.List;
  * back finds its loop still compiled.
  */
 final class BatchLoop {
-    private static final MethodType RUN = MethodType.methodType(int.class, SerializableFunction.class, List.class,
-            List.class, Throwable[].class);
     private static final byte[] TEMPLATE = template();
 
-    private static final ClassValue<MethodHandle> LOOPS = new ClassValue<>() {
+    /**
+     * A loop copy, called through this interface rather than a method handle (perf: the first
+     * batch): invoking a handle to a new hidden class's static method links a lambda form that the
+     * JDK spins at run time with its class-file API, in every new worker's first batch.
+     */
+    interface Loop {
+        /** See {@link BatchLoop#apply}. */
+        @SuppressWarnings("rawtypes")
+        int run(SerializableFunction fn, List inputs, List results, Throwable[] failure);
+    }
+
+    /** The copy just defined, set by its class initializer; guarded by {@code BatchLoop.class}. */
+    private static Loop defined;
+
+    private static final ClassValue<Loop> LOOPS = new ClassValue<>() {
         @Override
-        protected MethodHandle computeValue(Class<?> functionClass) {
-            try {
-                MethodHandles.Lookup copy = MethodHandles.lookup().defineHiddenClass(TEMPLATE, false);
-                return copy.findStatic(copy.lookupClass(), "run", RUN);
-            } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
-                return SHARED; // one shared loop: correct, only less well compiled
+        protected Loop computeValue(Class<?> functionClass) {
+            synchronized (BatchLoop.class) { // one copy defined at a time: defined is its answer
+                try {
+                    defined = null;
+                    MethodHandles.lookup().defineHiddenClass(TEMPLATE, true); // its initializer calls defined()
+                    Loop copy = defined;
+                    defined = null;
+                    return copy != null ? copy : SHARED;
+                } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
+                    return SHARED; // one shared loop: correct, only less well compiled
+                }
             }
         }
     };
-    private static final MethodHandle SHARED = shared();
+    private static final Loop SHARED = new BatchLoopTemplate();
 
     private BatchLoop() {}
+
+    /** @return the class of the loop that runs batches of this function class (tests) */
+    static Class<?> loopClassFor(Class<?> functionClass) {
+        return LOOPS.get(functionClass).getClass();
+    }
+
+    /** Called by a loop copy's class initializer with its instance. */
+    static void defined(Loop copy) {
+        defined = copy;
+    }
 
     /**
      * Applies {@code fn} to every input in order, adding each result to {@code results}.
@@ -51,21 +76,7 @@ final class BatchLoop {
      */
     static int apply(SerializableFunction<Object, Object> fn, List<Object> inputs, List<Object> results,
                      Throwable[] failure) {
-        try {
-            return (int) LOOPS.get(fn.getClass()).invokeExact(fn, inputs, results, failure);
-        } catch (Error | RuntimeException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException(t); // run catches everything; nothing else is thrown
-        }
-    }
-
-    private static MethodHandle shared() {
-        try {
-            return MethodHandles.lookup().findStatic(BatchLoopTemplate.class, "run", RUN);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
+        return LOOPS.get(fn.getClass()).run(fn, inputs, results, failure);
     }
 
     /**
