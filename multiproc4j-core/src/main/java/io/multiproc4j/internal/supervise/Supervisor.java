@@ -9,7 +9,11 @@ import io.multiproc4j.internal.transport.WorkerMessage;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.net.StandardProtocolFamily;
+import java.net.StandardSocketOptions;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
@@ -32,11 +36,18 @@ import java.util.concurrent.TimeUnit;
  *
  * <pre>
  *  spawn(spec) ─► JVM with $MULTIPROC4J_SOCKET, $MULTIPROC4J_KEY ─► connects to this supervisor's socket
- *      ─► HELLO(key, pid) ─► key matches a STARTING child ─► listener.connected(child, channel)
+ *      ─► peer's user is ours ─► HELLO(key, pid) ─► key matches a STARTING child ─► listener.connected(child, channel)
  *             (on the connection's own thread: the owner reads the child's messages there until EOF)
  *  start timeout: still STARTING ─► kill(START_TIMEOUT)
  *  process exit ─► wait for the connection thread to read everything ─► DEAD ─► listener.exited(child, exit)
  * </pre>
+ *
+ * <h2>The socket</h2>
+ * {@link Lifeline#configured()}: by default a loopback TCP socket (127.0.0.1, a port the kernel
+ * picks; a peer's user is read from {@code /proc/net/tcp}, {@link LoopbackOwners}), else a
+ * Unix-domain socket in a private directory (mode 700; the peer's user from {@code SO_PEERCRED}).
+ * Either way a connection from another user is closed before a byte is read, and one that does not
+ * send a waiting child's key in its first frame is closed unanswered. Lifeline explains the choice.
  *
  * <h2>Concurrency</h2>
  * One acceptor thread per supervisor; one platform thread per connected child (a blocked read
@@ -50,7 +61,7 @@ import java.util.concurrent.TimeUnit;
  * first reason recorded ({@link WorkerProcess#expectExit}), else START_FAILED or CRASHED.
  *
  * <h2>Shutdown</h2>
- * {@link #close()} stops accepting and removes the socket directory; it does not kill children
+ * {@link #close()} stops accepting and removes the socket directory (Unix-domain); it does not kill children
  * (their owner decides). A JVM shutdown hook kills the children of every open supervisor; children
  * halt by themselves when this JVM dies (EOF on their connection, the lifeline).
  */
@@ -116,33 +127,69 @@ public final class Supervisor implements Closeable {
     }
 
     private final Listener listener;
+    private final Lifeline lifeline;
+    /** The private directory of a Unix-domain socket; null for TCP. */
     private final Path directory;
-    private final Path socketPath;
+    private final SocketAddress address;
+    /** {@link #address} as a child reads it from {@link WorkerProcess#ENV_SOCKET}. */
+    private final String childAddress;
     private final ServerSocketChannel server;
     private final Map<String, WorkerProcess> unconnected = new ConcurrentHashMap<>();
     private final Set<WorkerProcess> alive = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
 
-    private Supervisor(Listener listener) throws IOException {
+    private Supervisor(Listener listener, Lifeline lifeline) throws IOException {
         this.listener = listener;
-        SocketFiles.removeLeftovers();
-        this.directory = SocketFiles.createPrivateDirectory();
-        this.socketPath = directory.resolve("s.sock");
-        this.server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-        server.bind(UnixDomainSocketAddress.of(socketPath));
+        this.lifeline = lifeline;
+        SocketFiles.removeLeftovers(); // a crashed JVM's directories, whichever family it used
+        if (lifeline == Lifeline.TCP) {
+            this.directory = null;
+            this.server = ServerSocketChannel.open(StandardProtocolFamily.INET);
+            InetSocketAddress bound;
+            try {
+                server.bind(new InetSocketAddress(InetAddress.getByAddress(new byte[] {127, 0, 0, 1}), 0));
+                bound = (InetSocketAddress) server.getLocalAddress();
+            } catch (IOException | RuntimeException e) {
+                server.close();
+                throw e;
+            }
+            this.address = bound;
+            this.childAddress = SupervisedChild.TCP_PREFIX + "127.0.0.1:" + bound.getPort();
+        } else {
+            this.directory = SocketFiles.createPrivateDirectory();
+            Path socketPath = directory.resolve("s.sock");
+            this.server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+            server.bind(UnixDomainSocketAddress.of(socketPath));
+            this.address = UnixDomainSocketAddress.of(socketPath);
+            this.childAddress = socketPath.toString();
+        }
     }
 
     /**
-     * Opens a supervisor: a private directory (mode 700) with a Unix-domain socket, and its acceptor.
+     * Opens a supervisor with the socket family {@link Lifeline#configured()} names, and its acceptor.
      *
      * @param listener what to do with the children's events
      * @return the supervisor
-     * @throws UncheckedIOException when the socket cannot be set up
+     * @throws UncheckedIOException     when the socket cannot be set up
+     * @throws IllegalArgumentException when {@value Lifeline#PROPERTY} names no family
      */
     public static Supervisor open(Listener listener) {
+        return open(listener, Lifeline.configured());
+    }
+
+    /**
+     * Opens a supervisor on a socket of the given family: a loopback TCP socket, or a Unix-domain
+     * socket in a private directory (mode 700); and its acceptor.
+     *
+     * @param listener what to do with the children's events
+     * @param lifeline the socket family
+     * @return the supervisor
+     * @throws UncheckedIOException when the socket cannot be set up
+     */
+    public static Supervisor open(Listener listener, Lifeline lifeline) {
         Supervisor supervisor;
         try {
-            supervisor = new Supervisor(listener);
+            supervisor = new Supervisor(listener, lifeline);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot set up a socket for child JVMs: " + e.getMessage(), e);
         }
@@ -151,9 +198,14 @@ public final class Supervisor implements Closeable {
         return supervisor;
     }
 
-    /** @return the socket children connect to */
-    public Path socket() {
-        return socketPath;
+    /** @return the socket children connect to: an {@link InetSocketAddress} or a {@link UnixDomainSocketAddress} */
+    public SocketAddress address() {
+        return address;
+    }
+
+    /** @return the socket family */
+    public Lifeline lifeline() {
+        return lifeline;
     }
 
     /**
@@ -169,7 +221,7 @@ public final class Supervisor implements Closeable {
         if (closed) {
             throw new IllegalStateException("this supervisor is closed");
         }
-        WorkerProcess child = WorkerProcess.spawn(spec, socketPath);
+        WorkerProcess child = WorkerProcess.spawn(spec, childAddress);
         unconnected.put(child.key(), child);
         alive.add(child);
         // Awaited on a virtual thread of ours, not through Process.onExit(): that future's stages run on
@@ -209,13 +261,10 @@ public final class Supervisor implements Closeable {
         // nothing, and a silent connection does not hold this thread and its descriptor for ever.
         var deadline = TIMER.schedule(() -> closeQuietly(channel), HANDSHAKE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         try {
-            // perf: the names only, which decide; the pid (a descriptor search, a downcall linked on
-            // first use) only for a line that is written
-            PeerCredentials peer = PeerCredentials.names(socket).orElse(null);
-            // (a user this JVM cannot tell, without /proc, refuses nobody: the directory is private anyway)
-            if (peer != null && PeerCredentials.thisProcessUser() != null && !peer.sameUserAsThisProcess()) {
+            String stranger = lifeline == Lifeline.TCP ? tcpStranger(socket) : unixStranger(socket);
+            if (stranger != null) {
                 LOG.log(System.Logger.Level.WARNING, "refused a connection to the worker socket from another user ("
-                        + PeerCredentials.of(socket).orElse(peer).describe() + ")");
+                        + stranger + ")");
             } else {
                 Frame frame = channel.receive(MAX_HELLO_BYTES);
                 if (frame.code() == FrameType.HELLO.ordinal()
@@ -246,6 +295,38 @@ public final class Supervisor implements Closeable {
         } finally {
             closeQuietly(channel);
         }
+    }
+
+    /** @return who the Unix-domain peer is when it is another user, else null (ours, or not known) */
+    private static String unixStranger(SocketChannel socket) {
+        // perf: the names only, which decide; the pid (a descriptor search, a downcall linked on
+        // first use) only for a line that is written
+        PeerCredentials peer = PeerCredentials.names(socket).orElse(null);
+        // (a user this JVM cannot tell, without /proc, refuses nobody: the directory is private anyway)
+        if (peer != null && PeerCredentials.thisProcessUser() != null && !peer.sameUserAsThisProcess()) {
+            return PeerCredentials.of(socket).orElse(peer).describe();
+        }
+        return null;
+    }
+
+    /**
+     * @return who the TCP peer is when its socket belongs to another user than the one we accepted
+     *         it with, else null (ours, or not listed: then the key alone decides)
+     */
+    private static String tcpStranger(SocketChannel socket) throws IOException {
+        socket.setOption(StandardSocketOptions.TCP_NODELAY, true); // frames are written whole: no Nagle wait
+        var local = (InetSocketAddress) socket.getLocalAddress();
+        var remote = (InetSocketAddress) socket.getRemoteAddress();
+        if (!remote.getAddress().isLoopbackAddress()) {
+            return "not a loopback address: " + remote; // cannot happen on a 127.0.0.1 listener; refused if it does
+        }
+        LoopbackOwners owners = LoopbackOwners.snapshot();
+        if (owners == null) {
+            return null;
+        }
+        int peer = owners.ownerOf(remote, local);
+        int ours = owners.ownerOf(local, remote); // the accepted socket: this process's user
+        return peer >= 0 && ours >= 0 && peer != ours ? "uid " + peer + " at " + remote : null;
     }
 
     private void awaitExit(WorkerProcess child) {
@@ -293,16 +374,20 @@ public final class Supervisor implements Closeable {
         for (WorkerProcess child : alive) {
             child.kill(ExitCause.KILLED);
         }
-        SocketFiles.delete(directory);
+        if (directory != null) {
+            SocketFiles.delete(directory);
+        }
     }
 
-    /** Stops accepting and removes the socket directory. Children are left to their owner. */
+    /** Stops accepting and removes the socket directory, if any. Children are left to their owner. */
     @Override
     public void close() {
         closed = true;
         OPEN.remove(this);
         closeQuietly(server);
-        SocketFiles.delete(directory);
+        if (directory != null) {
+            SocketFiles.delete(directory);
+        }
     }
 
     private static void closeQuietly(Closeable closeable) {

@@ -6,7 +6,6 @@ import io.multiproc4j.internal.transport.FrameChannel;
 import io.multiproc4j.internal.worker.WorkerMain;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.HexFormat;
 import java.util.List;
@@ -49,7 +48,10 @@ public final class WorkerProcess {
     /** Where a child is in its life. */
     public enum State { STARTING, READY, BUSY, RETIRING, DEAD }
 
-    /** Environment variable holding the supervisor's socket path. */
+    /**
+     * Environment variable holding the supervisor's socket: {@code tcp:127.0.0.1:<port>}, or the path
+     * of a Unix-domain socket.
+     */
     public static final String ENV_SOCKET = "MULTIPROC4J_SOCKET";
     /** Environment variable holding the one-time key, hex. */
     public static final String ENV_KEY = "MULTIPROC4J_KEY";
@@ -131,22 +133,22 @@ public final class WorkerProcess {
     }
 
     /**
-     * Starts a child JVM that will connect to {@code socket}. The socket path and key travel in its
+     * Starts a child JVM that will connect to {@code socket}. The socket's address and key travel in its
      * environment, never on its command line, where any user of the machine could read them. Use
      * {@link Supervisor#spawn}, which also watches the start and the exit.
      *
      * @param spec   what to start
-     * @param socket the supervisor's socket
+     * @param socket the supervisor's socket, as {@link #ENV_SOCKET} holds it
      * @return the started child
      * @throws UncheckedIOException when the JVM cannot be started
      */
-    static WorkerProcess spawn(LaunchSpec spec, Path socket) {
+    static WorkerProcess spawn(LaunchSpec spec, String socket) {
         byte[] keyBytes = new byte[32];
         RANDOM.nextBytes(keyBytes);
         String key = HexFormat.of().formatHex(keyBytes);
         var builder = new ProcessBuilder(JvmCommand.forMain(spec.jvmOptions(), spec.mainClass(), spec.moduleName()));
         builder.environment().putAll(spec.environment());
-        builder.environment().put(ENV_SOCKET, socket.toString());
+        builder.environment().put(ENV_SOCKET, socket);
         builder.environment().put(ENV_KEY, key);
         try {
             return new WorkerProcess(spec.name(), key, builder.start(), spec.output(), spec.tailLines());
