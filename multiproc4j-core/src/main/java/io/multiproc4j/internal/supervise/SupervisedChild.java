@@ -2,6 +2,7 @@ package io.multiproc4j.internal.supervise;
 
 import io.multiproc4j.internal.transport.FrameChannel;
 import io.multiproc4j.internal.transport.FrameChannel.Frame;
+import io.multiproc4j.internal.transport.FrameType;
 import io.multiproc4j.internal.transport.WorkerLayout;
 import io.multiproc4j.internal.transport.WorkerMessage;
 import java.io.IOException;
@@ -18,18 +19,21 @@ import java.util.HexFormat;
  * prove the key, and keep a lifeline.
  *
  * <pre>
- *  $MULTIPROC4J_SOCKET, $MULTIPROC4J_KEY ─► connect ─► (TCP: the listener is our user's) ─► HELLO(key, pid)
- *      ─► the owner's own protocol
+ *  $MULTIPROC4J_SOCKET, $MULTIPROC4J_KEY, $MULTIPROC4J_ANSWER ─► connect ─► HELLO(key, pid)
+ *      ─► HELLO(answer, the supervisor's pid) from the supervisor, checked ─► the owner's own protocol
  *  lifeline thread: reads every frame and hands it on; EOF (the owner died, SIGKILL included) ─► halt
  * </pre>
  *
  * <p>{@code $MULTIPROC4J_SOCKET} is {@code tcp:127.0.0.1:<port>} or a Unix-domain socket's path
- * ({@link Lifeline}). On TCP the child checks, before it sends its key or reads a frame, that the
- * listener it reached belongs to its own user ({@code /proc/net/tcp}): a port is not a private
- * directory, and if the owner's JVM died before the child connected, another user could have
- * bound the port meanwhile and would otherwise be sent the child's HELLO and get to send it work.
+ * ({@link Lifeline}). The answer tells the child that it reached the JVM that started it: a port
+ * is not a private directory, and if that JVM died before the child connected, another process
+ * (another user's) could have taken the port meanwhile; it gets the child's key, which is of no
+ * use without the JVM it belonged to, and the child sends it nothing more and exits. Required for
+ * TCP, checked for a Unix-domain socket when the environment names one.
  */
 public final class SupervisedChild {
+    /** An answer is a key and a pid: anything longer is refused unread. */
+    private static final int MAX_ANSWER_BYTES = 4 << 10;
     /** How {@code $MULTIPROC4J_SOCKET} names a loopback TCP socket: {@code tcp:127.0.0.1:<port>}. */
     static final String TCP_PREFIX = "tcp:";
 
@@ -62,11 +66,47 @@ public final class SupervisedChild {
                     + " must be set; this JVM is started by multiproc4j, not by hand");
             System.exit(2);
         }
-        SocketChannel sc = socket.startsWith(TCP_PREFIX) ? connectTcp(socket, what) : connectUnix(socket);
+        String answer = System.getenv(WorkerProcess.ENV_ANSWER);
+        boolean tcp = socket.startsWith(TCP_PREFIX);
+        if (answer == null ? tcp : answer.length() != 2 * WorkerLayout.KEY_BYTES) {
+            System.err.println("multiproc4j " + what + ": " + WorkerProcess.ENV_ANSWER + " must be set to the supervisor's "
+                    + "answer for a TCP lifeline; this JVM is started by multiproc4j, not by hand");
+            System.exit(2);
+        }
+        SocketChannel sc = tcp ? connectTcp(socket, what) : connectUnix(socket);
         var channel = new FrameChannel(sc);
         new WorkerMessage.Hello(HexFormat.of().parseHex(key), ProcessHandle.current().pid()).write(channel);
         channel.flush();
+        if (answer != null) {
+            checkAnswer(channel, HexFormat.of().parseHex(answer), socket, what);
+        }
         return channel;
+    }
+
+    private static void checkAnswer(FrameChannel channel, byte[] expected, String socket, String what) throws IOException {
+        Frame frame;
+        try {
+            frame = channel.receive(MAX_ANSWER_BYTES);
+        } catch (IOException e) {
+            channel.close();
+            throw e; // EOF: the supervisor refused us or died; a broken stream is no answer either
+        }
+        byte[] got = frame.code() == FrameType.HELLO.ordinal() && WorkerMessage.decode(frame) instanceof WorkerMessage.Hello hello
+                ? hello.key() : null;
+        if (got == null || got.length != expected.length || difference(got, expected) != 0) {
+            channel.close();
+            throw new IOException("multiproc4j " + what + ": the process listening on " + socket + " did not answer as the "
+                    + "supervisor that started this JVM; it is sent nothing more");
+        }
+    }
+
+    /** Zero when equal; the time taken does not depend on where they differ. */
+    private static int difference(byte[] a, byte[] b) {
+        int difference = 0;
+        for (int i = 0; i < a.length; i++) {
+            difference |= a[i] ^ b[i];
+        }
+        return difference;
     }
 
     private static SocketChannel connectUnix(String path) throws IOException {
@@ -83,7 +123,8 @@ public final class SupervisedChild {
         } catch (NumberFormatException e) {
             // refused below
         }
-        if (!address.substring(TCP_PREFIX.length(), colon).equals("127.0.0.1") || port <= 0 || port > 0xffff) {
+        if (colon < TCP_PREFIX.length() || !address.substring(TCP_PREFIX.length(), colon).equals("127.0.0.1")
+                || port <= 0 || port > 0xffff) {
             throw new IOException("multiproc4j " + what + ": " + WorkerProcess.ENV_SOCKET + "=" + address
                     + " is not tcp:127.0.0.1:<port>; a lifeline is on loopback only");
         }
@@ -92,18 +133,6 @@ public final class SupervisedChild {
         try {
             sc.setOption(StandardSocketOptions.TCP_NODELAY, true); // frames are written whole: no Nagle wait
             sc.connect(server);
-            LoopbackOwners owners = LoopbackOwners.snapshot();
-            // our own socket unlisted: no /proc, or a listing we cannot read; then the key alone, as
-            // on a system without SO_PEERCRED
-            int ours = owners == null ? -1 : owners.ownerOf((InetSocketAddress) sc.getLocalAddress(), server);
-            if (ours >= 0) {
-                int listener = owners.listenerOf(server);
-                if (listener != ours) {
-                    throw new IOException("multiproc4j " + what + ": the listener on 127.0.0.1:" + port
-                            + (listener < 0 ? " is gone" : " belongs to uid " + listener + ", not to this JVM's user")
-                            + "; its owner is not the JVM that started this one");
-                }
-            }
             return sc;
         } catch (IOException | RuntimeException e) {
             sc.close();

@@ -36,7 +36,8 @@ import java.util.concurrent.TimeUnit;
  *
  * <pre>
  *  spawn(spec) ─► JVM with $MULTIPROC4J_SOCKET, $MULTIPROC4J_KEY ─► connects to this supervisor's socket
- *      ─► peer's user is ours ─► HELLO(key, pid) ─► key matches a STARTING child ─► listener.connected(child, channel)
+ *      ─► (Unix: peer's user is ours) ─► HELLO(key, pid) ─► key matches a STARTING child
+ *      ─► HELLO(its answer, our pid) back ─► listener.connected(child, channel)
  *             (on the connection's own thread: the owner reads the child's messages there until EOF)
  *  start timeout: still STARTING ─► kill(START_TIMEOUT)
  *  process exit ─► wait for the connection thread to read everything ─► DEAD ─► listener.exited(child, exit)
@@ -44,10 +45,12 @@ import java.util.concurrent.TimeUnit;
  *
  * <h2>The socket</h2>
  * {@link Lifeline#configured()}: by default a loopback TCP socket (127.0.0.1, a port the kernel
- * picks; a peer's user is read from {@code /proc/net/tcp}, {@link LoopbackOwners}), else a
- * Unix-domain socket in a private directory (mode 700; the peer's user from {@code SO_PEERCRED}).
- * Either way a connection from another user is closed before a byte is read, and one that does not
- * send a waiting child's key in its first frame is closed unanswered. Lifeline explains the choice.
+ * picks), else a Unix-domain socket in a private directory (mode 700; a peer of another user is
+ * refused before a byte is read, from {@code SO_PEERCRED}). Either way a connection that does not
+ * send a waiting child's one-time key in its first frame (at most 4 KiB, within 20 s) is closed
+ * unanswered, and a child that proved its key gets the supervisor's one-time answer back, which
+ * it checks before it acts on anything ({@link SupervisedChild}). {@link Lifeline} explains the
+ * choice and what TCP gives up.
  *
  * <h2>Concurrency</h2>
  * One acceptor thread per supervisor; one platform thread per connected child (a blocked read
@@ -107,6 +110,7 @@ public final class Supervisor implements Closeable {
             Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("multiproc4j-exit-", 1).factory());
     private static final ScheduledExecutorService TIMER;
     private static final System.Logger LOG = System.getLogger("io.multiproc4j.supervise");
+    private static final long PID = ProcessHandle.current().pid();
     /** A HELLO is a key and a pid: anything longer before authentication is refused unread. */
     private static final int MAX_HELLO_BYTES = 4 << 10;
     /** How long an accepted connection may take to send its HELLO (a child sends it at once). */
@@ -261,7 +265,10 @@ public final class Supervisor implements Closeable {
         // nothing, and a silent connection does not hold this thread and its descriptor for ever.
         var deadline = TIMER.schedule(() -> closeQuietly(channel), HANDSHAKE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         try {
-            String stranger = lifeline == Lifeline.TCP ? tcpStranger(socket) : unixStranger(socket);
+            if (lifeline == Lifeline.TCP) {
+                socket.setOption(StandardSocketOptions.TCP_NODELAY, true); // frames are written whole: no Nagle wait
+            }
+            String stranger = lifeline == Lifeline.UNIX ? unixStranger(socket) : null;
             if (stranger != null) {
                 LOG.log(System.Logger.Level.WARNING, "refused a connection to the worker socket from another user ("
                         + stranger + ")");
@@ -270,6 +277,10 @@ public final class Supervisor implements Closeable {
                 if (frame.code() == FrameType.HELLO.ordinal()
                         && WorkerMessage.decode(frame) instanceof WorkerMessage.Hello hello && hello.key() != null) {
                     child = unconnected.remove(HexFormat.of().formatHex(hello.key()));
+                }
+                if (child != null) {
+                    new WorkerMessage.Hello(child.answer(), PID).write(channel); // we are its supervisor
+                    channel.flush();
                 }
                 if (child != null && LOG.isLoggable(System.Logger.Level.DEBUG)) {
                     PeerCredentials full = PeerCredentials.of(socket).orElse(null);
@@ -307,26 +318,6 @@ public final class Supervisor implements Closeable {
             return PeerCredentials.of(socket).orElse(peer).describe();
         }
         return null;
-    }
-
-    /**
-     * @return who the TCP peer is when its socket belongs to another user than the one we accepted
-     *         it with, else null (ours, or not listed: then the key alone decides)
-     */
-    private static String tcpStranger(SocketChannel socket) throws IOException {
-        socket.setOption(StandardSocketOptions.TCP_NODELAY, true); // frames are written whole: no Nagle wait
-        var local = (InetSocketAddress) socket.getLocalAddress();
-        var remote = (InetSocketAddress) socket.getRemoteAddress();
-        if (!remote.getAddress().isLoopbackAddress()) {
-            return "not a loopback address: " + remote; // cannot happen on a 127.0.0.1 listener; refused if it does
-        }
-        LoopbackOwners owners = LoopbackOwners.snapshot();
-        if (owners == null) {
-            return null;
-        }
-        int peer = owners.ownerOf(remote, local);
-        int ours = owners.ownerOf(local, remote); // the accepted socket: this process's user
-        return peer >= 0 && ours >= 0 && peer != ours ? "uid " + peer + " at " + remote : null;
     }
 
     private void awaitExit(WorkerProcess child) {

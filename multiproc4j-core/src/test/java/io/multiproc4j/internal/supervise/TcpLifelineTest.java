@@ -1,6 +1,7 @@
 package io.multiproc4j.internal.supervise;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.multiproc4j.internal.transport.FrameChannel;
@@ -30,17 +31,18 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * The TCP lifeline's checks, on real sockets and real processes: {@code /proc/net/tcp} names the
- * owner of both ends of a loopback connection ({@link LoopbackOwners}); a supervisor closes a
- * connection from another user unread even when it carries a waiting child's key; and a child
- * refuses a listener of another user without sending it its key. The other user is real: a Python
- * process run as {@code nobody} through {@code setpriv} (needs root, setpriv and /usr/bin/python3;
- * those tests are skipped otherwise).
+ * The TCP lifeline's checks, on real sockets and real processes: a supervisor closes a connection
+ * of another user that does not carry a waiting child's key without answering it, and answers a
+ * child that proved its key with the child's one-time answer; a child that reaches a listener which
+ * does not answer with it (another process that took the port) sends nothing more and exits. The
+ * other user is real: a Python process run as {@code nobody} through {@code setpriv} (needs root,
+ * setpriv and /usr/bin/python3; that test is skipped otherwise).
  */
 @Timeout(300)
 class TcpLifelineTest {
     private static final int NOBODY = 65534;
     private static final Duration WAIT = Duration.ofSeconds(120);
+    private static final String KEY = "ab".repeat(WorkerLayout.KEY_BYTES), ANSWER = "cd".repeat(WorkerLayout.KEY_BYTES);
 
     /** As nobody: connects to the port in argv[1], sends HELLO with $KEY, prints how much came back before the close. */
     private static final String CONNECT = String.join("\n",
@@ -54,24 +56,6 @@ class TcpLifelineTest {
             "try:",
             "    while True:",
             "        b = s.recv(65536)",
-            "        if not b: break",
-            "        got += b",
-            "    print('closed', len(got), flush=True)",
-            "except ConnectionResetError:", // closed with our bytes unread: a reset
-            "    print('closed', len(got), flush=True)",
-            "except socket.timeout:",
-            "    print('open', len(got), flush=True)");
-
-    /** As nobody: listens on 127.0.0.1, prints its port, accepts one peer and prints what it sent at EOF. */
-    private static final String LISTEN = String.join("\n",
-            "import socket",
-            "l = socket.socket(); l.bind(('127.0.0.1', 0)); l.listen(1)",
-            "print(l.getsockname()[1], flush=True)",
-            "c, _ = l.accept(); c.settimeout(100)",
-            "got = b''",
-            "try:",
-            "    while True:",
-            "        b = c.recv(65536)",
             "        if not b: break",
             "        got += b",
             "    print('closed', len(got), flush=True)",
@@ -109,35 +93,7 @@ class TcpLifelineTest {
     }
 
     @Test
-    void procNetTcp_namesThisUser_atBothEndsOfALoopbackConnection_forIpv4AndDualStackPeers() throws Exception {
-        int uid = effectiveUid();
-        InetSocketAddress address;
-        try (var server = ServerSocketChannel.open(StandardProtocolFamily.INET)) {
-            server.bind(loopback(0));
-            address = (InetSocketAddress) server.getLocalAddress();
-            // the second client is the JDK's default: an IPv6 socket where the system has IPv6 (tcp6, v4-mapped)
-            try (var v4 = SocketChannel.open(StandardProtocolFamily.INET); var dual = SocketChannel.open()) {
-                v4.connect(address);
-                dual.connect(address);
-                try (SocketChannel first = server.accept(); SocketChannel second = server.accept()) {
-                    LoopbackOwners owners = LoopbackOwners.snapshot();
-                    assertThat(owners).as("this system lists its TCP sockets in /proc/net/tcp").isNotNull();
-                    assertThat(owners.listenerOf(address)).as("the listener's owner").isEqualTo(uid);
-                    for (SocketChannel accepted : List.of(first, second)) {
-                        var local = (InetSocketAddress) accepted.getLocalAddress();
-                        var remote = (InetSocketAddress) accepted.getRemoteAddress();
-                        assertThat(owners.ownerOf(local, remote)).as("the accepted socket " + local + " ← " + remote).isEqualTo(uid);
-                        assertThat(owners.ownerOf(remote, local)).as("the connecting socket " + remote + " → " + local).isEqualTo(uid);
-                    }
-                    assertThat(owners.ownerOf(loopback(1), address)).as("a connection that does not exist").isEqualTo(-1);
-                }
-            }
-        }
-        assertThat(LoopbackOwners.snapshot().listenerOf(address)).as("a closed listener").isEqualTo(-1);
-    }
-
-    @Test
-    void aPeerOfAnotherUser_isClosedUnread_evenWithAWaitingChildsKey_andTheSameHelloOfOurUserConnects() throws Exception {
+    void aPeerOfAnotherUser_withoutTheKey_isClosedUnanswered_andTheChildsOwnHelloGetsItsAnswer() throws Exception {
         assumeAnotherUserCanBeRun();
         var connected = new LinkedBlockingQueue<WorkerProcess>();
         try (Supervisor supervisor = Supervisor.open(new Supervisor.Listener() {
@@ -154,19 +110,26 @@ class TcpLifelineTest {
             var spec = WorkerProcess.LaunchSpec.of("idle", IdleChildMain.class, List.of(), WorkerOutput.PREFIXED);
             WorkerProcess child = supervisor.spawn(spec, Duration.ofMinutes(4));
             try {
-                int port = ((InetSocketAddress) supervisor.address()).getPort();
-                Process stranger = asNobody(CONNECT, Map.of("KEY", child.key()), Integer.toString(port));
-                String answer = finish(stranger);
-                assertThat(answer).as("the stranger was closed and sent nothing").isEqualTo("closed 0");
+                var address = (InetSocketAddress) supervisor.address();
+                assertThat(address.getAddress().getHostAddress()).as("bound to loopback only").isEqualTo("127.0.0.1");
+                byte[] guess = new byte[WorkerLayout.KEY_BYTES];
+                new java.util.Random().nextBytes(guess);
+                Process stranger = asNobody(CONNECT, Map.of("KEY", HexFormat.of().formatHex(guess)),
+                        Integer.toString(address.getPort()));
+                assertThat(finish(stranger)).as("the stranger was closed and sent nothing").isEqualTo("closed 0");
                 assertThat(connected).as("nobody was told").isEmpty();
                 assertThat(child.state()).isEqualTo(WorkerProcess.State.STARTING);
 
-                // the same HELLO from this user is taken: the key was still waiting, so the refusal was the user's
-                try (SocketChannel socket = SocketChannel.open(supervisor.address())) {
+                // the child's own HELLO (played here with its key) connects, and gets its answer first
+                try (SocketChannel socket = SocketChannel.open(address)) {
                     var channel = new FrameChannel(socket);
                     new WorkerMessage.Hello(HexFormat.of().parseHex(child.key()), ProcessHandle.current().pid()).write(channel);
                     channel.flush();
                     assertThat(connected.poll(WAIT.toSeconds(), TimeUnit.SECONDS)).as("the key connected").isSameAs(child);
+                    assertThat(WorkerMessage.decode(channel.receive())).isInstanceOfSatisfying(WorkerMessage.Hello.class, answer -> {
+                        assertThat(answer.key()).as("the child's one-time answer").isEqualTo(child.answer());
+                        assertThat(answer.pid()).isEqualTo(ProcessHandle.current().pid());
+                    });
                 }
             } finally {
                 child.kill(ExitCause.KILLED);
@@ -175,55 +138,76 @@ class TcpLifelineTest {
         }
     }
 
+    /**
+     * Plays a process that took the port: it reads the worker's HELLO and answers with anything but
+     * the worker's answer, then sends a SETUP; the worker must exit without a READY.
+     */
     @Test
-    void aChildRefusesAListenerOfAnotherUser_withoutSendingItsKey_andSendsItToOneOfItsOwnUser() throws Exception {
-        assumeAnotherUserCanBeRun();
-        Process listener = asNobody(LISTEN, Map.of());
-        Process worker = null;
-        try {
-            var lines = new BufferedReader(new InputStreamReader(listener.getInputStream(), StandardCharsets.UTF_8));
-            int port = Integer.parseInt(lines.readLine().trim());
-            worker = startWorker(port);
-            assertThat(worker.waitFor(WAIT.toSeconds(), TimeUnit.SECONDS)).as("the worker gave up").isTrue();
-            String stderr = new String(worker.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-            assertThat(worker.exitValue()).as(stderr).isNotZero();
-            assertThat(stderr).contains("127.0.0.1:" + port).contains("belongs to uid " + NOBODY);
-            assertThat(lastLine(lines, listener)).as("what the other user's listener received").isEqualTo("closed 0");
-        } finally {
-            listener.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
-            if (worker != null) {
-                worker.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+    void aWorkerThatReachesAnotherListener_sendsNothingAfterItsHello_andExits_andAnswersItsSupervisorWithReady()
+            throws Exception {
+        for (boolean honest : List.of(false, true)) {
+            try (var server = ServerSocketChannel.open(StandardProtocolFamily.INET)) {
+                server.bind(loopback(0));
+                int port = ((InetSocketAddress) server.getLocalAddress()).getPort();
+                Process worker = startWorker(port);
+                try {
+                    CompletableFuture<SocketChannel> accepted = CompletableFuture.supplyAsync(() -> {
+                        try {
+                            return server.accept();
+                        } catch (java.io.IOException e) {
+                            throw new java.io.UncheckedIOException(e);
+                        }
+                    });
+                    try (SocketChannel socket = accepted.get(WAIT.toSeconds(), TimeUnit.SECONDS)) {
+                        var channel = new FrameChannel(socket);
+                        assertThat(WorkerMessage.decode(channel.receive())).isInstanceOfSatisfying(WorkerMessage.Hello.class,
+                                hello -> assertThat(HexFormat.of().formatHex(hello.key())).isEqualTo(KEY));
+                        byte[] answer = HexFormat.of().parseHex(honest ? ANSWER : KEY); // the key is not the answer
+                        new WorkerMessage.Hello(answer, ProcessHandle.current().pid()).write(channel);
+                        new WorkerMessage.Setup(io.multiproc4j.internal.codec.StandardCodec.class.getName(), "tcp-test",
+                                false, 0, null).write(channel);
+                        channel.flush();
+                        if (honest) {
+                            assertThat(channel.receive().code()).as("READY").isEqualTo(FrameType.READY.ordinal());
+                        } else {
+                            assertThatThrownBy(channel::receive).as("the worker closes without a READY")
+                                    .isInstanceOf(java.io.EOFException.class);
+                            assertThat(worker.waitFor(WAIT.toSeconds(), TimeUnit.SECONDS)).as("the worker exited").isTrue();
+                            String stderr = new String(worker.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+                            assertThat(worker.exitValue()).as(stderr).isNotZero();
+                            assertThat(stderr).contains("tcp:127.0.0.1:" + port).contains("did not answer as the supervisor");
+                        }
+                    }
+                } finally {
+                    worker.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+                }
             }
         }
+    }
 
-        // the same worker sends its HELLO to a listener of this user
-        try (var server = ServerSocketChannel.open(StandardProtocolFamily.INET)) {
-            server.bind(loopback(0));
-            worker = startWorker(((InetSocketAddress) server.getLocalAddress()).getPort());
-            try {
-                CompletableFuture<SocketChannel> accepted = CompletableFuture.supplyAsync(() -> {
-                    try {
-                        return server.accept();
-                    } catch (java.io.IOException e) {
-                        throw new java.io.UncheckedIOException(e);
-                    }
-                });
-                try (SocketChannel socket = accepted.get(WAIT.toSeconds(), TimeUnit.SECONDS)) {
-                    var frame = new FrameChannel(socket).receive();
-                    assertThat(frame.code()).isEqualTo(FrameType.HELLO.ordinal());
-                    assertThat(WorkerMessage.decode(frame)).isInstanceOfSatisfying(WorkerMessage.Hello.class,
-                            hello -> assertThat(HexFormat.of().formatHex(hello.key())).isEqualTo("ab".repeat(WorkerLayout.KEY_BYTES)));
-                }
-            } finally {
-                worker.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
-            }
+    @Test
+    void aTcpWorkerWithoutAnAnswerInItsEnvironment_refusesToStart() throws Exception {
+        var builder = new ProcessBuilder(JvmCommand.forMain(List.of(), WorkerMain.class.getName(), null));
+        builder.environment().put(WorkerProcess.ENV_SOCKET, "tcp:127.0.0.1:9"); // never reached
+        builder.environment().put(WorkerProcess.ENV_KEY, KEY);
+        builder.environment().remove(WorkerProcess.ENV_ANSWER);
+        builder.redirectOutput(ProcessBuilder.Redirect.DISCARD);
+        Process worker = builder.start();
+        try {
+            assertThat(worker.waitFor(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+            String stderr = new String(worker.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(worker.exitValue()).as(stderr).isEqualTo(2);
+            assertThat(stderr).contains(WorkerProcess.ENV_ANSWER);
+        } finally {
+            worker.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
         }
     }
 
     private static Process startWorker(int port) throws Exception {
         var builder = new ProcessBuilder(JvmCommand.forMain(List.of(), WorkerMain.class.getName(), null));
         builder.environment().put(WorkerProcess.ENV_SOCKET, "tcp:127.0.0.1:" + port);
-        builder.environment().put(WorkerProcess.ENV_KEY, "ab".repeat(WorkerLayout.KEY_BYTES));
+        builder.environment().put(WorkerProcess.ENV_KEY, KEY);
+        builder.environment().put(WorkerProcess.ENV_ANSWER, ANSWER);
         builder.redirectOutput(ProcessBuilder.Redirect.DISCARD);
         return builder.start();
     }
