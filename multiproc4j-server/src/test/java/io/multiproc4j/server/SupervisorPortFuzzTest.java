@@ -38,13 +38,16 @@ import net.jqwik.api.lifecycle.BeforeContainer;
  * requests, absurd Content-Length values, header lines past the head limit, silent and dripping
  * connections; the supervisor's descriptor socket ({@code fds.sock} in its private directory)
  * with lines that name no worker; and the port its workers connected to (core supervision's
- * lifeline, a loopback TCP port by default) with frames from a peer that has no worker's key.
+ * lifeline, here the loopback TCP one, {@code -Dmultiproc4j.lifeline=tcp}) with frames from a peer
+ * that has no worker's key.
  *
  * <p>Each try must end in a refusal (a 4xx answer, or a close); no worker may crash (the same worker
  * pids serve throughout); honest requests succeed after every try and during the silent flood; and
  * this JVM's descriptors and threads come back to their baseline after each property.
  */
 class SupervisorPortFuzzTest {
+    /** Core supervision's choice of socket family (internal.supervise.Lifeline). */
+    private static final String LIFELINE = "multiproc4j.lifeline";
     private static final List<PortSharing> MODELS = List.of(PortSharing.SHARED_SOCKET, PortSharing.ACCEPTOR);
     private static final Duration CLOSE_DEADLINE = Duration.ofSeconds(30);
     /** JIT compiler threads and virtual-thread carriers come on demand; neither grows with connections. */
@@ -60,10 +63,20 @@ class SupervisorPortFuzzTest {
 
     @BeforeContainer
     static void start() throws Exception {
-        for (PortSharing model : MODELS) {
-            Supervisor server = Supervisor.builder().http(TestApps.Hello.class).sharing(model)
-                    .model(WorkerModel.prefork(2)).threadsPerWorker(4).log(l -> { }).start();
-            servers.put(model, server);
+        String lifeline = System.getProperty(LIFELINE);
+        System.setProperty(LIFELINE, "tcp"); // read when each supervisor opens: its workers' lifelines are TCP
+        try {
+            for (PortSharing model : MODELS) {
+                Supervisor server = Supervisor.builder().http(TestApps.Hello.class).sharing(model)
+                        .model(WorkerModel.prefork(2)).threadsPerWorker(4).log(l -> { }).start();
+                servers.put(model, server);
+            }
+        } finally {
+            if (lifeline == null) {
+                System.clearProperty(LIFELINE);
+            } else {
+                System.setProperty(LIFELINE, lifeline);
+            }
         }
         for (PortSharing model : MODELS) {
             Conditions.await(model + " workers ready", Duration.ofSeconds(120), () -> servers.get(model).workers().stream()
@@ -268,7 +281,7 @@ class SupervisorPortFuzzTest {
     /** The loopback port the model's workers connected to, from a worker's environment. */
     private static InetSocketAddress lifeline(PortSharing model) throws IOException {
         String value = workerEnvironment(model, "MULTIPROC4J_SOCKET");
-        assertThat(value).as("the lifeline is a loopback TCP port by default").startsWith("tcp:127.0.0.1:");
+        assertThat(value).as("the lifeline is a loopback TCP port").startsWith("tcp:127.0.0.1:");
         return new InetSocketAddress(InetAddress.getByAddress(new byte[] {127, 0, 0, 1}),
                 Integer.parseInt(value.substring(value.lastIndexOf(':') + 1)));
     }

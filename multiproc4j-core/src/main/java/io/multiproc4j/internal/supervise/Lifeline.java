@@ -2,10 +2,16 @@ package io.multiproc4j.internal.supervise;
 
 /**
  * The socket family of the connection between a supervisor and its children (the lifeline, and the
- * data path of a pool's socket transport): {@value #PROPERTY} = {@code tcp} (the default) or
- * {@code unix}.
+ * data path of a pool's socket transport): {@value #PROPERTY} = {@code unix} (the default) or
+ * {@code tcp}.
  *
- * <p>Why TCP loopback by default: the first Unix-domain socket of any JVM initializes the JDK's
+ * <p>Why not TCP by default, though it starts workers faster: measured on 2 cores (docs/bench-notes/start5.md),
+ * a loopback TCP data path makes 100,000 tiny tasks cost ~35 % more CPU and run at 80k instead of
+ * 121–128k tasks per second (twice the context switches), while it saves a new worker ~35 ms of its
+ * ~200 ms of CPU to its first result. Choose {@code tcp} for pools that are created often and run
+ * few tasks.
+ *
+ * <p>Why TCP starts faster: the first Unix-domain socket of any JVM initializes the JDK's
  * {@code sun.nio.ch.UnixDomainSockets}, whose static {@code SecureRandom.getInstance("NativePRNGNonBlocking")}
  * brings up {@code Security}, the SUN provider, {@code KnownOIDs} and the reflective construction of
  * the SPI (method handles spun at run time): ~40–50 ms of CPU in every new worker, on the path to a
@@ -36,16 +42,17 @@ public enum Lifeline {
     public static final String PROPERTY = "multiproc4j.lifeline";
 
     /**
-     * @return the family {@value #PROPERTY} names, TCP when it is not set
+     * @return the family {@value #PROPERTY} names, UNIX when it is not set
      * @throws IllegalArgumentException when it names neither
      */
     public static Lifeline configured() {
-        String value = System.getProperty(PROPERTY, "tcp");
+        String value = System.getProperty(PROPERTY, "unix");
         return switch (value) {
             case "tcp" -> TCP;
             case "unix" -> UNIX;
-            default -> throw new IllegalArgumentException("-D" + PROPERTY + "=" + value + " is not a lifeline: use tcp "
-                    + "(the default: a loopback TCP socket) or unix (a Unix-domain socket in a private directory)");
+            default -> throw new IllegalArgumentException("-D" + PROPERTY + "=" + value + " is not a lifeline: use unix "
+                    + "(the default: a Unix-domain socket in a private directory) or tcp (a loopback TCP socket: faster "
+                    + "worker start, slower tiny tasks)");
         };
     }
 }

@@ -44,9 +44,9 @@ import java.util.concurrent.TimeUnit;
  * </pre>
  *
  * <h2>The socket</h2>
- * {@link Lifeline#configured()}: by default a loopback TCP socket (127.0.0.1, a port the kernel
- * picks), else a Unix-domain socket in a private directory (mode 700; a peer of another user is
- * refused before a byte is read, from {@code SO_PEERCRED}). Either way a connection that does not
+ * {@link Lifeline#configured()}: by default a Unix-domain socket in a private directory (mode 700;
+ * a peer of another user is refused before a byte is read, from {@code SO_PEERCRED}), else a
+ * loopback TCP socket (127.0.0.1, a port the kernel picks). Either way a connection that does not
  * send a waiting child's one-time key in its first frame (at most 4 KiB, within 20 s) is closed
  * unanswered, and a child that proved its key gets the supervisor's one-time answer back, which
  * it checks before it acts on anything ({@link SupervisedChild}). {@link Lifeline} explains the

@@ -14,10 +14,10 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A pool's workers connect over loopback TCP by default, without initializing the JDK's
- * Unix-domain socket class (its {@code SecureRandom} is most of the socket's start-up cost);
- * {@code -Dmultiproc4j.lifeline=unix} gives them the Unix-domain socket in a private directory;
- * any other value is refused at the pool's creation. Real worker JVMs.
+ * A pool's workers connect over a Unix-domain socket in a private directory by default;
+ * {@code -Dmultiproc4j.lifeline=tcp} gives them a loopback TCP socket, and then they never
+ * initialize the JDK's Unix-domain socket class (its {@code SecureRandom} is most of that socket's
+ * start-up cost); any other value is refused at the pool's creation. Real worker JVMs.
  */
 @Timeout(300)
 class LifelineChoiceTest {
@@ -32,22 +32,25 @@ class LifelineChoiceTest {
     }
 
     @Test
-    void byDefault_workersConnectOverLoopbackTcp_andNeverInitializeUnixDomainSockets(@TempDir Path dir) throws Exception {
+    void withTheTcpLifeline_workersConnectOverLoopback_andNeverInitializeUnixDomainSockets(@TempDir Path dir) throws Exception {
         Path log = dir.resolve("class-init.log");
+        String before = System.getProperty(Lifeline.PROPERTY);
+        System.setProperty(Lifeline.PROPERTY, "tcp");
         try (Pool pool = Pool.builder().processes(1).jvmOptions("-Xlog:class+init=info:file=" + log).build()) {
             long pid = pool.applyAsync(PID, 1).get(120, TimeUnit.SECONDS);
             assertThat(socketOf(pid)).matches("tcp:127\\.0\\.0\\.1:[0-9]+");
-            String initialized = Files.readString(log);
-            assertThat(initialized).as("the worker's class initializations").contains("Initializing 'io/multiproc4j/internal/worker/WorkerMain'")
-                    .doesNotContain(UNIX_SOCKETS_INIT);
+            assertThat(Files.readString(log)).as("the worker's class initializations")
+                    .contains("Initializing 'io/multiproc4j/internal/worker/WorkerMain'").doesNotContain(UNIX_SOCKETS_INIT);
+        } finally {
+            restore(before);
         }
     }
 
     @Test
-    void theUnixLifeline_isAnOption_andItsWorkersRunTasks(@TempDir Path dir) throws Exception {
+    void byDefault_workersConnectOverAUnixSocketInAPrivateDirectory(@TempDir Path dir) throws Exception {
         Path log = dir.resolve("class-init.log");
         String before = System.getProperty(Lifeline.PROPERTY);
-        System.setProperty(Lifeline.PROPERTY, "unix");
+        System.clearProperty(Lifeline.PROPERTY);
         try (Pool pool = Pool.builder().processes(1).jvmOptions("-Xlog:class+init=info:file=" + log).build()) {
             long pid = pool.applyAsync(PID, 1).get(120, TimeUnit.SECONDS);
             String socket = socketOf(pid);
@@ -56,11 +59,15 @@ class LifelineChoiceTest {
                     .containsExactlyInAnyOrderElementsOf(java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
             assertThat(Files.readString(log)).as("the worker's class initializations").contains(UNIX_SOCKETS_INIT);
         } finally {
-            if (before == null) {
-                System.clearProperty(Lifeline.PROPERTY);
-            } else {
-                System.setProperty(Lifeline.PROPERTY, before);
-            }
+            restore(before);
+        }
+    }
+
+    private static void restore(String before) {
+        if (before == null) {
+            System.clearProperty(Lifeline.PROPERTY);
+        } else {
+            System.setProperty(Lifeline.PROPERTY, before);
         }
     }
 
@@ -72,11 +79,7 @@ class LifelineChoiceTest {
             assertThatThrownBy(() -> Pool.processes(1)).isInstanceOf(IllegalArgumentException.class)
                     .hasMessageContaining("-Dmultiproc4j.lifeline=udp").hasMessageContaining("tcp").hasMessageContaining("unix");
         } finally {
-            if (before == null) {
-                System.clearProperty(Lifeline.PROPERTY);
-            } else {
-                System.setProperty(Lifeline.PROPERTY, before);
-            }
+            restore(before);
         }
     }
 }
