@@ -17,7 +17,8 @@ import java.util.concurrent.TimeUnit;
  * {@code -Dmultiproc4j.aot=off} with the default (a worker AOT cache):
  * {@code java [-Dmultiproc4j.aot=off] -cp 'multiproc4j-bench/target/multiproc4j-bench-0.1.0-SNAPSHOT.jar:multiproc4j-bench/target/lib/*' io.multiproc4j.bench.StartProbe [pools] [workers]}.
  * The class path must be jars only: the JDK cannot make an AOT cache for a class directory.
- * {@code -Dstartprobe.workerOptions="..."} passes options to the workers (another key: another cache).
+ * {@code -Dstartprobe.workerOptions="..."} passes options to the workers (another key: another cache);
+ * {@code -Dmultiproc4j.lifeline=tcp} compares the loopback TCP lifeline with the default Unix-domain socket.
  */
 public final class StartProbe {
     private StartProbe() {}
@@ -53,9 +54,10 @@ public final class StartProbe {
                 pool.terminate();
             }
         }
-        System.out.printf(Locale.ROOT, "aot=%s: creation to first result median %.1f ms %s; that worker's CPU median %.0f ms %s;"
+        System.out.printf(Locale.ROOT, "aot=%s lifeline=%s: creation to first result median %.1f ms %s; that worker's CPU median %.0f ms %s;"
                         + " its resident size then %.1f MB%n",
-                System.getProperty("multiproc4j.aot", "default"), Workloads.median(wall), Arrays.toString(wall),
+                System.getProperty("multiproc4j.aot", "default"), System.getProperty("multiproc4j.lifeline", "unix"),
+                Workloads.median(wall), Arrays.toString(wall),
                 Workloads.median(cpu), Arrays.toString(cpu), Workloads.median(rss));
         System.out.printf(Locale.ROOT, "  this (the pool's) JVM's CPU from creation to first result: median %.0f ms %s%n",
                 Workloads.median(poolCpu), Arrays.toString(poolCpu));

@@ -36,14 +36,18 @@ import net.jqwik.api.lifecycle.BeforeContainer;
  * Fuzzes the HTTP port of a running supervisor in the SHARED_SOCKET model (a worker JVM parses the
  * requests) and in the ACCEPTOR model (this JVM, the supervisor, parses them): noise, truncated
  * requests, absurd Content-Length values, header lines past the head limit, silent and dripping
- * connections; and the supervisor's descriptor socket ({@code fds.sock} in its private directory)
- * with lines that name no worker.
+ * connections; the supervisor's descriptor socket ({@code fds.sock} in its private directory)
+ * with lines that name no worker; and the port its workers connected to (core supervision's
+ * lifeline, here the loopback TCP one, {@code -Dmultiproc4j.lifeline=tcp}) with frames from a peer
+ * that has no worker's key.
  *
  * <p>Each try must end in a refusal (a 4xx answer, or a close); no worker may crash (the same worker
  * pids serve throughout); honest requests succeed after every try and during the silent flood; and
  * this JVM's descriptors and threads come back to their baseline after each property.
  */
 class SupervisorPortFuzzTest {
+    /** Core supervision's choice of socket family (internal.supervise.Lifeline). */
+    private static final String LIFELINE = "multiproc4j.lifeline";
     private static final List<PortSharing> MODELS = List.of(PortSharing.SHARED_SOCKET, PortSharing.ACCEPTOR);
     private static final Duration CLOSE_DEADLINE = Duration.ofSeconds(30);
     /** JIT compiler threads and virtual-thread carriers come on demand; neither grows with connections. */
@@ -59,10 +63,20 @@ class SupervisorPortFuzzTest {
 
     @BeforeContainer
     static void start() throws Exception {
-        for (PortSharing model : MODELS) {
-            Supervisor server = Supervisor.builder().http(TestApps.Hello.class).sharing(model)
-                    .model(WorkerModel.prefork(2)).threadsPerWorker(4).log(l -> { }).start();
-            servers.put(model, server);
+        String lifeline = System.getProperty(LIFELINE);
+        System.setProperty(LIFELINE, "tcp"); // read when each supervisor opens: its workers' lifelines are TCP
+        try {
+            for (PortSharing model : MODELS) {
+                Supervisor server = Supervisor.builder().http(TestApps.Hello.class).sharing(model)
+                        .model(WorkerModel.prefork(2)).threadsPerWorker(4).log(l -> { }).start();
+                servers.put(model, server);
+            }
+        } finally {
+            if (lifeline == null) {
+                System.clearProperty(LIFELINE);
+            } else {
+                System.setProperty(LIFELINE, lifeline);
+            }
         }
         for (PortSharing model : MODELS) {
             Conditions.await(model + " workers ready", Duration.ofSeconds(120), () -> servers.get(model).workers().stream()
@@ -251,6 +265,57 @@ class SupervisorPortFuzzTest {
                             .isTrue();
                 }
             }
+        }
+    }
+
+    // ---------------------------------------------------------------- the lifeline port
+
+    /** @return the value of {@code name} in a worker's environment, where supervision put it */
+    private static String workerEnvironment(PortSharing model, String name) throws IOException {
+        long pid = pids.get(model).iterator().next();
+        String environment = Files.readString(Path.of("/proc/" + pid + "/environ"));
+        return java.util.Arrays.stream(environment.split("\0")).filter(e -> e.startsWith(name + "=")).findFirst()
+                .orElseThrow(() -> new AssertionError("no " + name + " in the worker's environment")).substring(name.length() + 1);
+    }
+
+    /** The loopback port the model's workers connected to, from a worker's environment. */
+    private static InetSocketAddress lifeline(PortSharing model) throws IOException {
+        String value = workerEnvironment(model, "MULTIPROC4J_SOCKET");
+        assertThat(value).as("the lifeline is a loopback TCP port").startsWith("tcp:127.0.0.1:");
+        return new InetSocketAddress(InetAddress.getByAddress(new byte[] {127, 0, 0, 1}),
+                Integer.parseInt(value.substring(value.lastIndexOf(':') + 1)));
+    }
+
+    @Provide
+    Arbitrary<List<byte[]>> lifelineInput() {
+        // noise, frames of any type with random payloads (a HELLO with a wrong key among them), frames cut short
+        Arbitrary<byte[]> frames = Arbitraries.integers().between(0, 255).flatMap(type -> FrameFuzz.randomPayload(type, 1023));
+        return Arbitraries.oneOf(FrameFuzz.noise(), frames, frames.flatMap(FrameFuzz::truncated)).flatMap(FrameFuzz::chunked);
+    }
+
+    /** A peer without a worker's key is closed and sent nothing; the workers and their lifelines are untouched. */
+    @Property(tries = 100)
+    void hostileFrames_onTheLifelinePort_areClosedUnanswered(@ForAll("lifelineInput") List<byte[]> input,
+            @ForAll("models") PortSharing model) throws IOException {
+        PortFuzzer.Exchange exchange = PortFuzzer.send(lifeline(model), input, CLOSE_DEADLINE);
+        assertThat(exchange.closedByServer()).as("the supervisor closed the connection").isTrue();
+        assertThat(exchange.received()).as("nothing is sent to a peer that did not prove a key").isEmpty();
+    }
+
+    /**
+     * A live worker's own HELLO (its key, read from its environment), sent again, is refused: a key is
+     * used once, so it finds no worker waiting, and nothing (no answer) is sent back.
+     */
+    @Example
+    void aReplayedHelloOfALiveWorker_onTheLifelinePort_isRefused() throws IOException {
+        for (PortSharing model : MODELS) {
+            byte[] key = java.util.HexFormat.of().parseHex(workerEnvironment(model, "MULTIPROC4J_KEY"));
+            byte[] hello = java.nio.ByteBuffer.allocate(4 + key.length + 8).putInt(key.length).put(key)
+                    .putLong(pids.get(model).iterator().next()).array();
+            PortFuzzer.Exchange exchange = PortFuzzer.sendAndHold(lifeline(model), List.of(FrameFuzz.frame(0, hello)),
+                    CLOSE_DEADLINE);
+            assertThat(exchange.closedByServer()).as(model + ": the replayed session is closed").isTrue();
+            assertThat(exchange.received()).as(model + ": nothing is sent to a replayed HELLO").isEmpty();
         }
     }
 

@@ -10,8 +10,6 @@ import io.multiproc4j.internal.supervise.WorkerProcess;
 import io.multiproc4j.internal.supervise.WorkerProcess.LaunchSpec;
 import io.multiproc4j.internal.transport.FrameChannel;
 import io.multiproc4j.internal.transport.WorkerMessage;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
@@ -191,8 +189,7 @@ class SupervisorTest {
 
     @Test
     void aConnectionWithoutAValidKey_isDropped_andNobodyIsTold() throws Exception {
-        try (SocketChannel socket = SocketChannel.open(StandardProtocolFamily.UNIX)) {
-            socket.connect(UnixDomainSocketAddress.of(supervisor.socket()));
+        try (SocketChannel socket = SocketChannel.open(supervisor.address())) {
             var channel = new FrameChannel(socket);
             new WorkerMessage.Hello(new byte[32], ProcessHandle.current().pid()).write(channel);
             channel.flush();

@@ -4,13 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.multiproc4j.Pool;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.IntStream;
@@ -25,10 +26,10 @@ import net.jqwik.api.lifecycle.AfterProperty;
 import net.jqwik.api.lifecycle.BeforeContainer;
 
 /**
- * Fuzzes the socket a process pool's workers connect to (in this JVM): before a worker has sent
- * HELLO with its one-time key, anything else must be refused, leave nothing behind, and the pool
- * must keep running tasks. The socket is found where pools make it: a private directory
- * {@code multiproc4j-<our pid>-*} in the temporary directory.
+ * Fuzzes the socket a process pool's workers connect to (in this JVM; a Unix-domain socket by
+ * default, a loopback TCP port with {@code -Dmultiproc4j.lifeline=tcp}): before a worker has sent HELLO with its one-time key, anything else must be refused,
+ * leave nothing behind, and the pool must keep running tasks. The socket is found where the pool
+ * tells its workers: {@code MULTIPROC4J_SOCKET} in the worker's environment.
  *
  * <p>The generated inputs announce lengths of at most 1 KiB; the examples at the end cover forged
  * huge lengths, a replayed HELLO and a silent peer.
@@ -43,18 +44,14 @@ class WorkerHandshakeFuzzTest {
     private static final int THREAD_SLACK = 4, FD_SLACK = 2;
 
     private static Pool pool;
-    private static UnixDomainSocketAddress socket;
+    private static SocketAddress socket;
     private static ProcessResources.Snapshot baseline;
 
     @BeforeContainer
     static void start() throws Exception {
-        Set<Path> before = poolSockets();
         pool = Pool.processes(1);
         assertThat(pool.map(x -> x + 1, List.of(1, 2, 3))).containsExactly(2, 3, 4);
-        List<Path> mine = new ArrayList<>(poolSockets());
-        mine.removeAll(before);
-        assertThat(mine).as("the socket of the pool just started").hasSize(1);
-        socket = UnixDomainSocketAddress.of(mine.getFirst());
+        socket = poolSocket(workerEnvironment("MULTIPROC4J_SOCKET"));
         for (int i = 0; i < 10; i++) {
             PortFuzzer.send(socket, List.of(FrameFuzz.frame(HELLO, new byte[8])), CLOSE_DEADLINE);
         }
@@ -68,18 +65,30 @@ class WorkerHandshakeFuzzTest {
         }
     }
 
-    /** Socket files in this JVM's pool directories. */
-    private static Set<Path> poolSockets() throws IOException {
-        Set<Path> found = new java.util.HashSet<>();
-        Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
-        try (DirectoryStream<Path> dirs = Files.newDirectoryStream(tmp, "multiproc4j-" + ProcessHandle.current().pid() + "-*")) {
-            for (Path dir : dirs) {
-                try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "*.sock")) {
-                    files.forEach(found::add);
-                }
-            }
+    /** @return the pool's worker JVM */
+    private static long workerPid() {
+        try (var children = ProcessHandle.current().children()) {
+            return children.filter(p -> p.info().commandLine().map(c -> c.contains("WorkerMain")).orElse(false))
+                    .findFirst().orElseThrow(() -> new AssertionError("the pool's worker JVM is not a child of this JVM")).pid();
         }
-        return found;
+    }
+
+    /** @return the value of {@code name} in the environment of the pool's worker JVM (where the pool put it) */
+    private static String workerEnvironment(String name) throws IOException {
+        String environment = Files.readString(Path.of("/proc/" + workerPid() + "/environ"));
+        return java.util.Arrays.stream(environment.split("\0")).filter(e -> e.startsWith(name + "=")).findFirst()
+                .orElseThrow(() -> new AssertionError("no " + name + " in the worker's environment")).substring(name.length() + 1);
+    }
+
+    /** @param value {@code tcp:127.0.0.1:<port>} or a Unix-domain socket's path */
+    private static SocketAddress poolSocket(String value) throws IOException {
+        if (!value.startsWith("tcp:")) {
+            return UnixDomainSocketAddress.of(value);
+        }
+        String hostAndPort = value.substring("tcp:".length());
+        int colon = hostAndPort.lastIndexOf(':');
+        return new InetSocketAddress(InetAddress.getByName(hostAndPort.substring(0, colon)),
+                Integer.parseInt(hostAndPort.substring(colon + 1)));
     }
 
     @AfterProperty
@@ -123,17 +132,8 @@ class WorkerHandshakeFuzzTest {
      */
     @Example
     void replayedHelloOfALiveWorker_isRefused() throws Exception {
-        ProcessHandle worker;
-        try (var children = ProcessHandle.current().children()) {
-            worker = children.filter(p -> p.info().commandLine().map(c -> c.contains("WorkerMain")).orElse(false))
-                    .findFirst().orElseThrow(() -> new AssertionError("the pool's worker JVM is not a child of this JVM"));
-        }
-        String environment = Files.readString(Path.of("/proc/" + worker.pid() + "/environ"));
-        String hex = java.util.Arrays.stream(environment.split("\0"))
-                .filter(e -> e.startsWith("MULTIPROC4J_KEY=")).findFirst()
-                .orElseThrow(() -> new AssertionError("no key in the worker's environment")).substring("MULTIPROC4J_KEY=".length());
-        byte[] key = java.util.HexFormat.of().parseHex(hex);
-        byte[] hello = ByteBuffer.allocate(4 + key.length + 8).putInt(key.length).put(key).putLong(worker.pid()).array();
+        byte[] key = java.util.HexFormat.of().parseHex(workerEnvironment("MULTIPROC4J_KEY"));
+        byte[] hello = ByteBuffer.allocate(4 + key.length + 8).putInt(key.length).put(key).putLong(workerPid()).array();
         PortFuzzer.Exchange exchange = PortFuzzer.send(socket, List.of(FrameFuzz.frame(HELLO, hello)), CLOSE_DEADLINE);
         assertThat(exchange.closedByServer()).as("the pool closed the replayed session").isTrue();
         assertThat(exchange.received()).as("nothing is sent to a replayed HELLO").isEmpty();

@@ -2,10 +2,14 @@ package io.multiproc4j.internal.supervise;
 
 import io.multiproc4j.internal.transport.FrameChannel;
 import io.multiproc4j.internal.transport.FrameChannel.Frame;
+import io.multiproc4j.internal.transport.FrameType;
 import io.multiproc4j.internal.transport.WorkerLayout;
 import io.multiproc4j.internal.transport.WorkerMessage;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.StandardProtocolFamily;
+import java.net.StandardSocketOptions;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.SocketChannel;
 import java.util.HexFormat;
@@ -15,11 +19,24 @@ import java.util.HexFormat;
  * prove the key, and keep a lifeline.
  *
  * <pre>
- *  $MULTIPROC4J_SOCKET, $MULTIPROC4J_KEY ─► connect ─► HELLO(key, pid) ─► the owner's own protocol
+ *  $MULTIPROC4J_SOCKET, $MULTIPROC4J_KEY, $MULTIPROC4J_ANSWER ─► connect ─► HELLO(key, pid)
+ *      ─► HELLO(answer, the supervisor's pid) from the supervisor, checked ─► the owner's own protocol
  *  lifeline thread: reads every frame and hands it on; EOF (the owner died, SIGKILL included) ─► halt
  * </pre>
+ *
+ * <p>{@code $MULTIPROC4J_SOCKET} is {@code tcp:127.0.0.1:<port>} or a Unix-domain socket's path
+ * ({@link Lifeline}). The answer tells the child that it reached the JVM that started it: a port
+ * is not a private directory, and if that JVM died before the child connected, another process
+ * (another user's) could have taken the port meanwhile; it gets the child's key, which is of no
+ * use without the JVM it belonged to, and the child sends it nothing more and exits. Required for
+ * TCP, checked for a Unix-domain socket when the environment names one.
  */
 public final class SupervisedChild {
+    /** An answer is a key and a pid: anything longer is refused unread. */
+    private static final int MAX_ANSWER_BYTES = 4 << 10;
+    /** How {@code $MULTIPROC4J_SOCKET} names a loopback TCP socket: {@code tcp:127.0.0.1:<port>}. */
+    static final String TCP_PREFIX = "tcp:";
+
     private SupervisedChild() {}
 
     /** Receives the owner's frames on the lifeline thread. */
@@ -49,12 +66,78 @@ public final class SupervisedChild {
                     + " must be set; this JVM is started by multiproc4j, not by hand");
             System.exit(2);
         }
-        SocketChannel sc = SocketChannel.open(StandardProtocolFamily.UNIX);
-        sc.connect(UnixDomainSocketAddress.of(socket));
+        String answer = System.getenv(WorkerProcess.ENV_ANSWER);
+        boolean tcp = socket.startsWith(TCP_PREFIX);
+        if (answer == null ? tcp : answer.length() != 2 * WorkerLayout.KEY_BYTES) {
+            System.err.println("multiproc4j " + what + ": " + WorkerProcess.ENV_ANSWER + " must be set to the supervisor's "
+                    + "answer for a TCP lifeline; this JVM is started by multiproc4j, not by hand");
+            System.exit(2);
+        }
+        SocketChannel sc = tcp ? connectTcp(socket, what) : connectUnix(socket);
         var channel = new FrameChannel(sc);
         new WorkerMessage.Hello(HexFormat.of().parseHex(key), ProcessHandle.current().pid()).write(channel);
         channel.flush();
+        if (answer != null) {
+            checkAnswer(channel, HexFormat.of().parseHex(answer), socket, what);
+        }
         return channel;
+    }
+
+    private static void checkAnswer(FrameChannel channel, byte[] expected, String socket, String what) throws IOException {
+        Frame frame;
+        try {
+            frame = channel.receive(MAX_ANSWER_BYTES);
+        } catch (IOException e) {
+            channel.close();
+            throw e; // EOF: the supervisor refused us or died; a broken stream is no answer either
+        }
+        byte[] got = frame.code() == FrameType.HELLO.ordinal() && WorkerMessage.decode(frame) instanceof WorkerMessage.Hello hello
+                ? hello.key() : null;
+        if (got == null || got.length != expected.length || difference(got, expected) != 0) {
+            channel.close();
+            throw new IOException("multiproc4j " + what + ": the process listening on " + socket + " did not answer as the "
+                    + "supervisor that started this JVM; it is sent nothing more");
+        }
+    }
+
+    /** Zero when equal; the time taken does not depend on where they differ. */
+    private static int difference(byte[] a, byte[] b) {
+        int difference = 0;
+        for (int i = 0; i < a.length; i++) {
+            difference |= a[i] ^ b[i];
+        }
+        return difference;
+    }
+
+    private static SocketChannel connectUnix(String path) throws IOException {
+        SocketChannel sc = SocketChannel.open(StandardProtocolFamily.UNIX);
+        sc.connect(UnixDomainSocketAddress.of(path));
+        return sc;
+    }
+
+    private static SocketChannel connectTcp(String address, String what) throws IOException {
+        int colon = address.lastIndexOf(':');
+        int port = -1;
+        try {
+            port = Integer.parseInt(address.substring(colon + 1));
+        } catch (NumberFormatException e) {
+            // refused below
+        }
+        if (colon < TCP_PREFIX.length() || !address.substring(TCP_PREFIX.length(), colon).equals("127.0.0.1")
+                || port <= 0 || port > 0xffff) {
+            throw new IOException("multiproc4j " + what + ": " + WorkerProcess.ENV_SOCKET + "=" + address
+                    + " is not tcp:127.0.0.1:<port>; a lifeline is on loopback only");
+        }
+        var server = new InetSocketAddress(InetAddress.getByAddress(new byte[] {127, 0, 0, 1}), port);
+        SocketChannel sc = SocketChannel.open(StandardProtocolFamily.INET);
+        try {
+            sc.setOption(StandardSocketOptions.TCP_NODELAY, true); // frames are written whole: no Nagle wait
+            sc.connect(server);
+            return sc;
+        } catch (IOException | RuntimeException e) {
+            sc.close();
+            throw e;
+        }
     }
 
     /**

@@ -9,7 +9,11 @@ import io.multiproc4j.internal.transport.WorkerMessage;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.net.StandardProtocolFamily;
+import java.net.StandardSocketOptions;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
@@ -32,11 +36,21 @@ import java.util.concurrent.TimeUnit;
  *
  * <pre>
  *  spawn(spec) ─► JVM with $MULTIPROC4J_SOCKET, $MULTIPROC4J_KEY ─► connects to this supervisor's socket
- *      ─► HELLO(key, pid) ─► key matches a STARTING child ─► listener.connected(child, channel)
+ *      ─► (Unix: peer's user is ours) ─► HELLO(key, pid) ─► key matches a STARTING child
+ *      ─► HELLO(its answer, our pid) back ─► listener.connected(child, channel)
  *             (on the connection's own thread: the owner reads the child's messages there until EOF)
  *  start timeout: still STARTING ─► kill(START_TIMEOUT)
  *  process exit ─► wait for the connection thread to read everything ─► DEAD ─► listener.exited(child, exit)
  * </pre>
+ *
+ * <h2>The socket</h2>
+ * {@link Lifeline#configured()}: by default a Unix-domain socket in a private directory (mode 700;
+ * a peer of another user is refused before a byte is read, from {@code SO_PEERCRED}), else a
+ * loopback TCP socket (127.0.0.1, a port the kernel picks). Either way a connection that does not
+ * send a waiting child's one-time key in its first frame (at most 4 KiB, within 20 s) is closed
+ * unanswered, and a child that proved its key gets the supervisor's one-time answer back, which
+ * it checks before it acts on anything ({@link SupervisedChild}). {@link Lifeline} explains the
+ * choice and what TCP gives up.
  *
  * <h2>Concurrency</h2>
  * One acceptor thread per supervisor; one platform thread per connected child (a blocked read
@@ -50,7 +64,7 @@ import java.util.concurrent.TimeUnit;
  * first reason recorded ({@link WorkerProcess#expectExit}), else START_FAILED or CRASHED.
  *
  * <h2>Shutdown</h2>
- * {@link #close()} stops accepting and removes the socket directory; it does not kill children
+ * {@link #close()} stops accepting and removes the socket directory (Unix-domain); it does not kill children
  * (their owner decides). A JVM shutdown hook kills the children of every open supervisor; children
  * halt by themselves when this JVM dies (EOF on their connection, the lifeline).
  */
@@ -96,6 +110,7 @@ public final class Supervisor implements Closeable {
             Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("multiproc4j-exit-", 1).factory());
     private static final ScheduledExecutorService TIMER;
     private static final System.Logger LOG = System.getLogger("io.multiproc4j.supervise");
+    private static final long PID = ProcessHandle.current().pid();
     /** A HELLO is a key and a pid: anything longer before authentication is refused unread. */
     private static final int MAX_HELLO_BYTES = 4 << 10;
     /** How long an accepted connection may take to send its HELLO (a child sends it at once). */
@@ -116,33 +131,69 @@ public final class Supervisor implements Closeable {
     }
 
     private final Listener listener;
+    private final Lifeline lifeline;
+    /** The private directory of a Unix-domain socket; null for TCP. */
     private final Path directory;
-    private final Path socketPath;
+    private final SocketAddress address;
+    /** {@link #address} as a child reads it from {@link WorkerProcess#ENV_SOCKET}. */
+    private final String childAddress;
     private final ServerSocketChannel server;
     private final Map<String, WorkerProcess> unconnected = new ConcurrentHashMap<>();
     private final Set<WorkerProcess> alive = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
 
-    private Supervisor(Listener listener) throws IOException {
+    private Supervisor(Listener listener, Lifeline lifeline) throws IOException {
         this.listener = listener;
-        SocketFiles.removeLeftovers();
-        this.directory = SocketFiles.createPrivateDirectory();
-        this.socketPath = directory.resolve("s.sock");
-        this.server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-        server.bind(UnixDomainSocketAddress.of(socketPath));
+        this.lifeline = lifeline;
+        SocketFiles.removeLeftovers(); // a crashed JVM's directories, whichever family it used
+        if (lifeline == Lifeline.TCP) {
+            this.directory = null;
+            this.server = ServerSocketChannel.open(StandardProtocolFamily.INET);
+            InetSocketAddress bound;
+            try {
+                server.bind(new InetSocketAddress(InetAddress.getByAddress(new byte[] {127, 0, 0, 1}), 0));
+                bound = (InetSocketAddress) server.getLocalAddress();
+            } catch (IOException | RuntimeException e) {
+                server.close();
+                throw e;
+            }
+            this.address = bound;
+            this.childAddress = SupervisedChild.TCP_PREFIX + "127.0.0.1:" + bound.getPort();
+        } else {
+            this.directory = SocketFiles.createPrivateDirectory();
+            Path socketPath = directory.resolve("s.sock");
+            this.server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+            server.bind(UnixDomainSocketAddress.of(socketPath));
+            this.address = UnixDomainSocketAddress.of(socketPath);
+            this.childAddress = socketPath.toString();
+        }
     }
 
     /**
-     * Opens a supervisor: a private directory (mode 700) with a Unix-domain socket, and its acceptor.
+     * Opens a supervisor with the socket family {@link Lifeline#configured()} names, and its acceptor.
      *
      * @param listener what to do with the children's events
      * @return the supervisor
-     * @throws UncheckedIOException when the socket cannot be set up
+     * @throws UncheckedIOException     when the socket cannot be set up
+     * @throws IllegalArgumentException when {@value Lifeline#PROPERTY} names no family
      */
     public static Supervisor open(Listener listener) {
+        return open(listener, Lifeline.configured());
+    }
+
+    /**
+     * Opens a supervisor on a socket of the given family: a loopback TCP socket, or a Unix-domain
+     * socket in a private directory (mode 700); and its acceptor.
+     *
+     * @param listener what to do with the children's events
+     * @param lifeline the socket family
+     * @return the supervisor
+     * @throws UncheckedIOException when the socket cannot be set up
+     */
+    public static Supervisor open(Listener listener, Lifeline lifeline) {
         Supervisor supervisor;
         try {
-            supervisor = new Supervisor(listener);
+            supervisor = new Supervisor(listener, lifeline);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot set up a socket for child JVMs: " + e.getMessage(), e);
         }
@@ -151,9 +202,14 @@ public final class Supervisor implements Closeable {
         return supervisor;
     }
 
-    /** @return the socket children connect to */
-    public Path socket() {
-        return socketPath;
+    /** @return the socket children connect to: an {@link InetSocketAddress} or a {@link UnixDomainSocketAddress} */
+    public SocketAddress address() {
+        return address;
+    }
+
+    /** @return the socket family */
+    public Lifeline lifeline() {
+        return lifeline;
     }
 
     /**
@@ -169,7 +225,7 @@ public final class Supervisor implements Closeable {
         if (closed) {
             throw new IllegalStateException("this supervisor is closed");
         }
-        WorkerProcess child = WorkerProcess.spawn(spec, socketPath);
+        WorkerProcess child = WorkerProcess.spawn(spec, childAddress);
         unconnected.put(child.key(), child);
         alive.add(child);
         // Awaited on a virtual thread of ours, not through Process.onExit(): that future's stages run on
@@ -209,18 +265,22 @@ public final class Supervisor implements Closeable {
         // nothing, and a silent connection does not hold this thread and its descriptor for ever.
         var deadline = TIMER.schedule(() -> closeQuietly(channel), HANDSHAKE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         try {
-            // perf: the names only, which decide; the pid (a descriptor search, a downcall linked on
-            // first use) only for a line that is written
-            PeerCredentials peer = PeerCredentials.names(socket).orElse(null);
-            // (a user this JVM cannot tell, without /proc, refuses nobody: the directory is private anyway)
-            if (peer != null && PeerCredentials.thisProcessUser() != null && !peer.sameUserAsThisProcess()) {
+            if (lifeline == Lifeline.TCP) {
+                socket.setOption(StandardSocketOptions.TCP_NODELAY, true); // frames are written whole: no Nagle wait
+            }
+            String stranger = lifeline == Lifeline.UNIX ? unixStranger(socket) : null;
+            if (stranger != null) {
                 LOG.log(System.Logger.Level.WARNING, "refused a connection to the worker socket from another user ("
-                        + PeerCredentials.of(socket).orElse(peer).describe() + ")");
+                        + stranger + ")");
             } else {
                 Frame frame = channel.receive(MAX_HELLO_BYTES);
                 if (frame.code() == FrameType.HELLO.ordinal()
                         && WorkerMessage.decode(frame) instanceof WorkerMessage.Hello hello && hello.key() != null) {
                     child = unconnected.remove(HexFormat.of().formatHex(hello.key()));
+                }
+                if (child != null) {
+                    new WorkerMessage.Hello(child.answer(), PID).write(channel); // we are its supervisor
+                    channel.flush();
                 }
                 if (child != null && LOG.isLoggable(System.Logger.Level.DEBUG)) {
                     PeerCredentials full = PeerCredentials.of(socket).orElse(null);
@@ -246,6 +306,18 @@ public final class Supervisor implements Closeable {
         } finally {
             closeQuietly(channel);
         }
+    }
+
+    /** @return who the Unix-domain peer is when it is another user, else null (ours, or not known) */
+    private static String unixStranger(SocketChannel socket) {
+        // perf: the names only, which decide; the pid (a descriptor search, a downcall linked on
+        // first use) only for a line that is written
+        PeerCredentials peer = PeerCredentials.names(socket).orElse(null);
+        // (a user this JVM cannot tell, without /proc, refuses nobody: the directory is private anyway)
+        if (peer != null && PeerCredentials.thisProcessUser() != null && !peer.sameUserAsThisProcess()) {
+            return PeerCredentials.of(socket).orElse(peer).describe();
+        }
+        return null;
     }
 
     private void awaitExit(WorkerProcess child) {
@@ -293,16 +365,20 @@ public final class Supervisor implements Closeable {
         for (WorkerProcess child : alive) {
             child.kill(ExitCause.KILLED);
         }
-        SocketFiles.delete(directory);
+        if (directory != null) {
+            SocketFiles.delete(directory);
+        }
     }
 
-    /** Stops accepting and removes the socket directory. Children are left to their owner. */
+    /** Stops accepting and removes the socket directory, if any. Children are left to their owner. */
     @Override
     public void close() {
         closed = true;
         OPEN.remove(this);
         closeQuietly(server);
-        SocketFiles.delete(directory);
+        if (directory != null) {
+            SocketFiles.delete(directory);
+        }
     }
 
     private static void closeQuietly(Closeable closeable) {

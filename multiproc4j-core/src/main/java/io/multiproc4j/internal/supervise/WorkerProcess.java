@@ -6,7 +6,6 @@ import io.multiproc4j.internal.transport.FrameChannel;
 import io.multiproc4j.internal.worker.WorkerMain;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.HexFormat;
 import java.util.List;
@@ -49,10 +48,20 @@ public final class WorkerProcess {
     /** Where a child is in its life. */
     public enum State { STARTING, READY, BUSY, RETIRING, DEAD }
 
-    /** Environment variable holding the supervisor's socket path. */
+    /**
+     * Environment variable holding the supervisor's socket: {@code tcp:127.0.0.1:<port>}, or the path
+     * of a Unix-domain socket.
+     */
     public static final String ENV_SOCKET = "MULTIPROC4J_SOCKET";
     /** Environment variable holding the one-time key, hex. */
     public static final String ENV_KEY = "MULTIPROC4J_KEY";
+    /**
+     * Environment variable holding the supervisor's one-time answer, hex: what the supervisor sends
+     * back once the child's key matched, so that the child knows it reached the JVM that started it
+     * (a loopback port, unlike a private directory, could have been taken by another process after
+     * that JVM died). Optional for a Unix-domain socket, required for TCP.
+     */
+    public static final String ENV_ANSWER = "MULTIPROC4J_ANSWER";
 
     private static final SecureRandom RANDOM = new SecureRandom();
 
@@ -105,6 +114,7 @@ public final class WorkerProcess {
 
     private final String name;
     private final String key;
+    private final byte[] answer;
     private final Process process;
     private final OutputPump stdout;
     private final OutputPump stderr;
@@ -121,9 +131,10 @@ public final class WorkerProcess {
     private volatile Future<?> startTimer;
     private volatile Future<?> graceTimer;
 
-    private WorkerProcess(String name, String key, Process process, WorkerOutput output, int tailLines) {
+    private WorkerProcess(String name, String key, byte[] answer, Process process, WorkerOutput output, int tailLines) {
         this.name = name;
         this.key = key;
+        this.answer = answer;
         this.process = process;
         String prefix = "[" + name + "] ";
         this.stdout = new OutputPump(process.getInputStream(), System.out, output, prefix, name + "-stdout", tailLines);
@@ -131,25 +142,28 @@ public final class WorkerProcess {
     }
 
     /**
-     * Starts a child JVM that will connect to {@code socket}. The socket path and key travel in its
+     * Starts a child JVM that will connect to {@code socket}. The socket's address, key and answer travel in its
      * environment, never on its command line, where any user of the machine could read them. Use
      * {@link Supervisor#spawn}, which also watches the start and the exit.
      *
      * @param spec   what to start
-     * @param socket the supervisor's socket
+     * @param socket the supervisor's socket, as {@link #ENV_SOCKET} holds it
      * @return the started child
      * @throws UncheckedIOException when the JVM cannot be started
      */
-    static WorkerProcess spawn(LaunchSpec spec, Path socket) {
+    static WorkerProcess spawn(LaunchSpec spec, String socket) {
         byte[] keyBytes = new byte[32];
         RANDOM.nextBytes(keyBytes);
         String key = HexFormat.of().formatHex(keyBytes);
+        byte[] answer = new byte[32];
+        RANDOM.nextBytes(answer);
         var builder = new ProcessBuilder(JvmCommand.forMain(spec.jvmOptions(), spec.mainClass(), spec.moduleName()));
         builder.environment().putAll(spec.environment());
-        builder.environment().put(ENV_SOCKET, socket.toString());
+        builder.environment().put(ENV_SOCKET, socket);
         builder.environment().put(ENV_KEY, key);
+        builder.environment().put(ENV_ANSWER, HexFormat.of().formatHex(answer));
         try {
-            return new WorkerProcess(spec.name(), key, builder.start(), spec.output(), spec.tailLines());
+            return new WorkerProcess(spec.name(), key, answer, builder.start(), spec.output(), spec.tailLines());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start a JVM for " + spec.mainClass() + " ("
                     + builder.command().getFirst() + "): " + e.getMessage(), e);
@@ -171,6 +185,11 @@ public final class WorkerProcess {
     /** @return the child's name */
     public String name() {
         return name;
+    }
+
+    /** @return what the supervisor proves itself with, once the child's key matched */
+    byte[] answer() {
+        return answer.clone();
     }
 
     /** @return the key it must prove, hex */
