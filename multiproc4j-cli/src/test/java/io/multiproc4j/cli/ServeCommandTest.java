@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -30,7 +31,7 @@ class ServeCommandTest {
         Process serve = new ProcessBuilder(cmd).redirectErrorStream(false).redirectError(err.toFile())
                 .redirectOutput(dir.resolve("out.txt").toFile()).start();
         try {
-            Conditions.await("the listening line", LONG, () -> log(err).contains("listening on 127.0.0.1:"));
+            awaitServe(serve, err, "the listening line", () -> log(err).contains("listening on 127.0.0.1:"));
             Matcher m = Pattern.compile("listening on 127\\.0\\.0\\.1:(\\d+)").matcher(log(err));
             assertThat(m.find()).isTrue();
             int port = Integer.parseInt(m.group(1));
@@ -42,12 +43,12 @@ class ServeCommandTest {
             assertThat(status.out().lines().filter(l -> l.contains(" READY "))).hasSize(2);
 
             signal(serve, "HUP");
-            Conditions.await("the reload", LONG, () -> log(err).contains("reload done in"));
+            awaitServe(serve, err, "the reload", () -> log(err).contains("reload done in"));
 
             signal(serve, "TTIN");
-            Conditions.await("a third worker", LONG, () -> readyWorkers(pidFile) == 3);
+            awaitServe(serve, err, "a third worker", () -> readyWorkers(pidFile) == 3);
             signal(serve, "TTOU");
-            Conditions.await("back to two workers", LONG, () -> log(err).contains("exited: stopped (scaled down to 2)"));
+            awaitServe(serve, err, "back to two workers", () -> log(err).contains("exited: stopped (scaled down to 2)"));
             assertThat(HttpLoad.start(port, "/", 2, 20, true).await().failed()).isZero();
 
             signal(serve, "TERM");
@@ -77,6 +78,44 @@ class ServeCommandTest {
         assertThat(r.exitCode()).isEqualTo(Main.FAILED);
         r.assertOneLineError();
         assertThat(r.err()).contains("no multiproc serve is running on port 1");
+    }
+
+    /**
+     * Waits as {@link Conditions#await} does; on a timeout the failure carries what is needed to
+     * explain it afterwards: serve's whole log, whether it is alive, and its threads (jcmd).
+     */
+    private static void awaitServe(Process serve, Path err, String what, BooleanSupplier condition) throws Exception {
+        try {
+            Conditions.await(what, LONG, condition);
+        } catch (AssertionError timedOut) {
+            throw new AssertionError(timedOut.getMessage() + "; serve " + (serve.isAlive() ? "is alive" : "exited with "
+                    + serve.exitValue()) + ", its log:\n" + log(err) + "\nits threads:\n" + threadDump(serve), timedOut);
+        }
+    }
+
+    private static String threadDump(Process serve) {
+        if (!serve.isAlive()) {
+            return "(none: it exited)";
+        }
+        try {
+            Process jcmd = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+                    Long.toString(serve.pid()), "Thread.print").redirectErrorStream(true).start();
+            try {
+                // read on another thread, so a jcmd that hangs is given up at its deadline
+                var out = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                    try {
+                        return new String(jcmd.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+                    } catch (IOException e) {
+                        return "(jcmd's output could not be read: " + e + ")";
+                    }
+                });
+                return out.get(30, TimeUnit.SECONDS);
+            } finally {
+                jcmd.destroyForcibly();
+            }
+        } catch (Exception e) {
+            return "(no thread dump: " + e + ")";
+        }
     }
 
     private static long readyWorkers(Path pidFile) {

@@ -12,7 +12,11 @@ import java.net.StandardProtocolFamily;
 import java.net.StandardSocketOptions;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.SocketChannel;
+import java.time.Duration;
 import java.util.HexFormat;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The child's side of supervision, for any main class started by a {@link Supervisor}: connect,
@@ -34,6 +38,8 @@ import java.util.HexFormat;
 public final class SupervisedChild {
     /** An answer is a key and a pid: anything longer is refused unread. */
     private static final int MAX_ANSWER_BYTES = 4 << 10;
+    /** As long as the supervisor gives a child to prove its key. */
+    static final Duration ANSWER_TIMEOUT = Duration.ofSeconds(20);
     /** How {@code $MULTIPROC4J_SOCKET} names a loopback TCP socket: {@code tcp:127.0.0.1:<port>}. */
     static final String TCP_PREFIX = "tcp:";
 
@@ -70,7 +76,9 @@ public final class SupervisedChild {
         boolean tcp = socket.startsWith(TCP_PREFIX);
         if (answer == null ? tcp : answer.length() != 2 * WorkerLayout.KEY_BYTES) {
             System.err.println("multiproc4j " + what + ": " + WorkerProcess.ENV_ANSWER + " must be set to the supervisor's "
-                    + "answer for a TCP lifeline; this JVM is started by multiproc4j, not by hand");
+                    + "answer, " + 2 * WorkerLayout.KEY_BYTES + " hex digits (required for a TCP lifeline), but was "
+                    + (answer == null ? "unset" : answer.length() + " characters long")
+                    + "; this JVM is started by multiproc4j, not by hand");
             System.exit(2);
         }
         SocketChannel sc = tcp ? connectTcp(socket, what) : connectUnix(socket);
@@ -84,15 +92,40 @@ public final class SupervisedChild {
     }
 
     private static void checkAnswer(FrameChannel channel, byte[] expected, String socket, String what) throws IOException {
-        Frame frame;
+        // A process that took the port after our supervisor died may accept and never answer. The
+        // lifeline thread, which halts this JVM when its owner goes, is not started yet: without a
+        // deadline of its own this JVM would wait for ever, an orphan.
+        var answered = new CountDownLatch(1);
+        var timedOut = new AtomicBoolean();
+        Thread.ofPlatform().daemon().name("multiproc4j-answer-deadline").start(() -> {
+            try {
+                if (!answered.await(ANSWER_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+                    timedOut.set(true);
+                    channel.close();
+                }
+            } catch (InterruptedException | IOException e) {
+                // nothing to stop then: the wait below ends with the channel either way
+            }
+        });
+        byte[] got;
         try {
-            frame = channel.receive(MAX_ANSWER_BYTES);
+            Frame frame = channel.receive(MAX_ANSWER_BYTES);
+            got = frame.code() == FrameType.HELLO.ordinal() && WorkerMessage.decode(frame) instanceof WorkerMessage.Hello hello
+                    ? hello.key() : null;
         } catch (IOException e) {
             channel.close();
+            if (timedOut.get()) {
+                throw new IOException("multiproc4j " + what + ": the process listening on " + socket + " did not answer within "
+                        + ANSWER_TIMEOUT.toSeconds() + " s of this JVM's key; it is sent nothing more", e);
+            }
             throw e; // EOF: the supervisor refused us or died; a broken stream is no answer either
+        } catch (RuntimeException e) {
+            channel.close(); // a frame that does not decode is no answer
+            throw new IOException("multiproc4j " + what + ": the process listening on " + socket + " sent a first frame that "
+                    + "is not a supervisor's answer (" + e.getMessage() + "); it is sent nothing more", e);
+        } finally {
+            answered.countDown();
         }
-        byte[] got = frame.code() == FrameType.HELLO.ordinal() && WorkerMessage.decode(frame) instanceof WorkerMessage.Hello hello
-                ? hello.key() : null;
         if (got == null || got.length != expected.length || difference(got, expected) != 0) {
             channel.close();
             throw new IOException("multiproc4j " + what + ": the process listening on " + socket + " did not answer as the "

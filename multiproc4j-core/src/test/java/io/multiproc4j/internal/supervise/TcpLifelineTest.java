@@ -186,6 +186,28 @@ class TcpLifelineTest {
     }
 
     @Test
+    void aWorkerWhoseListenerNeverAnswers_exitsAtTheAnswerDeadline_insteadOfWaitingForEver() throws Exception {
+        try (var server = ServerSocketChannel.open(StandardProtocolFamily.INET)) {
+            server.bind(loopback(0));
+            int port = ((InetSocketAddress) server.getLocalAddress()).getPort();
+            Process worker = startWorker(port);
+            try (SocketChannel socket = server.accept()) {
+                var channel = new FrameChannel(socket);
+                assertThat(WorkerMessage.decode(channel.receive())).isInstanceOf(WorkerMessage.Hello.class);
+                // ... and this listener, like a process that took the port, never answers.
+                assertThat(worker.waitFor(SupervisedChild.ANSWER_TIMEOUT.toSeconds() + WAIT.toSeconds(), TimeUnit.SECONDS))
+                        .as("the worker exited").isTrue();
+                String stderr = new String(worker.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+                assertThat(worker.exitValue()).as(stderr).isNotZero();
+                assertThat(stderr).contains("tcp:127.0.0.1:" + port).contains("did not answer within 20 s");
+                assertThatThrownBy(channel::receive).as("it sent nothing after its HELLO").isInstanceOf(java.io.EOFException.class);
+            } finally {
+                worker.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    @Test
     void aTcpWorkerWithoutAnAnswerInItsEnvironment_refusesToStart() throws Exception {
         var builder = new ProcessBuilder(JvmCommand.forMain(List.of(), WorkerMain.class.getName(), null));
         builder.environment().put(WorkerProcess.ENV_SOCKET, "tcp:127.0.0.1:9"); // never reached
