@@ -204,6 +204,9 @@ final class ServeCommand implements Callable<Integer> {
         }
     }
 
+    /** The signals HotSpot leaves ignored when they were ignored at its start (its shutdown signals). */
+    private static final java.util.Set<String> VM_KEEPS_IGNORED = java.util.Set.of("HUP", "INT", "TERM");
+
     /**
      * Installs a handler with {@code sun.misc.Signal} (module jdk.unsupported, supported on JDK 25),
      * looked up reflectively: javac has no way to silence its "proprietary API" warning under -Werror.
@@ -223,7 +226,15 @@ final class ServeCommand implements Callable<Integer> {
                         case "equals" -> proxy == args[0];
                         default -> "multiproc serve SIG" + signal + " handler";
                     });
-            signalClass.getMethod("handle", signalClass, handlerClass).invoke(null, sig, handler);
+            Object previous = signalClass.getMethod("handle", signalClass, handlerClass).invoke(null, sig, handler);
+            if (previous == handlerClass.getField("SIG_IGN").get(null) && VM_KEEPS_IGNORED.contains(signal)) {
+                // HotSpot keeps HUP, INT and TERM ignored when they were ignored at its start (nohup,
+                // a shell's background job): the handler is registered and never called. Say so now,
+                // rather than let a HUP that reloads nothing look like a hung reload.
+                System.err.println(Instant.now() + " multiproc serve: warning: SIG" + signal + " was ignored when this JVM "
+                        + "started (nohup, or a background job of a shell), so it does nothing here: start serve with it "
+                        + "not ignored, e.g. env --default-signal=" + signal + " multiproc serve ...");
+            }
         } catch (ReflectiveOperationException | RuntimeException e) {
             Throwable cause = e instanceof java.lang.reflect.InvocationTargetException ite ? ite.getCause() : e;
             System.err.println("multiproc serve: warning: SIG" + signal + " cannot be handled here (" + cause.getMessage() + ")");

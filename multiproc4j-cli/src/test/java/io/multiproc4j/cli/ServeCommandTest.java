@@ -24,7 +24,10 @@ class ServeCommandTest {
         Path dir = Files.createTempDirectory("multiproc-serve-test");
         Path err = dir.resolve("err.txt");
         Path pidFile = dir.resolve("serve.pid");
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        // HUP and TERM with their default handling, however this build was started (under nohup the
+        // JVM would inherit HUP ignored, and keep it so: see the test below)
+        List<String> cmd = new ArrayList<>(List.of("env", "--default-signal=HUP,TERM",
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), Main.class.getName(),
                 "serve", "--workers", "2", "--port", "0", "--shared-socket", "--pid", pidFile.toString(),
                 ServeTestHandler.class.getName()));
@@ -57,6 +60,30 @@ class ServeCommandTest {
             assertThat(log(err)).contains("stopping gracefully").contains("multiproc serve: stopped");
             assertThat(Files.exists(pidFile)).as("pid file removed").isFalse();
             assertThat(Files.exists(ServeCommand.statusFile(port))).as("status file removed").isFalse();
+        } finally {
+            serve.descendants().forEach(ProcessHandle::destroyForcibly);
+            serve.destroyForcibly();
+            serve.waitFor(30, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void serve_startedWithHupIgnored_saysThatHupCannotReloadIt_andStillStopsOnTerm() throws Exception {
+        Path dir = Files.createTempDirectory("multiproc-serve-test");
+        Path err = dir.resolve("err.txt");
+        List<String> cmd = List.of("env", "--ignore-signal=HUP", "--default-signal=TERM",
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), Main.class.getName(),
+                "serve", "--workers", "1", "--port", "0", ServeTestHandler.class.getName());
+        Process serve = new ProcessBuilder(cmd).redirectError(err.toFile()).redirectOutput(dir.resolve("out.txt").toFile())
+                .start();
+        try {
+            awaitServe(serve, err, "the listening line", () -> log(err).contains("listening on 127.0.0.1:"));
+            awaitServe(serve, err, "the warning", () -> log(err).contains("SIGHUP was ignored when this JVM started"));
+            assertThat(log(err)).as("only HUP was ignored").doesNotContain("SIGTERM was ignored");
+            signal(serve, "TERM");
+            assertThat(serve.waitFor(LONG.toSeconds(), TimeUnit.SECONDS)).as(log(err)).isTrue();
+            assertThat(serve.exitValue()).as(log(err)).isZero();
         } finally {
             serve.descendants().forEach(ProcessHandle::destroyForcibly);
             serve.destroyForcibly();
@@ -98,8 +125,12 @@ class ServeCommandTest {
             return "(none: it exited)";
         }
         try {
+            // Thread.dump_to_file: virtual threads too (the reload runs on one), which Thread.print leaves out
+            Path dump = Files.createTempFile("serve-threads", ".txt");
+            Files.delete(dump);
             Process jcmd = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
-                    Long.toString(serve.pid()), "Thread.print").redirectErrorStream(true).start();
+                    Long.toString(serve.pid()), "Thread.dump_to_file", "-format=text", dump.toString())
+                    .redirectErrorStream(true).start();
             try {
                 // read on another thread, so a jcmd that hangs is given up at its deadline
                 var out = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
@@ -109,9 +140,11 @@ class ServeCommandTest {
                         return "(jcmd's output could not be read: " + e + ")";
                     }
                 });
-                return out.get(30, TimeUnit.SECONDS);
+                String said = out.get(30, TimeUnit.SECONDS);
+                return Files.exists(dump) ? Files.readString(dump) : "(jcmd wrote no dump: " + said + ")";
             } finally {
                 jcmd.destroyForcibly();
+                Files.deleteIfExists(dump);
             }
         } catch (Exception e) {
             return "(no thread dump: " + e + ")";
